@@ -1,0 +1,54 @@
+// Package azmq is ZeroMQ for Go, written in Go: the ZMTP 3.1 wire protocol
+// (with 3.0 fallback), the ZeroMQ socket types, and the tcp, ipc and inproc
+// transports, with no cgo and no libzmq. It talks on the wire to libzmq,
+// pyzmq and every other ZeroMQ peer.
+//
+// The seed example, a request and its reply:
+//
+//	ctx := context.Background()
+//	zctx := azmq.NewContext()
+//	defer zctx.Close()
+//	rep, _ := zctx.NewSocket(azmq.REP)
+//	rep.Bind("tcp://127.0.0.1:5555")
+//	req, _ := zctx.NewSocket(azmq.REQ)
+//	req.Connect("tcp://127.0.0.1:5555")
+//	req.Send(ctx, []byte("hello"))
+//	msg, _ := rep.Recv(ctx) // [][]byte{[]byte("hello")}
+//	rep.Send(ctx, []byte("world"))
+//	msg, _ = req.Recv(ctx) // [][]byte{[]byte("world")}
+//
+// # Contexts instead of timeouts
+//
+// Every call that can block takes a [context.Context]: its deadline or
+// cancellation ends the call, which then returns ctx.Err() and has sent or
+// taken nothing. There are no timeout options and no Poller: wait for many
+// sockets with goroutines and select.
+//
+// # Messages and ownership
+//
+// A message is a list of frames ([][]byte), delivered whole or not at all.
+// [Socket.Send] takes ownership of the slices it is given: do not modify
+// them afterwards (inproc hands them to the receiver as they are, and tcp
+// writes them from where they are). The slices returned by [Socket.Recv]
+// belong to the caller.
+//
+// # Blocking and dropping
+//
+// Each peer has a queue bounded by a high-water mark ([WithSendHWM],
+// [WithRecvHWM], default 1000 messages). PUSH, DEALER, REQ and PAIR block
+// Send when the queues are full or when there is no peer; PUB, XPUB and
+// ROUTER drop instead. A connecting socket has its queue from the moment
+// of [Socket.Connect], so messages sent before the peer is up wait for it.
+//
+// # Closing
+//
+// [Socket.Close] sends what is still queued for up to the linger
+// ([WithLinger], default 5 s, unlike libzmq's forever) and returns when every
+// goroutine of the socket has ended. [Context.Close] closes all its sockets.
+//
+// # Endpoints
+//
+//	tcp://127.0.0.1:5555   tcp://[::1]:5555   tcp://*:5555   tcp://127.0.0.1:*  (any free port: see LastEndpoint)
+//	ipc:///tmp/feed.sock   ipc://@name (Linux abstract namespace)
+//	inproc://name          (sockets of one Context; connect before bind works)
+package azmq

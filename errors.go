@@ -1,0 +1,21 @@
+package azmq
+
+import (
+	"github.com/azmq/azmq/internal/pattern"
+)
+
+// Sentinel errors; compare with errors.Is. A call ended by its context
+// returns ctx.Err() (context.Canceled or context.DeadlineExceeded) as it is.
+var (
+	// ErrClosed: the socket or its context is closed.
+	ErrClosed = pattern.ErrClosed
+	// ErrState: the pattern forbids this now (a REQ sending twice, a REP
+	// sending before it received).
+	ErrState = pattern.ErrState
+	// ErrHostUnreachable: a ROUTER with WithRouterMandatory(true) was asked
+	// to send to a routing id it does not know.
+	ErrHostUnreachable = pattern.ErrHostUnreachable
+	// ErrNotSupported: the operation does not apply to this socket type
+	// (Recv on a PUB, Send on a SUB, Subscribe on a REQ...).
+	ErrNotSupported = pattern.ErrNotSupported
+)

@@ -1,0 +1,297 @@
+// Package engine runs one peer connection: the greeting, the mechanism
+// handshake, then a reader that decodes frames into whole messages for the
+// socket's pipe and a batching writer that drains the pipe onto the
+// connection. It has no routing logic: the pattern decides where messages
+// go, the engine only moves them.
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/azmq/azmq/internal/pipe"
+	"github.com/azmq/azmq/internal/security"
+	"github.com/azmq/azmq/internal/wire"
+)
+
+// Errors that end a connection.
+var (
+	ErrHandshakeTimeout = errors.New("engine: handshake timed out")
+	ErrSocketType       = errors.New("engine: incompatible socket type")
+	ErrTooLarge         = errors.New("engine: message larger than the maximum size")
+	ErrMechanism        = errors.New("engine: security mechanism mismatch")
+	ErrHeartbeat        = errors.New("engine: heartbeat timed out")
+)
+
+// Config is what the engine needs from its socket.
+type Config struct {
+	SocketType   string             // announced as Socket-Type
+	Identity     []byte             // announced as Identity when SendIdentity
+	SendIdentity bool               // REQ, DEALER and ROUTER always announce one
+	Compatible   func(string) bool  // accepts a peer Socket-Type
+	Mechanism    security.Mechanism // nil = NULL
+	MaxMsgSize   int64              // < 0: unlimited
+	Handshake    time.Duration      // 0: no limit
+	Heartbeat    Heartbeat          // zero: off
+	PeerAddress  string             // Peer-Address property
+}
+
+// Heartbeat configures ZMTP 3.1 PING/PONG.
+type Heartbeat struct {
+	Interval time.Duration // send a PING this often (0 = never)
+	Timeout  time.Duration // drop the peer if nothing arrives this long after a PING (0 = Interval)
+	TTL      time.Duration // asks the peer to drop us if it hears nothing this long
+}
+
+// Engine is one connection.
+type Engine struct {
+	conn net.Conn
+	cfg  Config
+	r    reader
+	w    writer
+
+	peerMinor byte
+	codec     security.Codec
+
+	closeOnce sync.Once
+	done      chan struct{} // closed by Close
+	ctrlMu    sync.Mutex
+	ctrl      []byte // command frames the writer must send (PONG, PING)
+
+	// Heartbeat state: a read deadline stands for both the PING timeout
+	// and the peer's TTL, so no goroutine watches the clock.
+	hbOn    atomic.Bool
+	hbMu    sync.Mutex
+	pingDue time.Time     // a PING is unanswered until then
+	peerTTL time.Duration // the peer's PING asked for this
+}
+
+// New wraps a connection. Nothing is sent until Handshake.
+func New(conn net.Conn, cfg Config) *Engine {
+	if cfg.Mechanism == nil {
+		cfg.Mechanism = security.Null{}
+	}
+	e := &Engine{conn: conn, cfg: cfg, done: make(chan struct{})}
+	e.r.init(conn, cfg.MaxMsgSize)
+	e.w.init(conn)
+	return e
+}
+
+// Close ends the connection at once; Run returns.
+func (e *Engine) Close() {
+	e.closeOnce.Do(func() {
+		close(e.done)
+		e.conn.Close()
+	})
+}
+
+// Handshake exchanges greetings and runs the mechanism. It returns the
+// peer's description. On failure the connection is closed.
+func (e *Engine) Handshake(ctx context.Context) (*pipe.Peer, error) {
+	if e.cfg.Handshake > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, e.cfg.Handshake)
+		defer cancel()
+	}
+	stop := context.AfterFunc(ctx, func() { e.conn.SetDeadline(time.Unix(1, 0)) })
+	peer, err := e.handshake(ctx)
+	if !stop() {
+		// The deadline fired: report why, and the conn is unusable anyway.
+		if err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+			err = ErrHandshakeTimeout
+			if ctx.Err() == context.Canceled {
+				err = context.Canceled
+			}
+		}
+	}
+	if err != nil {
+		e.Close()
+		return nil, err
+	}
+	e.conn.SetDeadline(time.Time{})
+	return peer, nil
+}
+
+func (e *Engine) handshake(ctx context.Context) (*pipe.Peer, error) {
+	mech := e.cfg.Mechanism
+	g := wire.AppendGreeting(make([]byte, 0, wire.GreetingSize), wire.Greeting{
+		Major: 3, Minor: 1, Mechanism: mech.Name(), AsServer: mech.AsServer(),
+	})
+	if _, err := e.conn.Write(g); err != nil {
+		return nil, err
+	}
+	// Read the signature first so a ZMTP 1.0 peer, which sends less than a
+	// greeting and waits, is refused at once instead of at the timeout.
+	if err := e.r.fill(10); err != nil {
+		return nil, err
+	}
+	if err := wire.CheckSignature(e.r.peek(10)); err != nil {
+		return nil, err
+	}
+	if err := e.r.fill(11); err != nil {
+		return nil, err
+	}
+	if major := e.r.peek(11)[10]; major < 3 {
+		return nil, fmt.Errorf("%w: peer speaks ZMTP major version %d", wire.ErrVersion, major)
+	}
+	if err := e.r.fill(wire.GreetingSize); err != nil {
+		return nil, err
+	}
+	pg, err := wire.ParseGreeting(e.r.peek(wire.GreetingSize))
+	if err != nil {
+		return nil, err
+	}
+	e.r.consume(wire.GreetingSize)
+	e.peerMinor = pg.Minor
+	if pg.Major > 3 || pg.Minor > 1 {
+		e.peerMinor = 1
+	}
+	if pg.Mechanism != mech.Name() {
+		return nil, fmt.Errorf("%w: peer uses %s, we use %s", ErrMechanism, pg.Mechanism, mech.Name())
+	}
+
+	local := wire.Metadata{{Name: wire.PropSocketType, Value: []byte(e.cfg.SocketType)}}
+	if e.cfg.SendIdentity {
+		local = append(local, wire.Property{Name: wire.PropIdentity, Value: e.cfg.Identity})
+	}
+	hs := mech.NewHandshake(local)
+	out, err := hs.Start()
+	if err != nil {
+		return nil, err
+	}
+	if len(out) > 0 {
+		if _, err := e.conn.Write(out); err != nil {
+			return nil, err
+		}
+	}
+	for done := false; !done; {
+		h, body, err := e.r.frame()
+		if err != nil {
+			return nil, err
+		}
+		if !h.Command() {
+			return nil, fmt.Errorf("%w: data frame during the handshake", security.ErrUnexpected)
+		}
+		out, done, err = hs.Command(ctx, body)
+		if len(out) > 0 {
+			if _, werr := e.conn.Write(out); werr != nil && err == nil {
+				err = werr
+			}
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	md := hs.PeerMetadata()
+	st, ok := md.Get(wire.PropSocketType)
+	if ok && e.cfg.Compatible != nil && !e.cfg.Compatible(string(st)) {
+		// Tell the peer why, so a libzmq peer does not reconnect in a loop.
+		e.conn.Write(wire.AppendError(nil, "Invalid socket type"))
+		return nil, fmt.Errorf("%w: %s cannot talk to %s", ErrSocketType, e.cfg.SocketType, st)
+	}
+	e.codec = hs.Codec()
+	return e.peer(md), nil
+}
+
+func (e *Engine) peer(md wire.Metadata) *pipe.Peer {
+	p := &pipe.Peer{Minor: e.peerMinor}
+	for _, prop := range md {
+		p.Props = append(p.Props, pipe.KV{Name: prop.Name, Value: string(prop.Value)})
+		switch {
+		case equalFold(prop.Name, wire.PropSocketType):
+			p.SocketType = string(prop.Value)
+		case equalFold(prop.Name, wire.PropIdentity):
+			p.RoutingID = prop.Value
+		}
+	}
+	if e.cfg.PeerAddress != "" {
+		p.Props = append(p.Props, pipe.KV{Name: "Peer-Address", Value: e.cfg.PeerAddress})
+	}
+	return p
+}
+
+func equalFold(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
+// PeerMinor is the peer's ZMTP minor version (0 or 1), known after the
+// handshake.
+func (e *Engine) PeerMinor() byte { return e.peerMinor }
+
+// Run moves messages until the connection ends: inbound messages are
+// pushed to p.In (waiting while it is full: back-pressure), outbound ones
+// are taken from p.Out. When p.Out is closed and drained, Run flushes,
+// closes the connection and returns nil (the socket is closing and its
+// messages are delivered). Otherwise it returns why the connection ended.
+// A closed p.In only stops the reading: the writer still flushes.
+func (e *Engine) Run(p *pipe.Pipe) error {
+	werr := make(chan error, 1)
+	go func() {
+		err := e.writeLoop(p.Out)
+		// Drained or failed: either way the connection is over, and
+		// closing it ends the reader.
+		e.Close()
+		werr <- err
+	}()
+	rerr := e.readLoop(p.In, p.Out)
+	if errors.Is(rerr, pipe.ErrClosed) {
+		// The socket stopped reading; the writer finishes its linger.
+		return cleanErr(<-werr)
+	}
+	e.Close()
+	err := <-werr
+	if rerr != nil && !isClosedErr(rerr) {
+		return rerr
+	}
+	return cleanErr(err)
+}
+
+func cleanErr(err error) error {
+	if isClosedErr(err) {
+		return nil
+	}
+	return err
+}
+
+func isClosedErr(err error) bool {
+	return err == nil || errors.Is(err, net.ErrClosed) || errors.Is(err, errDrained)
+}
+
+// sendCtrl queues a command frame for the writer and wakes it.
+func (e *Engine) sendCtrl(frame []byte, out *pipe.Queue) {
+	e.ctrlMu.Lock()
+	e.ctrl = append(e.ctrl, frame...)
+	e.ctrlMu.Unlock()
+	out.Readable().Notify()
+}
+
+func (e *Engine) takeCtrl(dst []byte) []byte {
+	e.ctrlMu.Lock()
+	if len(e.ctrl) > 0 {
+		dst = append(dst, e.ctrl...)
+		e.ctrl = e.ctrl[:0]
+	}
+	e.ctrlMu.Unlock()
+	return dst
+}

@@ -1,0 +1,71 @@
+package engine
+
+import (
+	"time"
+
+	"github.com/azmq/azmq/internal/wire"
+)
+
+// onRead runs after every read that brought bytes: any incoming frame
+// proves the peer alive (libzmq resets both timers on any frame).
+func (e *Engine) onRead() {
+	if !e.hbOn.Load() {
+		return
+	}
+	e.hbMu.Lock()
+	e.pingDue = time.Time{}
+	e.applyDeadline()
+	e.hbMu.Unlock()
+}
+
+// applyDeadline sets the read deadline to the earliest of the pending
+// PING timeout and the peer's TTL. hbMu is held.
+func (e *Engine) applyDeadline() {
+	d := e.pingDue
+	if e.peerTTL > 0 {
+		if t := time.Now().Add(e.peerTTL); d.IsZero() || t.Before(d) {
+			d = t
+		}
+	}
+	e.conn.SetReadDeadline(d)
+}
+
+// pinged records a PING we sent: the peer has Timeout to answer.
+func (e *Engine) pinged() {
+	hb := e.cfg.Heartbeat
+	timeout := hb.Timeout
+	if timeout <= 0 {
+		timeout = hb.Interval
+	}
+	e.hbOn.Store(true)
+	e.hbMu.Lock()
+	if e.pingDue.IsZero() {
+		e.pingDue = time.Now().Add(timeout)
+		e.applyDeadline()
+	}
+	e.hbMu.Unlock()
+}
+
+// gotPing handles a PING: answer with PONG and honour its TTL.
+func (e *Engine) gotPing(data []byte) []byte {
+	ttl, ctx, err := wire.ParsePing(data)
+	if err != nil {
+		return nil
+	}
+	if ttl > 0 {
+		e.hbOn.Store(true)
+		e.hbMu.Lock()
+		e.peerTTL = time.Duration(ttl) * 100 * time.Millisecond
+		e.applyDeadline()
+		e.hbMu.Unlock()
+	}
+	return wire.AppendPong(nil, ctx)
+}
+
+func (e *Engine) pingFrame() []byte {
+	ttl := e.cfg.Heartbeat.TTL / (100 * time.Millisecond)
+	if ttl > 0xffff {
+		ttl = 0xffff
+	}
+	return wire.AppendPing(nil, uint16(ttl), nil)
+}

@@ -1,0 +1,249 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+
+	"github.com/azmq/azmq/internal/pipe"
+	"github.com/azmq/azmq/internal/security"
+	"github.com/azmq/azmq/internal/wire"
+)
+
+const (
+	readBufSize = 64 << 10
+	// maxCommand bounds a command frame: commands are decoded from the read
+	// buffer, and none of ZMTP's needs more.
+	maxCommand = readBufSize
+	// Bodies up to this size are allocated at once; larger ones grow as
+	// their bytes arrive, so a peer declaring a huge frame and sending
+	// nothing costs nothing.
+	eagerAlloc = 4 << 20
+)
+
+// reader decodes frames from one large buffer.
+type reader struct {
+	conn   net.Conn
+	buf    []byte
+	r, w   int
+	max    int64
+	onRead func()
+}
+
+func (r *reader) init(c net.Conn, max int64) {
+	r.conn = c
+	r.buf = make([]byte, readBufSize)
+	r.max = max
+}
+
+func (r *reader) avail() []byte { return r.buf[r.r:r.w] }
+
+// fill makes at least n bytes available (n <= len(buf)).
+func (r *reader) fill(n int) error {
+	if r.w-r.r >= n {
+		return nil
+	}
+	if r.r > 0 && len(r.buf)-r.r < n {
+		r.w = copy(r.buf, r.buf[r.r:r.w])
+		r.r = 0
+	}
+	for r.w-r.r < n {
+		k, err := r.conn.Read(r.buf[r.w:])
+		r.w += k
+		if k > 0 && r.onRead != nil {
+			r.onRead()
+		}
+		if err != nil {
+			if r.w-r.r >= n {
+				return nil
+			}
+			if errors.Is(err, io.EOF) && r.w > r.r {
+				return io.ErrUnexpectedEOF
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *reader) peek(n int) []byte { return r.buf[r.r : r.r+n] }
+func (r *reader) consume(n int)     { r.r += n }
+
+// header decodes the next frame header.
+func (r *reader) header() (wire.FrameHeader, error) {
+	for need := 2; ; need++ {
+		if err := r.fill(need); err != nil {
+			return wire.FrameHeader{}, err
+		}
+		h, n, err := wire.ParseFrameHeader(r.avail())
+		if errors.Is(err, wire.ErrShort) {
+			continue
+		}
+		if err != nil {
+			return h, err
+		}
+		r.consume(n)
+		return h, nil
+	}
+}
+
+// frame returns the next whole frame as long as it fits the buffer (the
+// handshake's commands); the body is valid until the next read.
+func (r *reader) frame() (wire.FrameHeader, []byte, error) {
+	h, err := r.header()
+	if err != nil {
+		return h, nil, err
+	}
+	if h.Size > maxCommand {
+		return h, nil, fmt.Errorf("%w: %d-byte frame during the handshake", wire.ErrMalformed, h.Size)
+	}
+	n := int(h.Size)
+	if err := r.fill(n); err != nil {
+		return h, nil, err
+	}
+	b := r.peek(n)
+	r.consume(n)
+	return h, b, nil
+}
+
+// body reads a data frame body into a new slice the user will own.
+func (r *reader) body(size uint64) ([]byte, error) {
+	have := uint64(r.w - r.r)
+	if size <= have {
+		b := make([]byte, size)
+		copy(b, r.buf[r.r:])
+		r.consume(int(size))
+		return b, nil
+	}
+	initial := size
+	if initial > eagerAlloc {
+		initial = eagerAlloc
+	}
+	b := make([]byte, have, initial)
+	copy(b, r.buf[r.r:r.w])
+	r.r, r.w = 0, 0
+	for uint64(len(b)) < size {
+		if len(b) == cap(b) {
+			grow := uint64(cap(b))
+			if uint64(len(b))+grow > size {
+				grow = size - uint64(len(b))
+			}
+			b = append(b[:cap(b)], make([]byte, grow)...)[:len(b)]
+		}
+		want := cap(b)
+		if uint64(want) > size {
+			want = int(size)
+		}
+		k, err := r.conn.Read(b[len(b):want])
+		b = b[:len(b)+k]
+		if k > 0 && r.onRead != nil {
+			r.onRead()
+		}
+		if err != nil && uint64(len(b)) < size {
+			if errors.Is(err, io.EOF) {
+				err = io.ErrUnexpectedEOF
+			}
+			return nil, err
+		}
+	}
+	return b, nil
+}
+
+// readLoop decodes messages and pushes them to in until an error.
+func (e *Engine) readLoop(in, out *pipe.Queue) error {
+	r := &e.r
+	r.onRead = e.onRead
+	var frames [][]byte
+	var total int64
+	for {
+		h, err := r.header()
+		if err != nil {
+			return e.readErr(err)
+		}
+		if h.Command() && e.codec == nil {
+			if h.Size > maxCommand {
+				return fmt.Errorf("%w: %d-byte command", wire.ErrMalformed, h.Size)
+			}
+			if err := r.fill(int(h.Size)); err != nil {
+				return e.readErr(err)
+			}
+			body := r.peek(int(h.Size))
+			r.consume(int(h.Size))
+			if err := e.command(body, in, out); err != nil {
+				return err
+			}
+			continue
+		}
+		total += int64(h.Size)
+		if e.r.max >= 0 && (total > e.r.max || h.Size > uint64(e.r.max)) {
+			return fmt.Errorf("%w (%d bytes)", ErrTooLarge, e.r.max)
+		}
+		b, err := r.body(h.Size)
+		if err != nil {
+			return e.readErr(err)
+		}
+		more := h.More()
+		if e.codec != nil {
+			flags, data, err := e.codec.Open(h.Flags, b)
+			if err != nil {
+				return err
+			}
+			if flags&wire.FlagCommand != 0 {
+				if err := e.command(data, in, out); err != nil {
+					return err
+				}
+				total -= int64(h.Size)
+				continue
+			}
+			b, more = data, flags&wire.FlagMore != 0
+		}
+		frames = append(frames, b)
+		if more {
+			continue
+		}
+		if err := in.Push(context.Background(), pipe.Msg{Frames: frames}, e.done); err != nil {
+			return err
+		}
+		frames, total = nil, 0
+	}
+}
+
+func (e *Engine) readErr(err error) error {
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return ErrHeartbeat
+	}
+	return err
+}
+
+// command handles a command frame after the handshake. Commands may come
+// between the frames of a message; they never disturb it.
+func (e *Engine) command(body []byte, in, out *pipe.Queue) error {
+	name, data, err := wire.ParseCommand(body)
+	if err != nil {
+		return err
+	}
+	switch string(name) {
+	case wire.CmdPing:
+		if pong := e.gotPing(data); pong != nil {
+			e.sendCtrl(pong, out)
+		}
+	case wire.CmdSubscribe, wire.CmdCancel:
+		f := pipe.Subscribe
+		m := make([]byte, 1+len(data))
+		if string(name) == wire.CmdSubscribe {
+			m[0] = 1
+		} else {
+			f, m[0] = pipe.Cancel, 0
+		}
+		copy(m[1:], data)
+		return in.Push(context.Background(), pipe.Msg{Frames: [][]byte{m}, Flags: f}, e.done)
+	case wire.CmdError:
+		reason, _ := wire.ParseError(data)
+		return &security.PeerError{Reason: reason}
+	}
+	// PONG and commands we do not know are ignored, as libzmq does.
+	return nil
+}

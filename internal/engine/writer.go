@@ -1,0 +1,193 @@
+package engine
+
+import (
+	"errors"
+	"net"
+	"time"
+
+	"github.com/azmq/azmq/internal/pipe"
+	"github.com/azmq/azmq/internal/wire"
+)
+
+const (
+	// flushAt is the batch size that triggers a write.
+	flushAt = 64 << 10
+	// Frames at least this large go out by writev from the caller's slice
+	// instead of being copied into the batch buffer.
+	zeroCopyAt = 8 << 10
+)
+
+var errDrained = errors.New("engine: queue drained")
+
+// writer batches frames: small ones are copied into buf, large ones are
+// referenced in vec so one writev sends everything queued.
+type writer struct {
+	conn net.Conn
+	buf  []byte // never grows past its capacity, so vec may point into it
+	mark int    // start of the part of buf not yet in vec
+	vec  net.Buffers
+	msgs []pipe.Msg
+}
+
+func (w *writer) init(c net.Conn) {
+	w.conn = c
+	w.buf = make([]byte, 0, flushAt+zeroCopyAt+64)
+}
+
+func (w *writer) pending() bool { return len(w.buf) > 0 || len(w.vec) > 0 }
+
+func (w *writer) flush() error {
+	if len(w.vec) == 0 {
+		_, err := w.conn.Write(w.buf)
+		w.buf = w.buf[:0]
+		return err
+	}
+	if w.mark < len(w.buf) {
+		w.vec = append(w.vec, w.buf[w.mark:])
+	}
+	v := w.vec
+	_, err := v.WriteTo(w.conn)
+	for i := range w.vec {
+		w.vec[i] = nil
+	}
+	w.vec = w.vec[:0]
+	w.buf = w.buf[:0]
+	w.mark = 0
+	return err
+}
+
+// frame adds one frame, flushing when the batch is full.
+func (w *writer) frame(flags byte, body []byte) error {
+	w.buf = wire.AppendFrameHeader(w.buf, flags, len(body))
+	if len(body) >= zeroCopyAt {
+		w.vec = append(w.vec, w.buf[w.mark:], body)
+		w.mark = len(w.buf)
+	} else {
+		w.buf = append(w.buf, body...)
+	}
+	if len(w.buf) >= flushAt || len(w.vec) > 64 {
+		return w.flush()
+	}
+	return nil
+}
+
+// raw adds bytes that are already framed (commands).
+func (w *writer) raw(b []byte) error {
+	if len(w.buf)+len(b) > cap(w.buf) {
+		if err := w.flush(); err != nil {
+			return err
+		}
+		if len(b) > cap(w.buf) {
+			_, err := w.conn.Write(b)
+			return err
+		}
+	}
+	w.buf = append(w.buf, b...)
+	return nil
+}
+
+// writeLoop drains out onto the connection until it is closed and empty.
+func (e *Engine) writeLoop(out *pipe.Queue) error {
+	w := &e.w
+	var tick <-chan time.Time
+	if iv := e.cfg.Heartbeat.Interval; iv > 0 {
+		t := time.NewTicker(iv)
+		defer t.Stop()
+		tick = t.C
+	}
+	var ctrl []byte
+	for {
+		sig := out.Readable().C()
+		if ctrl = e.takeCtrl(ctrl[:0]); len(ctrl) > 0 {
+			if err := w.raw(ctrl); err != nil {
+				return err
+			}
+		}
+		msgs, closed := out.PopBatch(w.msgs[:0], 256)
+		for i := range msgs {
+			if err := e.encode(&msgs[i]); err != nil {
+				return err
+			}
+			msgs[i] = pipe.Msg{}
+		}
+		w.msgs = msgs[:0]
+		if len(msgs) > 0 {
+			// More may be queued: loop without waiting; flush when empty.
+			if w.pending() && len(msgs) < 256 {
+				if err := w.flush(); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		if w.pending() {
+			if err := w.flush(); err != nil {
+				return err
+			}
+		}
+		if closed {
+			return errDrained
+		}
+		select {
+		case <-sig:
+		case <-tick:
+			if err := w.raw(e.pingFrame()); err != nil {
+				return err
+			}
+			e.pinged()
+		case <-e.done:
+			return net.ErrClosed
+		}
+	}
+}
+
+// encode writes one message: subscriptions become commands for a 3.1
+// peer and stay data (0x01/0x00 + topic) for a 3.0 peer.
+func (e *Engine) encode(m *pipe.Msg) error {
+	if m.Flags&(pipe.Subscribe|pipe.Cancel) != 0 && e.peerMinor >= 1 && len(m.Frames) == 1 && len(m.Frames[0]) > 0 {
+		topic := m.Frames[0][1:]
+		var cmd []byte
+		if m.Flags&pipe.Subscribe != 0 {
+			cmd = wire.AppendSubscribe(nil, topic)
+		} else {
+			cmd = wire.AppendCancel(nil, topic)
+		}
+		if e.codec != nil {
+			return e.sealed(wire.FlagCommand, cmd[headerLen(cmd):])
+		}
+		return e.w.raw(cmd)
+	}
+	last := len(m.Frames) - 1
+	for i, f := range m.Frames {
+		var flags byte
+		if i < last {
+			flags = wire.FlagMore
+		}
+		var err error
+		if e.codec != nil {
+			err = e.sealed(flags, f)
+		} else {
+			err = e.w.frame(flags, f)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sealed boxes one frame with the mechanism's codec.
+func (e *Engine) sealed(flags byte, body []byte) error {
+	b, err := e.codec.Seal(nil, flags, body)
+	if err != nil {
+		return err
+	}
+	return e.w.raw(b)
+}
+
+func headerLen(frame []byte) int {
+	if frame[0]&wire.FlagLong != 0 {
+		return 9
+	}
+	return 2
+}

@@ -1,0 +1,165 @@
+package pattern
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"github.com/azmq/azmq/internal/pipe"
+)
+
+// New makes the routing strategy of a socket of type t.
+func New(t Type, o Options) (Socket, error) {
+	switch t {
+	case PAIR:
+		return newPair(), nil
+	case PUB:
+		return newPub(false), nil
+	case SUB:
+		return newSub(false), nil
+	case REQ:
+		return newReq(), nil
+	case REP:
+		return newRep(), nil
+	case DEALER:
+		return newDealer(), nil
+	case ROUTER:
+		return newRouter(o), nil
+	case PULL:
+		return newPull(), nil
+	case PUSH:
+		return newPush(), nil
+	case XPUB:
+		return newPub(true), nil
+	case XSUB:
+		return newSub(true), nil
+	}
+	return nil, fmt.Errorf("%w: socket type %d", ErrNotSupported, int(t))
+}
+
+// base is what every socket type shares: the mutex guarding its routing
+// state, its two Signals and its closed state.
+type base struct {
+	mu       sync.Mutex
+	readable pipe.Signal
+	writable pipe.Signal
+
+	closeOnce sync.Once
+	closed    chan struct{}
+	isClosed  atomic.Bool
+}
+
+func (b *base) init() { b.closed = make(chan struct{}) }
+
+// Readable is the Signal the socket's In queues notify.
+func (b *base) Readable() *pipe.Signal { return &b.readable }
+
+// Writable is the Signal the socket's Out queues notify.
+func (b *base) Writable() *pipe.Signal { return &b.writable }
+
+// Close makes every blocked and later Send/Recv return ErrClosed. The pipes
+// belong to the socket layer, which closes them itself.
+func (b *base) Close() {
+	b.closeOnce.Do(func() {
+		b.isClosed.Store(true)
+		close(b.closed)
+	})
+	b.wake()
+}
+
+// wake makes blocked senders and receivers look again: pipes came or went.
+func (b *base) wake() {
+	b.readable.Notify()
+	b.writable.Notify()
+}
+
+// Hiccup is a no-op for types that keep no per-connection state.
+func (b *base) Hiccup(*pipe.Pipe) {}
+
+// Subscribe is for SUB and XSUB only.
+func (b *base) Subscribe([]byte) error { return ErrNotSupported }
+
+// Unsubscribe is for SUB and XSUB only.
+func (b *base) Unsubscribe([]byte) error { return ErrNotSupported }
+
+// block runs try until it reports done or fails, waiting on sig between
+// attempts. try is called without the socket mutex held and takes it
+// itself. The first attempt does not arm sig, which keeps the uncontended
+// path cheap; the channel is taken before every attempt that may be
+// followed by a wait, so no wakeup is lost. An already-ended ctx still gets
+// one attempt: that is how a non-blocking call is made.
+func (b *base) block(ctx context.Context, sig *pipe.Signal, try func() (bool, error)) error {
+	if b.isClosed.Load() {
+		return ErrClosed
+	}
+	if done, err := try(); done || err != nil {
+		return err
+	}
+	for {
+		ch := sig.C()
+		if done, err := try(); done || err != nil {
+			return err
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-b.closed:
+			return ErrClosed
+		}
+		if b.isClosed.Load() {
+			return ErrClosed
+		}
+	}
+}
+
+// recvFQ waits for the next message fair-queued from f, with the mutex
+// held around each attempt. accept may consume or reject a message (then
+// it is dropped and the next one is tried) or change it; it runs under
+// the mutex.
+func (b *base) recvFQ(ctx context.Context, f *fq, accept func(m pipe.Msg, p *pipe.Pipe) (pipe.Msg, bool)) (pipe.Msg, *pipe.Pipe, error) {
+	var (
+		out  pipe.Msg
+		from *pipe.Pipe
+	)
+	err := b.block(ctx, &b.readable, func() (bool, error) {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		for {
+			m, p, ok := f.pop()
+			if !ok {
+				return false, nil
+			}
+			if accept != nil {
+				if m, ok = accept(m, p); !ok {
+					continue
+				}
+			}
+			out, from = m, p
+			return true, nil
+		}
+	})
+	return out, from, err
+}
+
+// peerOf is p.Peer() tolerating a nil pipe.
+func peerOf(p *pipe.Pipe) *pipe.Peer {
+	if p == nil {
+		return nil
+	}
+	return p.Peer()
+}
+
+// removePipe deletes p from ps, keeping the order (round-robin positions
+// of the others stay meaningful). It returns the index it had, or -1.
+func removePipe(ps []*pipe.Pipe, p *pipe.Pipe) ([]*pipe.Pipe, int) {
+	for i, q := range ps {
+		if q == p {
+			copy(ps[i:], ps[i+1:])
+			ps[len(ps)-1] = nil
+			return ps[:len(ps)-1], i
+		}
+	}
+	return ps, -1
+}

@@ -1,0 +1,121 @@
+// Package pattern holds the routing strategies (load-balance, fair-queue,
+// fan-out, routing table, subscription trie, REQ/REP envelopes) and the
+// socket types built on them. A pattern sees only pipes: it never knows
+// whether a peer is inproc or behind an engine.
+package pattern
+
+import (
+	"context"
+	"errors"
+
+	"github.com/azmq/azmq/internal/pipe"
+)
+
+// Type is a socket type, numbered as in libzmq.
+type Type int
+
+// The socket types.
+const (
+	PAIR Type = iota
+	PUB
+	SUB
+	REQ
+	REP
+	DEALER
+	ROUTER
+	PULL
+	PUSH
+	XPUB
+	XSUB
+)
+
+var typeNames = [...]string{"PAIR", "PUB", "SUB", "REQ", "REP", "DEALER", "ROUTER", "PULL", "PUSH", "XPUB", "XSUB"}
+
+// Valid reports whether t is a known socket type.
+func (t Type) Valid() bool { return t >= 0 && int(t) < len(typeNames) }
+
+// String returns the name used in the Socket-Type property.
+func (t Type) String() string {
+	if !t.Valid() {
+		return "UNKNOWN"
+	}
+	return typeNames[t]
+}
+
+// compatible lists the peer types each type accepts (RFC 37, libzmq's
+// check_socket_type).
+var compatible = map[Type][]string{
+	PAIR:   {"PAIR"},
+	PUB:    {"SUB", "XSUB"},
+	SUB:    {"PUB", "XPUB"},
+	REQ:    {"REP", "ROUTER"},
+	REP:    {"REQ", "DEALER"},
+	DEALER: {"REP", "DEALER", "ROUTER"},
+	ROUTER: {"REQ", "DEALER", "ROUTER"},
+	PULL:   {"PUSH"},
+	PUSH:   {"PULL"},
+	XPUB:   {"SUB", "XSUB"},
+	XSUB:   {"PUB", "XPUB"},
+}
+
+// Compatible reports whether a socket of type t may talk to a peer whose
+// Socket-Type is peer (compared exactly, as libzmq does).
+func Compatible(t Type, peer string) bool {
+	for _, p := range compatible[t] {
+		if p == peer {
+			return true
+		}
+	}
+	return false
+}
+
+// SendsIdentity reports whether t announces an Identity property (libzmq:
+// REQ, DEALER and ROUTER, always, even when empty).
+func SendsIdentity(t Type) bool { return t == REQ || t == DEALER || t == ROUTER }
+
+// Errors returned by patterns. The root package exports the same values.
+var (
+	ErrState           = errors.New("azmq: operation not allowed in the current state")
+	ErrHostUnreachable = errors.New("azmq: host unreachable")
+	ErrNotSupported    = errors.New("azmq: operation not supported by this socket type")
+	ErrClosed          = pipe.ErrClosed
+	// ErrPeerRefused is returned by Attach when the socket takes no more
+	// peers (PAIR has one).
+	ErrPeerRefused = errors.New("azmq: socket takes no more peers")
+)
+
+// Options are the pattern-level socket options.
+type Options struct {
+	RouterMandatory bool
+}
+
+// Socket is the routing strategy of one socket. All methods are safe for
+// concurrent use.
+type Socket interface {
+	// Attach adds a peer pipe whose Peer is already set (for a connecting
+	// socket with a persistent pipe, Peer may still be nil: the pipe exists
+	// before the connection). ErrPeerRefused means the caller must close
+	// the pipe and its connection.
+	Attach(p *pipe.Pipe) error
+	// Detach removes a pipe whose peer is gone for good. The caller has
+	// closed the pipe; messages still in p.In may be delivered.
+	Detach(p *pipe.Pipe)
+	// Hiccup tells that a persistent pipe got a new connection (SUB and XSUB
+	// send their subscriptions again).
+	Hiccup(p *pipe.Pipe)
+	// Send queues one whole message, blocking where the pattern blocks.
+	// An error means nothing was queued.
+	Send(ctx context.Context, m pipe.Msg) error
+	// Recv takes one whole message and the peer it came from.
+	Recv(ctx context.Context) (pipe.Msg, *pipe.Peer, error)
+	// Subscribe and Unsubscribe apply to SUB and XSUB; others return
+	// ErrNotSupported.
+	Subscribe(topic []byte) error
+	Unsubscribe(topic []byte) error
+	// Close makes every blocked and future Send/Recv return ErrClosed.
+	Close()
+	// Readable is the Signal for the In queues of this socket's pipes,
+	// Writable the one for their Out queues.
+	Readable() *pipe.Signal
+	Writable() *pipe.Signal
+}

@@ -1,0 +1,320 @@
+package pattern
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/azmq/azmq/internal/pipe"
+)
+
+func TestNew(t *testing.T) {
+	for typ := PAIR; typ <= XSUB; typ++ {
+		s, err := New(typ, Options{})
+		if err != nil || s == nil {
+			t.Fatalf("New(%v) = %v, %v", typ, s, err)
+		}
+		s.Close()
+	}
+	if _, err := New(Type(99), Options{}); !errors.Is(err, ErrNotSupported) {
+		t.Fatalf("New(99) error = %v", err)
+	}
+}
+
+func TestNotSupported(t *testing.T) {
+	ctx := timeout(t, time.Second)
+	for _, typ := range []Type{SUB, PULL} {
+		if err := newSock(t, typ, Options{}).Send(ctx, msg("x")); !errors.Is(err, ErrNotSupported) {
+			t.Errorf("%v Send = %v", typ, err)
+		}
+	}
+	for _, typ := range []Type{PUB, PUSH} {
+		if _, _, err := newSock(t, typ, Options{}).Recv(ctx); !errors.Is(err, ErrNotSupported) {
+			t.Errorf("%v Recv = %v", typ, err)
+		}
+	}
+	for _, typ := range []Type{PAIR, PUB, REQ, REP, DEALER, ROUTER, PULL, PUSH, XPUB} {
+		s := newSock(t, typ, Options{})
+		if err := s.Subscribe([]byte("a")); !errors.Is(err, ErrNotSupported) {
+			t.Errorf("%v Subscribe = %v", typ, err)
+		}
+		if err := s.Unsubscribe([]byte("a")); !errors.Is(err, ErrNotSupported) {
+			t.Errorf("%v Unsubscribe = %v", typ, err)
+		}
+	}
+}
+
+func TestPair(t *testing.T) {
+	a, b, c := newSock(t, PAIR, Options{}), newSock(t, PAIR, Options{}), newSock(t, PAIR, Options{})
+
+	// No peer: Send blocks.
+	if err := a.Send(timeout(t, short), msg("x")); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Send with no peer = %v", err)
+	}
+	pa, _ := connect(t, a, b, PAIR, PAIR, 10)
+	send(t, a, "ping", "2")
+	expect(t, b, "ping", "2")
+	send(t, b, "pong")
+	expect(t, a, "pong")
+
+	// A second peer is refused.
+	p := pipe.New(10, 10, a.Readable(), a.Writable(), c.Readable(), c.Writable())
+	if err := a.Attach(p); !errors.Is(err, ErrPeerRefused) {
+		t.Fatalf("second Attach = %v", err)
+	}
+	// After the first goes, a new one is taken.
+	pa.Close()
+	a.Detach(pa)
+	if err := a.Attach(p); err != nil {
+		t.Fatalf("Attach after Detach = %v", err)
+	}
+}
+
+func TestPushHWMBlocksAndCancels(t *testing.T) {
+	s := newSock(t, PUSH, Options{})
+	// No peer: blocks, and a peer arriving unblocks it.
+	done := make(chan error, 1)
+	go func() { done <- s.Send(timeout(t, 2*time.Second), msg("early")) }()
+	select {
+	case err := <-done:
+		t.Fatalf("Send with no peer returned %v", err)
+	case <-time.After(short):
+	}
+	p := raw(t, s, 2, nil)
+	if err := <-done; err != nil {
+		t.Fatalf("Send after Attach = %v", err)
+	}
+	send(t, s, "b")
+	// Full: a cancelled Send queues nothing.
+	if err := s.Send(timeout(t, short), msg("c")); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Send on full pipe = %v", err)
+	}
+	if n := p.Out.Len(); n != 2 {
+		t.Fatalf("queue length %d after a cancelled Send, want 2", n)
+	}
+	// An already-ended ctx is a non-blocking attempt.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := s.Send(ctx, msg("d")); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Send with cancelled ctx on full pipe = %v", err)
+	}
+	// Room unblocks a waiting Send.
+	go func() { done <- s.Send(timeout(t, 2*time.Second), msg("e")) }()
+	popStrs(t, p, "early")
+	if err := <-done; err != nil {
+		t.Fatalf("Send after room = %v", err)
+	}
+	popStrs(t, p, "b")
+	popStrs(t, p, "e")
+	empty(t, p)
+}
+
+func TestPushRoundRobin(t *testing.T) {
+	push := newSock(t, PUSH, Options{})
+	var pulls []Socket
+	for i := 0; i < 3; i++ {
+		q := newSock(t, PULL, Options{})
+		connect(t, push, q, PUSH, PULL, 100)
+		pulls = append(pulls, q)
+	}
+	for i := 0; i < 6; i++ {
+		send(t, push, fmt.Sprint(i))
+	}
+	for i, q := range pulls {
+		expect(t, q, fmt.Sprint(i))
+		expect(t, q, fmt.Sprint(i+3))
+	}
+}
+
+func TestDealerRoundRobin(t *testing.T) {
+	d := newSock(t, DEALER, Options{})
+	var ps []*pipe.Pipe
+	for i := 0; i < 3; i++ {
+		ps = append(ps, raw(t, d, 100, nil))
+	}
+	for i := 0; i < 6; i++ {
+		send(t, d, "", fmt.Sprint(i))
+	}
+	for i, p := range ps {
+		popStrs(t, p, "", fmt.Sprint(i))
+		popStrs(t, p, "", fmt.Sprint(i+3))
+		empty(t, p)
+	}
+	// Receive: frames untouched, from any peer.
+	peerSend(t, ps[1], msg("a", "", "b"))
+	expect(t, d, "a", "", "b")
+}
+
+func TestLBSkipsFullPipes(t *testing.T) {
+	d := newSock(t, DEALER, Options{})
+	small, big := raw(t, d, 1, nil), raw(t, d, 10, nil)
+	for _, f := range []string{"a", "b", "c", "d"} {
+		send(t, d, f)
+	}
+	popStrs(t, small, "a")
+	empty(t, small)
+	popStrs(t, big, "b")
+	popStrs(t, big, "c")
+	popStrs(t, big, "d")
+	// A closing pipe is skipped too.
+	big.Close()
+	send(t, d, "e")
+	popStrs(t, small, "e")
+}
+
+func TestFairQueue(t *testing.T) {
+	s := newSock(t, PULL, Options{})
+	flood, quiet := raw(t, s, 0, nil), raw(t, s, 0, nil)
+	for i := 0; i < 1000; i++ {
+		peerSend(t, flood, msg("flood"))
+	}
+	peerSend(t, quiet, msg("quiet"))
+	for i := 0; i < 3; i++ {
+		if got := recv(t, s); got[0] == "quiet" {
+			return
+		}
+	}
+	t.Fatal("the quiet peer's message did not come within 3 receives")
+}
+
+func TestFairQueueDropsClosedAndDetached(t *testing.T) {
+	s := newSock(t, PULL, Options{})
+	a, b := raw(t, s, 0, nil), raw(t, s, 0, nil)
+	peerSend(t, a, msg("a1"))
+	peerSend(t, a, msg("a2"))
+	// Detached with input: what it sent is still delivered.
+	a.Close()
+	s.Detach(a)
+	expect(t, s, "a1")
+	expect(t, s, "a2")
+	peerSend(t, b, msg("b1"))
+	expect(t, s, "b1")
+	b.Close()
+	nothing(t, s)
+	f := s.(*pull)
+	f.mu.Lock()
+	n := len(f.fq.pipes)
+	f.mu.Unlock()
+	if n != 0 {
+		t.Fatalf("fq holds %d pipes, want 0", n)
+	}
+}
+
+func TestCloseUnblocks(t *testing.T) {
+	cases := []struct {
+		typ  Type
+		send bool
+	}{
+		{PULL, false}, {PUSH, true}, {PAIR, true}, {PAIR, false}, {DEALER, true},
+		{DEALER, false}, {ROUTER, false}, {REP, false}, {SUB, false}, {XSUB, false},
+		{XPUB, false},
+	}
+	for _, c := range cases {
+		t.Run(fmt.Sprintf("%v/send=%v", c.typ, c.send), func(t *testing.T) {
+			s := newSock(t, c.typ, Options{})
+			done := make(chan error, 1)
+			go func() {
+				var err error
+				if c.send {
+					err = s.Send(timeout(t, 2*time.Second), msg("x"))
+				} else {
+					_, _, err = s.Recv(timeout(t, 2*time.Second))
+				}
+				done <- err
+			}()
+			select {
+			case err := <-done:
+				t.Fatalf("returned before Close: %v", err)
+			case <-time.After(short):
+			}
+			s.Close()
+			if err := <-done; !errors.Is(err, ErrClosed) {
+				t.Fatalf("after Close: %v, want ErrClosed", err)
+			}
+			// Later calls fail too, even ones that would not block.
+			if err := s.Send(context.Background(), msg("x")); !errors.Is(err, ErrClosed) && !errors.Is(err, ErrNotSupported) {
+				t.Fatalf("Send after Close = %v", err)
+			}
+			if _, _, err := s.Recv(context.Background()); !errors.Is(err, ErrClosed) && !errors.Is(err, ErrNotSupported) && !errors.Is(err, ErrState) {
+				t.Fatalf("Recv after Close = %v", err)
+			}
+		})
+	}
+}
+
+func TestRecvReturnsPeer(t *testing.T) {
+	s := newSock(t, PULL, Options{})
+	peer := &pipe.Peer{SocketType: "PUSH", Props: []pipe.KV{{Name: "X", Value: "y"}}}
+	p := raw(t, s, 0, peer)
+	peerSend(t, p, msg("m"))
+	_, got, err := s.Recv(timeout(t, time.Second))
+	if err != nil || got != peer {
+		t.Fatalf("Recv peer = %v, %v", got, err)
+	}
+}
+
+func TestConcurrentPushPull(t *testing.T) {
+	const senders, each = 4, 500
+	push, pull := newSock(t, PUSH, Options{}), newSock(t, PULL, Options{})
+	connect(t, push, pull, PUSH, PULL, 10)
+	var wg sync.WaitGroup
+	for i := 0; i < senders; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := 0; j < each; j++ {
+				if err := push.Send(timeout(t, 5*time.Second), msg("m")); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	for i := 0; i < senders*each; i++ {
+		recv(t, pull)
+	}
+	wg.Wait()
+}
+
+func BenchmarkPushPull(b *testing.B) {
+	push, pull := newSock(b, PUSH, Options{}), newSock(b, PULL, Options{})
+	connect(b, push, pull, PUSH, PULL, 1000)
+	ctx := context.Background()
+	m := msg("0123456789abcdef")
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := push.Send(ctx, m); err != nil {
+			b.Fatal(err)
+		}
+		if _, _, err := pull.Recv(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkPushPullConcurrent(b *testing.B) {
+	push, pull := newSock(b, PUSH, Options{}), newSock(b, PULL, Options{})
+	connect(b, push, pull, PUSH, PULL, 1000)
+	ctx := context.Background()
+	m := msg("0123456789abcdef")
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			if _, _, err := pull.Recv(ctx); err != nil {
+				return // closed below
+			}
+		}
+	}()
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := push.Send(ctx, m); err != nil {
+			b.Fatal(err)
+		}
+	}
+	pull.Close()
+	<-done
+}

@@ -1,0 +1,272 @@
+// Package pipe is the bounded, context-aware message queue between a socket
+// and one peer: the high-water mark lives here. A Pipe is a pair of Queues,
+// one per direction; an inproc connection shares its two Queues between the
+// two sockets, so messages pass without encoding or copying.
+package pipe
+
+import (
+	"context"
+	"errors"
+	"sync"
+)
+
+// ErrClosed is returned by operations on a closed queue or socket.
+var ErrClosed = errors.New("azmq: closed")
+
+// Flags mark messages that are not plain data.
+type Flags uint8
+
+const (
+	// Subscribe marks a subscription made by SUB/XSUB: Frames[0] is 0x01+topic.
+	// The engine sends it as a SUBSCRIBE command to a ZMTP 3.1 peer and as the
+	// data frame itself to a 3.0 peer.
+	Subscribe Flags = 1 << iota
+	// Cancel marks an unsubscription: Frames[0] is 0x00+topic.
+	Cancel
+)
+
+// Msg is one whole message: ZeroMQ delivers all its frames or none.
+type Msg struct {
+	Frames [][]byte
+	Flags  Flags
+}
+
+// Queue is a FIFO of whole messages bounded by a high-water mark counted in
+// messages (0 = unbounded). It has one reading end and one writing end; each
+// end has a Signal it waits on, which may be shared by many queues (a socket
+// waits for any of its pipes).
+type Queue struct {
+	mu     sync.Mutex
+	buf    []Msg // ring buffer
+	head   int
+	n      int
+	hwm    int
+	closed bool
+
+	readable *Signal // notified when a message arrives or the queue closes
+	writable *Signal // notified when room appears or the queue closes
+}
+
+// SetReadable replaces the Signal of the reading end: an inproc pipe made by
+// a connect before the bind gets its reader only when the bind comes.
+func (q *Queue) SetReadable(s *Signal) {
+	q.mu.Lock()
+	q.readable = s
+	q.mu.Unlock()
+	s.Notify()
+}
+
+// SetWritable replaces the Signal of the writing end.
+func (q *Queue) SetWritable(s *Signal) {
+	q.mu.Lock()
+	q.writable = s
+	q.mu.Unlock()
+	s.Notify()
+}
+
+// SetHWM changes the high-water mark (0 = unbounded).
+func (q *Queue) SetHWM(hwm int) {
+	q.mu.Lock()
+	q.hwm = hwm
+	w := q.writable
+	q.mu.Unlock()
+	w.Notify()
+}
+
+// NewQueue makes a queue. readable is notified for the reading end,
+// writable for the writing end; nil makes a private Signal.
+func NewQueue(hwm int, readable, writable *Signal) *Queue {
+	if readable == nil {
+		readable = new(Signal)
+	}
+	if writable == nil {
+		writable = new(Signal)
+	}
+	c := 16
+	if hwm > 0 && hwm < c {
+		c = hwm
+	}
+	return &Queue{buf: make([]Msg, c), hwm: hwm, readable: readable, writable: writable}
+}
+
+// Readable is the Signal of the reading end.
+func (q *Queue) Readable() *Signal {
+	q.mu.Lock()
+	s := q.readable
+	q.mu.Unlock()
+	return s
+}
+
+// Writable is the Signal of the writing end.
+func (q *Queue) Writable() *Signal {
+	q.mu.Lock()
+	s := q.writable
+	q.mu.Unlock()
+	return s
+}
+
+// Len is the number of messages queued.
+func (q *Queue) Len() int {
+	q.mu.Lock()
+	n := q.n
+	q.mu.Unlock()
+	return n
+}
+
+// Closed reports whether Close was called.
+func (q *Queue) Closed() bool {
+	q.mu.Lock()
+	c := q.closed
+	q.mu.Unlock()
+	return c
+}
+
+func (q *Queue) grow() {
+	nb := make([]Msg, 2*len(q.buf))
+	for i := 0; i < q.n; i++ {
+		nb[i] = q.buf[(q.head+i)%len(q.buf)]
+	}
+	q.buf = nb
+	q.head = 0
+}
+
+// TryPush appends m unless the queue is full (false, nil) or closed
+// (false, ErrClosed).
+func (q *Queue) TryPush(m Msg) (bool, error) {
+	q.mu.Lock()
+	if q.closed {
+		q.mu.Unlock()
+		return false, ErrClosed
+	}
+	if q.hwm > 0 && q.n >= q.hwm {
+		q.mu.Unlock()
+		return false, nil
+	}
+	if q.n == len(q.buf) {
+		q.grow()
+	}
+	q.buf[(q.head+q.n)%len(q.buf)] = m
+	q.n++
+	wasEmpty := q.n == 1
+	r := q.readable
+	q.mu.Unlock()
+	if wasEmpty {
+		r.Notify()
+	}
+	return true, nil
+}
+
+// Push appends m, waiting for room until ctx ends or stop is closed (then
+// ErrClosed). A Push that returns an error queued nothing.
+func (q *Queue) Push(ctx context.Context, m Msg, stop <-chan struct{}) error {
+	for {
+		w := q.Writable().C()
+		ok, err := q.TryPush(m)
+		if ok || err != nil {
+			return err
+		}
+		select {
+		case <-w:
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-stop:
+			return ErrClosed
+		}
+	}
+}
+
+// TryPop takes the oldest message. ok is false when the queue is empty;
+// closed is then true if no message will ever come again.
+func (q *Queue) TryPop() (m Msg, ok, closed bool) {
+	q.mu.Lock()
+	if q.n == 0 {
+		c := q.closed
+		q.mu.Unlock()
+		return Msg{}, false, c
+	}
+	m = q.buf[q.head]
+	q.buf[q.head] = Msg{}
+	q.head = (q.head + 1) % len(q.buf)
+	q.n--
+	wasFull := q.hwm > 0 && q.n == q.hwm-1
+	w := q.writable
+	q.mu.Unlock()
+	if wasFull {
+		w.Notify()
+	}
+	return m, true, false
+}
+
+// PopBatch appends to dst up to max queued messages (all of them if max <= 0)
+// in one lock. closed reports a closed queue that is now empty.
+func (q *Queue) PopBatch(dst []Msg, max int) (out []Msg, closed bool) {
+	q.mu.Lock()
+	k := q.n
+	if max > 0 && k > max {
+		k = max
+	}
+	wasFull := q.hwm > 0 && q.n >= q.hwm
+	for i := 0; i < k; i++ {
+		dst = append(dst, q.buf[q.head])
+		q.buf[q.head] = Msg{}
+		q.head = (q.head + 1) % len(q.buf)
+	}
+	q.n -= k
+	closed = q.closed && q.n == 0
+	w := q.writable
+	q.mu.Unlock()
+	if wasFull && k > 0 {
+		w.Notify()
+	}
+	return dst, closed
+}
+
+// Pop waits for a message until ctx ends or stop is closed (ErrClosed), or
+// the queue is closed and drained (ErrClosed).
+func (q *Queue) Pop(ctx context.Context, stop <-chan struct{}) (Msg, error) {
+	for {
+		r := q.Readable().C()
+		m, ok, closed := q.TryPop()
+		if ok {
+			return m, nil
+		}
+		if closed {
+			return Msg{}, ErrClosed
+		}
+		select {
+		case <-r:
+		case <-ctx.Done():
+			return Msg{}, ctx.Err()
+		case <-stop:
+			return Msg{}, ErrClosed
+		}
+	}
+}
+
+// Close stops further pushes. Messages already queued can still be popped.
+func (q *Queue) Close() {
+	q.mu.Lock()
+	if q.closed {
+		q.mu.Unlock()
+		return
+	}
+	q.closed = true
+	r, w := q.readable, q.writable
+	q.mu.Unlock()
+	r.Notify()
+	w.Notify()
+}
+
+// Discard drops every queued message and closes the queue.
+func (q *Queue) Discard() {
+	q.mu.Lock()
+	for i := range q.buf {
+		q.buf[i] = Msg{}
+	}
+	q.n, q.head = 0, 0
+	q.closed = true
+	r, w := q.readable, q.writable
+	q.mu.Unlock()
+	r.Notify()
+	w.Notify()
+}

@@ -1,0 +1,323 @@
+package pipe
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+)
+
+func m(s string) Msg { return Msg{Frames: [][]byte{[]byte(s)}} }
+
+func body(x Msg) string { return string(x.Frames[0]) }
+
+func ctxT(t testing.TB, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func TestQueueFIFO(t *testing.T) {
+	for _, hwm := range []int{0, 5, 100} {
+		t.Run(fmt.Sprint("hwm=", hwm), func(t *testing.T) {
+			q := NewQueue(hwm, nil, nil)
+			n := 40
+			if hwm > 0 && hwm < n {
+				n = hwm
+			}
+			// Interleave to wrap the ring and grow it.
+			next := 0
+			for round := 0; round < 3; round++ {
+				for i := 0; i < n; i++ {
+					if ok, err := q.TryPush(m(fmt.Sprint(round*n + i))); !ok || err != nil {
+						t.Fatalf("push %d: %v %v", i, ok, err)
+					}
+				}
+				for i := 0; i < n; i++ {
+					x, ok, _ := q.TryPop()
+					if !ok || body(x) != fmt.Sprint(next) {
+						t.Fatalf("pop = %q %v, want %d", body(x), ok, next)
+					}
+					next++
+				}
+			}
+			if q.Len() != 0 {
+				t.Fatalf("len %d", q.Len())
+			}
+		})
+	}
+}
+
+func TestQueueHWM(t *testing.T) {
+	q := NewQueue(3, nil, nil)
+	for i := 0; i < 3; i++ {
+		if ok, _ := q.TryPush(m("x")); !ok {
+			t.Fatalf("push %d refused", i)
+		}
+	}
+	if ok, err := q.TryPush(m("x")); ok || err != nil {
+		t.Fatalf("push past HWM = %v, %v", ok, err)
+	}
+	if q.Len() != 3 {
+		t.Fatalf("len %d", q.Len())
+	}
+	q.TryPop()
+	if ok, _ := q.TryPush(m("y")); !ok {
+		t.Fatal("push after pop refused")
+	}
+
+	// 0 is unbounded.
+	u := NewQueue(0, nil, nil)
+	for i := 0; i < 5000; i++ {
+		if ok, _ := u.TryPush(m("x")); !ok {
+			t.Fatalf("unbounded queue refused at %d", i)
+		}
+	}
+}
+
+func TestQueueTryPopEmpty(t *testing.T) {
+	q := NewQueue(1, nil, nil)
+	if _, ok, closed := q.TryPop(); ok || closed {
+		t.Fatalf("empty open queue: ok=%v closed=%v", ok, closed)
+	}
+}
+
+func TestQueuePopBatch(t *testing.T) {
+	w := new(Signal)
+	q := NewQueue(4, nil, w)
+	for i := 0; i < 4; i++ {
+		q.TryPush(m(fmt.Sprint(i)))
+	}
+	ch := w.C()
+	out, closed := q.PopBatch(nil, 3)
+	if len(out) != 3 || closed || body(out[0]) != "0" || body(out[2]) != "2" {
+		t.Fatalf("PopBatch(3) = %d msgs, closed %v", len(out), closed)
+	}
+	select {
+	case <-ch:
+	default:
+		t.Fatal("PopBatch from a full queue did not signal writable")
+	}
+	out, _ = q.PopBatch(out[:0], 0)
+	if len(out) != 1 || body(out[0]) != "3" {
+		t.Fatalf("PopBatch(all) = %d msgs", len(out))
+	}
+	out, closed = q.PopBatch(out[:0], 0)
+	if len(out) != 0 || closed {
+		t.Fatalf("PopBatch on empty = %d, %v", len(out), closed)
+	}
+	q.TryPush(m("last"))
+	q.Close()
+	out, closed = q.PopBatch(out[:0], 0)
+	if len(out) != 1 || !closed {
+		t.Fatalf("PopBatch after Close = %d, %v", len(out), closed)
+	}
+}
+
+func TestQueueCloseThenDrain(t *testing.T) {
+	q := NewQueue(10, nil, nil)
+	q.TryPush(m("a"))
+	q.TryPush(m("b"))
+	q.Close()
+	q.Close() // idempotent
+	if !q.Closed() {
+		t.Fatal("not closed")
+	}
+	if ok, err := q.TryPush(m("c")); ok || !errors.Is(err, ErrClosed) {
+		t.Fatalf("push after Close = %v, %v", ok, err)
+	}
+	if err := q.Push(context.Background(), m("c"), nil); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Push after Close = %v", err)
+	}
+	for _, want := range []string{"a", "b"} {
+		x, ok, closed := q.TryPop()
+		if !ok || closed || body(x) != want {
+			t.Fatalf("drain = %q %v %v", body(x), ok, closed)
+		}
+	}
+	if _, ok, closed := q.TryPop(); ok || !closed {
+		t.Fatalf("drained: ok=%v closed=%v", ok, closed)
+	}
+	if _, err := q.Pop(context.Background(), nil); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Pop on drained closed queue = %v", err)
+	}
+}
+
+func TestQueueDiscard(t *testing.T) {
+	q := NewQueue(10, nil, nil)
+	q.TryPush(m("a"))
+	q.Discard()
+	if q.Len() != 0 || !q.Closed() {
+		t.Fatal("Discard left messages or an open queue")
+	}
+}
+
+func TestSignalBroadcast(t *testing.T) {
+	var s Signal
+	s.Notify() // nobody waiting: no effect, no panic
+	c1, c2 := s.C(), s.C()
+	var wg sync.WaitGroup
+	woke := make(chan int, 2)
+	for i, c := range []<-chan struct{}{c1, c2} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case <-c:
+				woke <- i
+			case <-time.After(2 * time.Second):
+			}
+		}()
+	}
+	s.Notify()
+	wg.Wait()
+	if len(woke) != 2 {
+		t.Fatalf("%d waiters woke, want 2", len(woke))
+	}
+	// A channel taken after the Notify waits for the next one.
+	c3 := s.C()
+	select {
+	case <-c3:
+		t.Fatal("new channel already closed")
+	default:
+	}
+	s.Notify()
+	<-c3
+}
+
+func TestQueueSignals(t *testing.T) {
+	r, w := new(Signal), new(Signal)
+	q := NewQueue(1, r, w)
+	if q.Readable() != r || q.Writable() != w {
+		t.Fatal("signals not kept")
+	}
+	rc := r.C()
+	q.TryPush(m("a"))
+	select {
+	case <-rc:
+	default:
+		t.Fatal("push into empty queue did not signal readable")
+	}
+	wc := w.C()
+	q.TryPop()
+	select {
+	case <-wc:
+	default:
+		t.Fatal("pop from full queue did not signal writable")
+	}
+	rc, wc = r.C(), w.C()
+	q.Close()
+	for _, c := range []<-chan struct{}{rc, wc} {
+		select {
+		case <-c:
+		default:
+			t.Fatal("Close did not signal both ends")
+		}
+	}
+}
+
+func TestQueuePushPopBlocking(t *testing.T) {
+	q := NewQueue(1, nil, nil)
+	if err := q.Push(ctxT(t, time.Second), m("a"), nil); err != nil {
+		t.Fatal(err)
+	}
+	// Full: Push waits, and cancellation leaves nothing queued.
+	if err := q.Push(ctxT(t, 20*time.Millisecond), m("b"), nil); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Push on full = %v", err)
+	}
+	if q.Len() != 1 {
+		t.Fatalf("len %d after cancelled Push", q.Len())
+	}
+	// Stop ends a waiting Push.
+	stop := make(chan struct{})
+	done := make(chan error, 1)
+	go func() { done <- q.Push(ctxT(t, 2*time.Second), m("c"), stop) }()
+	close(stop)
+	if err := <-done; !errors.Is(err, ErrClosed) {
+		t.Fatalf("Push after stop = %v", err)
+	}
+	// Room lets a waiting Push through.
+	go func() { done <- q.Push(ctxT(t, 2*time.Second), m("d"), nil) }()
+	x, err := q.Pop(ctxT(t, time.Second), nil)
+	if err != nil || body(x) != "a" {
+		t.Fatalf("Pop = %q, %v", body(x), err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("waiting Push = %v", err)
+	}
+	x, _ = q.Pop(ctxT(t, time.Second), nil)
+	if body(x) != "d" {
+		t.Fatalf("Pop = %q", body(x))
+	}
+	// Empty: Pop waits, cancellation takes nothing.
+	if _, err := q.Pop(ctxT(t, 20*time.Millisecond), nil); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Pop on empty = %v", err)
+	}
+	stop2 := make(chan struct{})
+	close(stop2)
+	if _, err := q.Pop(context.Background(), stop2); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Pop after stop = %v", err)
+	}
+	// A waiting Pop gets a message pushed later, or ErrClosed on Close.
+	res := make(chan error, 1)
+	go func() {
+		x, err := q.Pop(ctxT(t, 2*time.Second), nil)
+		if err == nil && body(x) != "e" {
+			err = fmt.Errorf("got %q", body(x))
+		}
+		res <- err
+	}()
+	q.TryPush(m("e"))
+	if err := <-res; err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		_, err := q.Pop(ctxT(t, 2*time.Second), nil)
+		res <- err
+	}()
+	q.Close()
+	if err := <-res; !errors.Is(err, ErrClosed) {
+		t.Fatalf("Pop on Close = %v", err)
+	}
+}
+
+func TestPipe(t *testing.T) {
+	p := New(2, 3, nil, nil, nil, nil)
+	peer := &Pipe{In: p.Out, Out: p.In}
+	if p.Peer() != nil {
+		t.Fatal("peer before SetPeer")
+	}
+	pr := &Peer{SocketType: "DEALER", Props: []KV{{"Identity", "me"}, {"X-Foo", "bar"}}}
+	p.SetPeer(pr)
+	if p.Peer() != pr {
+		t.Fatal("SetPeer")
+	}
+	for name, want := range map[string]string{"routing-id": "me", "IDENTITY": "me", "x-foo": "bar"} {
+		if v, ok := pr.Property(name); !ok || v != want {
+			t.Errorf("Property(%q) = %q, %v", name, v, ok)
+		}
+	}
+	if _, ok := (*Peer)(nil).Property("x"); ok {
+		t.Error("nil peer has properties")
+	}
+	p.Out.TryPush(m("to peer"))
+	if x, ok, _ := peer.In.TryPop(); !ok || body(x) != "to peer" {
+		t.Fatal("pipe directions")
+	}
+	p.Close()
+	if !peer.In.Closed() || !peer.Out.Closed() {
+		t.Fatal("Close closes both directions")
+	}
+}
+
+func BenchmarkQueuePushPop(b *testing.B) {
+	q := NewQueue(1000, nil, nil)
+	x := m("0123456789abcdef")
+	b.ReportAllocs()
+	for b.Loop() {
+		q.TryPush(x)
+		q.TryPop()
+	}
+}

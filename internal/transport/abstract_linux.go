@@ -1,0 +1,4 @@
+package transport
+
+// Linux (and Android) have the abstract unix-socket namespace ("ipc://@name").
+const abstractNamespace = true

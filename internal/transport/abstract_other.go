@@ -1,0 +1,7 @@
+//go:build !linux
+
+package transport
+
+// Only Linux has the abstract unix-socket namespace; elsewhere "@name" would
+// silently become a file called "@name", so it is rejected instead.
+const abstractNamespace = false

@@ -1,0 +1,214 @@
+// Package transport parses ZeroMQ endpoint strings and opens the stream
+// connections that carry ZMTP: it listens on and dials tcp:// and ipc://
+// endpoints using plain net.Conn and net.Listener values.
+//
+// inproc:// endpoints are only parsed here; the socket layer joins inproc
+// peers itself, so Listen and Dial reject them.
+package transport
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+)
+
+// ErrEndpoint is wrapped by every error that reports a malformed endpoint.
+var ErrEndpoint = errors.New("bad endpoint")
+
+// ErrUnsupportedTransport is wrapped by errors for endpoints that name a
+// transport (or a transport feature) this package does not provide, such as
+// ws://, pgm:// or libzmq's "tcp://src;dst" source-address form.
+var ErrUnsupportedTransport = errors.New("unsupported transport")
+
+// Endpoint is a parsed ZeroMQ endpoint such as "tcp://127.0.0.1:5555".
+type Endpoint struct {
+	Transport string // "tcp", "ipc", "inproc"
+	Address   string // the part after "://", as given
+}
+
+// String returns Transport + "://" + Address.
+func (e Endpoint) String() string {
+	return e.Transport + "://" + e.Address
+}
+
+// wildcard is the host, port or ipc path that asks Listen to pick one:
+// all interfaces, any free port, or a fresh unique socket path.
+const wildcard = "*"
+
+// knownUnsupported lists transports libzmq knows but this package does not
+// implement; they get a friendlier message than a typo would.
+var knownUnsupported = map[string]bool{
+	"ws": true, "wss": true, "pgm": true, "epgm": true, "tipc": true,
+	"vmci": true, "norm": true, "udp": true, "vsock": true, "hvsocket": true,
+}
+
+// Parse validates an endpoint string and returns it.
+//
+// tcp needs host:port, where host is "*", an IPv4 literal, a bracketed IPv6
+// literal or a host (or interface) name and port is 0..65535 or "*". ipc
+// needs a non-empty path, "*" (bind only) or "@name" (Linux abstract
+// namespace). inproc needs a non-empty name.
+//
+// Errors wrap ErrEndpoint; unknown transports also wrap
+// ErrUnsupportedTransport.
+func Parse(s string) (Endpoint, error) {
+	i := strings.Index(s, "://")
+	if i < 0 {
+		return Endpoint{}, fmt.Errorf("transport: endpoint %q: %w", s, bad(`missing "://"`))
+	}
+	ep := Endpoint{Transport: s[:i], Address: s[i+3:]}
+	if err := ep.check(); err != nil {
+		return Endpoint{}, fmt.Errorf("transport: endpoint %q: %w", s, err)
+	}
+	return ep, nil
+}
+
+// bad returns a problem error wrapping ErrEndpoint.
+func bad(problem string) error {
+	return fmt.Errorf("%s: %w", problem, ErrEndpoint)
+}
+
+// unsupported returns a problem error wrapping both ErrUnsupportedTransport
+// and ErrEndpoint.
+func unsupported(problem string) error {
+	return fmt.Errorf("%s: %w (%w)", problem, ErrUnsupportedTransport, ErrEndpoint)
+}
+
+// check validates e without the "transport: endpoint" prefix, so Listen and
+// Dial can reuse it on Endpoint values built by hand.
+func (e Endpoint) check() error {
+	switch e.Transport {
+	case "tcp":
+		_, err := splitTCP(e.Address)
+		return err
+	case "ipc":
+		return checkIPC(e.Address)
+	case "inproc":
+		if e.Address == "" {
+			return bad("empty inproc name")
+		}
+		return nil
+	case "":
+		return bad("missing transport")
+	default:
+		if knownUnsupported[e.Transport] {
+			return unsupported(fmt.Sprintf("transport %q is not implemented", e.Transport))
+		}
+		return unsupported(fmt.Sprintf("unknown transport %q (want tcp, ipc or inproc)", e.Transport))
+	}
+}
+
+// tcpAddr is a validated tcp host:port.
+type tcpAddr struct {
+	host string // without brackets; "*" for all interfaces
+	port string // "*" or decimal 0..65535
+	ip   netip.Addr
+	isIP bool // host is an IP literal (ip is set)
+}
+
+// wildcardPort reports whether the port asks for any free port.
+func (a tcpAddr) wildcardPort() bool {
+	return a.port == wildcard || a.port == "0"
+}
+
+// splitTCP splits and validates a tcp endpoint address.
+func splitTCP(addr string) (tcpAddr, error) {
+	if strings.Contains(addr, ";") {
+		return tcpAddr{}, unsupported(`source-address form "src;dst" is not supported`)
+	}
+	var a tcpAddr
+	bracketed := false
+	if strings.HasPrefix(addr, "[") {
+		end := strings.IndexByte(addr, ']')
+		if end < 0 {
+			return tcpAddr{}, bad(`missing "]" after IPv6 address`)
+		}
+		a.host = addr[1:end]
+		rest := addr[end+1:]
+		if rest == "" || rest == ":" {
+			return tcpAddr{}, bad("missing port")
+		}
+		if rest[0] != ':' {
+			return tcpAddr{}, bad(`unexpected text after "]"`)
+		}
+		a.port = rest[1:]
+		bracketed = true
+	} else {
+		colon := strings.LastIndexByte(addr, ':')
+		if colon < 0 {
+			return tcpAddr{}, bad("missing port")
+		}
+		a.host, a.port = addr[:colon], addr[colon+1:]
+		if strings.Contains(a.host, ":") {
+			return tcpAddr{}, bad("IPv6 address must be in brackets")
+		}
+	}
+	if a.host == "" {
+		return tcpAddr{}, bad("missing host")
+	}
+	if a.port == "" {
+		return tcpAddr{}, bad("missing port")
+	}
+	if a.port != wildcard {
+		for _, c := range a.port {
+			if c < '0' || c > '9' {
+				return tcpAddr{}, bad(fmt.Sprintf("invalid port %q", a.port))
+			}
+		}
+		if _, err := strconv.ParseUint(a.port, 10, 16); err != nil {
+			return tcpAddr{}, bad(fmt.Sprintf("port %q out of range 0..65535", a.port))
+		}
+	}
+	if bracketed {
+		ip, err := netip.ParseAddr(a.host)
+		if err != nil || !ip.Is6() {
+			return tcpAddr{}, bad(fmt.Sprintf("invalid IPv6 address %q", a.host))
+		}
+		a.ip, a.isIP = ip, true
+		return a, nil
+	}
+	if a.host == wildcard {
+		return a, nil
+	}
+	if ip, err := netip.ParseAddr(a.host); err == nil {
+		a.ip, a.isIP = ip, true
+		return a, nil
+	}
+	if !validHostName(a.host) {
+		return tcpAddr{}, bad(fmt.Sprintf("invalid host %q", a.host))
+	}
+	return a, nil
+}
+
+// validHostName reports whether h looks like a DNS host name or a network
+// interface name; whether it resolves is found out later.
+func validHostName(h string) bool {
+	if len(h) > 253 {
+		return false
+	}
+	for i := 0; i < len(h); i++ {
+		c := h[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case c == '-', c == '.', c == '_':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// checkIPC validates an ipc endpoint path.
+func checkIPC(path string) error {
+	switch {
+	case path == "":
+		return bad("empty ipc path")
+	case strings.IndexByte(path, 0) >= 0:
+		return bad("ipc path contains a NUL byte")
+	case path == "@":
+		return bad("empty abstract socket name")
+	}
+	return nil
+}

@@ -1,0 +1,117 @@
+package transport
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+func TestParse(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    Endpoint
+		wantErr error // nil: must succeed
+	}{
+		// tcp, valid
+		{in: "tcp://127.0.0.1:5555", want: Endpoint{"tcp", "127.0.0.1:5555"}},
+		{in: "tcp://127.0.0.1:*", want: Endpoint{"tcp", "127.0.0.1:*"}},
+		{in: "tcp://*:*", want: Endpoint{"tcp", "*:*"}},
+		{in: "tcp://*:0", want: Endpoint{"tcp", "*:0"}},
+		{in: "tcp://*:65535", want: Endpoint{"tcp", "*:65535"}},
+		{in: "tcp://[::1]:5555", want: Endpoint{"tcp", "[::1]:5555"}},
+		{in: "tcp://[::]:*", want: Endpoint{"tcp", "[::]:*"}},
+		{in: "tcp://[fe80::1%eth0]:5555", want: Endpoint{"tcp", "[fe80::1%eth0]:5555"}},
+		{in: "tcp://localhost:5555", want: Endpoint{"tcp", "localhost:5555"}},
+		{in: "tcp://example.com.:1", want: Endpoint{"tcp", "example.com.:1"}},
+		{in: "tcp://eth0:5555", want: Endpoint{"tcp", "eth0:5555"}},
+		{in: "tcp://my_host-1:5555", want: Endpoint{"tcp", "my_host-1:5555"}},
+		// tcp, invalid
+		{in: "tcp://127.0.0.1", wantErr: ErrEndpoint},
+		{in: "tcp://127.0.0.1:", wantErr: ErrEndpoint},
+		{in: "tcp://:5555", wantErr: ErrEndpoint},
+		{in: "tcp://", wantErr: ErrEndpoint},
+		{in: "tcp://127.0.0.1:65536", wantErr: ErrEndpoint},
+		{in: "tcp://127.0.0.1:-1", wantErr: ErrEndpoint},
+		{in: "tcp://127.0.0.1:+80", wantErr: ErrEndpoint},
+		{in: "tcp://127.0.0.1:http", wantErr: ErrEndpoint},
+		{in: "tcp://127.0.0.1:5555 ", wantErr: ErrEndpoint},
+		{in: "tcp://::1:5555", wantErr: ErrEndpoint},
+		{in: "tcp://[::1:5555", wantErr: ErrEndpoint},
+		{in: "tcp://[::1]5555", wantErr: ErrEndpoint},
+		{in: "tcp://[::1]", wantErr: ErrEndpoint},
+		{in: "tcp://[::1]:", wantErr: ErrEndpoint},
+		{in: "tcp://[127.0.0.1]:5555", wantErr: ErrEndpoint},
+		{in: "tcp://[*]:5555", wantErr: ErrEndpoint},
+		{in: "tcp://bad host:5555", wantErr: ErrEndpoint},
+		{in: "tcp://a/b:5555", wantErr: ErrEndpoint},
+		{in: "tcp://" + strings.Repeat("a", 254) + ":1", wantErr: ErrEndpoint},
+		{in: "tcp://192.168.1.1;10.0.0.1:5555", wantErr: ErrUnsupportedTransport},
+		{in: "tcp://eth0;10.0.0.1:5555", wantErr: ErrEndpoint},
+		// ipc
+		{in: "ipc:///tmp/x.sock", want: Endpoint{"ipc", "/tmp/x.sock"}},
+		{in: "ipc://relative.sock", want: Endpoint{"ipc", "relative.sock"}},
+		{in: "ipc://*", want: Endpoint{"ipc", "*"}},
+		{in: "ipc://@abstract", want: Endpoint{"ipc", "@abstract"}},
+		{in: "ipc://", wantErr: ErrEndpoint},
+		{in: "ipc://@", wantErr: ErrEndpoint},
+		{in: "ipc://a\x00b", wantErr: ErrEndpoint},
+		// inproc
+		{in: "inproc://name", want: Endpoint{"inproc", "name"}},
+		{in: "inproc://a:b/c", want: Endpoint{"inproc", "a:b/c"}},
+		{in: "inproc://", wantErr: ErrEndpoint},
+		// scheme
+		{in: "127.0.0.1:5555", wantErr: ErrEndpoint},
+		{in: "tcp:/127.0.0.1:5555", wantErr: ErrEndpoint},
+		{in: "", wantErr: ErrEndpoint},
+		{in: "://x", wantErr: ErrEndpoint},
+		{in: "ws://127.0.0.1:5555", wantErr: ErrUnsupportedTransport},
+		{in: "wss://127.0.0.1:5555", wantErr: ErrUnsupportedTransport},
+		{in: "pgm://eth0;239.192.1.1:5555", wantErr: ErrUnsupportedTransport},
+		{in: "epgm://eth0;239.192.1.1:5555", wantErr: ErrUnsupportedTransport},
+		{in: "udp://127.0.0.1:5555", wantErr: ErrUnsupportedTransport},
+		{in: "TCP://127.0.0.1:5555", wantErr: ErrUnsupportedTransport},
+		{in: "foo://bar", wantErr: ErrEndpoint},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, err := Parse(tt.in)
+			if tt.wantErr == nil {
+				if err != nil {
+					t.Fatalf("Parse(%q) error: %v", tt.in, err)
+				}
+				if got != tt.want {
+					t.Fatalf("Parse(%q) = %+v, want %+v", tt.in, got, tt.want)
+				}
+				if got.String() != tt.in {
+					t.Fatalf("String() = %q, want %q", got.String(), tt.in)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("Parse(%q) = %+v, want error %v", tt.in, got, tt.wantErr)
+			}
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("Parse(%q) error %v, want errors.Is %v", tt.in, err, tt.wantErr)
+			}
+			// Every Parse error is a bad endpoint, unsupported ones included.
+			if !errors.Is(err, ErrEndpoint) {
+				t.Fatalf("Parse(%q) error %v does not wrap ErrEndpoint", tt.in, err)
+			}
+			if !strings.HasPrefix(err.Error(), "transport: endpoint ") || !strings.Contains(err.Error(), strconv.Quote(tt.in)) {
+				t.Fatalf("Parse(%q) error %q should name the input", tt.in, err)
+			}
+			if got != (Endpoint{}) {
+				t.Fatalf("Parse(%q) returned %+v with error", tt.in, got)
+			}
+		})
+	}
+}
+
+func TestParseErrorMessage(t *testing.T) {
+	_, err := Parse("tcp://x")
+	const want = `transport: endpoint "tcp://x": missing port: bad endpoint`
+	if err == nil || err.Error() != want {
+		t.Fatalf("got %v, want %q", err, want)
+	}
+}

@@ -1,0 +1,372 @@
+#!/usr/bin/python3
+"""A small libzmq peer for azmq's interop tests, driven by a JSON spec.
+
+Run it with Debian's interpreter (python3-zmq), by its full path:
+
+    /usr/bin/python3 peer.py '<spec>'     # the spec as argv[1]
+    /usr/bin/python3 peer.py @spec.json   # the spec from a file
+    /usr/bin/python3 peer.py < spec       # the spec as the first line of stdin
+
+The spec:
+
+    {
+      "type": "ROUTER",                      # PAIR PUB SUB REQ REP DEALER ROUTER PULL PUSH XPUB XSUB
+      "bind": ["tcp://127.0.0.1:*"],         # and/or
+      "connect": ["ipc:///tmp/x/s"],
+      "options": {
+        "routing_id": "6964",                # hex; ZMQ_ROUTING_ID
+        "subscribe": ["41"],                 # hex topics (SUB: ZMQ_SUBSCRIBE; XSUB: a 01+topic message)
+        "linger": 1000,                      # ms (default 1000)
+        "rcvtimeo": 10000,                   # ms, the default timeout of every recv (default 10000)
+        "sndtimeo": 10000,                   # ms, the default timeout of every send (default 10000)
+        "router_mandatory": true,
+        "immediate": true,
+        "sndhwm": 1000, "rcvhwm": 1000,
+        "sockopts": {"PROBE_ROUTER": 1}      # any other integer or bytes (hex) option, by zmq name
+      },
+      "steps": [ ... ]
+    }
+
+Steps (frames are hex strings, or {"fill": BYTE, "len": N}, or
+{"seq": N} = bytes i % 251 for i in 0..N-1):
+
+    {"op": "send", "frames": [...], "count": 1,     # send the message count times
+     "retry_ms": 0,                                 # retry EHOSTUNREACH/EAGAIN for this long
+     "eagain_ok": false}                            # a send timeout is not an error (prints {"eagain": true})
+    {"op": "recv", "count": 1, "timeout_ms": T}     # prints {"msg": [hex frames]} per message
+    {"op": "echo", "count": 1, "timeout_ms": T,     # recv, print (unless quiet) and send the same frames back
+     "quiet": false}
+    {"op": "sleep", "ms": 100}
+    {"op": "subscribe", "topic": "41"} / {"op": "unsubscribe", "topic": "41"}
+    {"op": "bind"|"connect"|"unbind"|"disconnect", "endpoint": "..."}  # bind prints {"bound": last_endpoint}
+    {"op": "drain", "ms": 300}                      # recv and discard for ms; prints {"drained": n}
+    {"op": "expect_none", "ms": 500}                # fail if any message arrives within ms
+    {"op": "send_loop", "messages": [[...], ...],   # send the messages in turn every interval_ms until a
+     "interval_ms": 5, "max_ms": 20000,             # line arrives on stdin (it is consumed); failing after
+     "recv_too": false}                             # max_ms; recv_too also prints what arrives meanwhile
+    {"op": "interactive"}                           # read more steps, one JSON object a line, from stdin
+                                                    # until EOF or {"op": "exit"}; prints {"ack": op} after each
+
+Output on stdout, one JSON object a line: {"ready": last_endpoint} once every
+bind and connect of the spec is done (the last bound endpoint, else the last
+connected one), then what the steps print, then {"done": true}. Any failure or
+timeout: a message on stderr and exit status 1 (2 for a bad spec).
+"""
+
+import json
+import os
+import select
+import sys
+import time
+
+try:
+    import zmq
+except ImportError as e:  # the Go side checks this before it relies on the peer
+    sys.stderr.write("peer.py: cannot import zmq (install python3-zmq): %s\n" % e)
+    sys.exit(3)
+
+
+class Fail(Exception):
+    pass
+
+
+class SpecError(Exception):
+    pass
+
+
+def out(obj):
+    sys.stdout.write(json.dumps(obj, separators=(",", ":")) + "\n")
+    sys.stdout.flush()
+
+
+class Stdin:
+    """Line reader over fd 0 with timeouts (select + os.read, no hidden buffering)."""
+
+    def __init__(self):
+        self.buf = b""
+        self.eof = False
+
+    def readline(self, timeout=None):
+        """A line without its newline; None on timeout; b"" only at EOF with nothing left."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            i = self.buf.find(b"\n")
+            if i >= 0:
+                line, self.buf = self.buf[:i], self.buf[i + 1:]
+                return line
+            if self.eof:
+                line, self.buf = self.buf, b""
+                return line
+            wait = None
+            if deadline is not None:
+                wait = max(0.0, deadline - time.monotonic())
+            r, _, _ = select.select([0], [], [], wait)
+            if not r:
+                return None
+            chunk = os.read(0, 1 << 20)
+            if not chunk:
+                self.eof = True
+            self.buf += chunk
+
+
+STDIN = Stdin()
+
+
+def frame(spec):
+    if isinstance(spec, str):
+        try:
+            return bytes.fromhex(spec)
+        except ValueError:
+            raise SpecError("bad hex frame %r" % spec[:40])
+    if isinstance(spec, dict):
+        if "fill" in spec:
+            return bytes([int(spec["fill"]) & 0xFF]) * int(spec["len"])
+        if "seq" in spec:
+            return bytes(i % 251 for i in range(int(spec["seq"])))
+    raise SpecError("bad frame spec %r" % (spec,))
+
+
+def frames(specs):
+    if not isinstance(specs, list):
+        raise SpecError("frames must be a list")
+    return [frame(f) for f in specs]
+
+
+def hexes(msg):
+    return [bytes(f).hex() for f in msg]
+
+
+TYPES = {name: getattr(zmq, name) for name in
+         ("PAIR", "PUB", "SUB", "REQ", "REP", "DEALER", "ROUTER", "PULL", "PUSH", "XPUB", "XSUB")}
+
+
+class Peer:
+    def __init__(self, spec):
+        if not isinstance(spec, dict):
+            raise SpecError("the spec must be a JSON object")
+        tname = str(spec.get("type", "")).upper()
+        if tname not in TYPES:
+            raise SpecError("unknown socket type %r" % spec.get("type"))
+        self.tname = tname
+        opts = spec.get("options", {}) or {}
+        self.rcvtimeo = int(opts.get("rcvtimeo", 10000))
+        self.sndtimeo = int(opts.get("sndtimeo", 10000))
+        self.ctx = zmq.Context()
+        s = self.sock = self.ctx.socket(TYPES[tname])
+        s.setsockopt(zmq.LINGER, int(opts.get("linger", 1000)))
+        s.setsockopt(zmq.RCVTIMEO, self.rcvtimeo)
+        s.setsockopt(zmq.SNDTIMEO, self.sndtimeo)
+        if "routing_id" in opts:
+            s.setsockopt(zmq.ROUTING_ID, frame(opts["routing_id"]))
+        if "router_mandatory" in opts:
+            s.setsockopt(zmq.ROUTER_MANDATORY, 1 if opts["router_mandatory"] else 0)
+        if "immediate" in opts:
+            s.setsockopt(zmq.IMMEDIATE, 1 if opts["immediate"] else 0)
+        if "sndhwm" in opts:
+            s.setsockopt(zmq.SNDHWM, int(opts["sndhwm"]))
+        if "rcvhwm" in opts:
+            s.setsockopt(zmq.RCVHWM, int(opts["rcvhwm"]))
+        for name, value in (opts.get("sockopts") or {}).items():
+            const = getattr(zmq, str(name).upper(), None)
+            if not isinstance(const, int):
+                raise SpecError("unknown socket option %r" % name)
+            s.setsockopt(const, frame(value) if isinstance(value, str) else int(value))
+        self.endpoint = ""
+        for ep in spec.get("bind", []) or []:
+            self.bind(ep)
+        for ep in spec.get("connect", []) or []:
+            s.connect(ep)
+            if not self.endpoint:
+                self.endpoint = ep
+        for t in opts.get("subscribe", []) or []:
+            self.subscribe(frame(t))
+
+    def bind(self, ep):
+        self.sock.bind(ep)
+        self.endpoint = self.sock.getsockopt(zmq.LAST_ENDPOINT).decode()
+        return self.endpoint
+
+    def subscribe(self, topic):
+        if self.tname == "SUB":
+            self.sock.setsockopt(zmq.SUBSCRIBE, topic)
+        elif self.tname == "XSUB":
+            self.send([b"\x01" + topic])
+        else:
+            raise SpecError("subscribe on a %s socket" % self.tname)
+
+    def unsubscribe(self, topic):
+        if self.tname == "SUB":
+            self.sock.setsockopt(zmq.UNSUBSCRIBE, topic)
+        elif self.tname == "XSUB":
+            self.send([b"\x00" + topic])
+        else:
+            raise SpecError("unsubscribe on a %s socket" % self.tname)
+
+    def send(self, msg, retry_ms=0, eagain_ok=False):
+        deadline = time.monotonic() + retry_ms / 1000.0
+        while True:
+            try:
+                self.sock.send_multipart(msg)
+                return True
+            except zmq.ZMQError as e:
+                if e.errno in (zmq.EHOSTUNREACH, zmq.EAGAIN) and time.monotonic() < deadline:
+                    time.sleep(0.01)
+                    continue
+                if e.errno == zmq.EAGAIN and eagain_ok:
+                    out({"eagain": True})
+                    return False
+                raise Fail("send of %d frame(s) on %s: %s" % (len(msg), self.tname, e))
+
+    def recv(self, timeout_ms=None):
+        """One message, or raise Fail after timeout_ms (default: rcvtimeo)."""
+        t = self.rcvtimeo if timeout_ms is None else int(timeout_ms)
+        if self.sock.poll(t, zmq.POLLIN) == 0:
+            raise Fail("recv on %s: no message within %d ms" % (self.tname, t))
+        return self.sock.recv_multipart()
+
+    def try_recv(self, timeout_ms):
+        """One message, or None after timeout_ms."""
+        if self.sock.poll(max(0, int(timeout_ms)), zmq.POLLIN) == 0:
+            return None
+        return self.sock.recv_multipart()
+
+    def step(self, st):
+        if not isinstance(st, dict) or "op" not in st:
+            raise SpecError("bad step %r" % (st,))
+        op = st["op"]
+        if op == "send":
+            msg = frames(st.get("frames", []))
+            for _ in range(int(st.get("count", 1))):
+                self.send(msg, int(st.get("retry_ms", 0)), bool(st.get("eagain_ok", False)))
+        elif op == "recv":
+            for _ in range(int(st.get("count", 1))):
+                out({"msg": hexes(self.recv(st.get("timeout_ms")))})
+        elif op == "echo":
+            for _ in range(int(st.get("count", 1))):
+                msg = self.recv(st.get("timeout_ms"))
+                if not st.get("quiet", False):
+                    out({"msg": hexes(msg)})
+                self.send(msg)
+        elif op == "sleep":
+            time.sleep(int(st.get("ms", 0)) / 1000.0)
+        elif op == "subscribe":
+            self.subscribe(frame(st.get("topic", "")))
+        elif op == "unsubscribe":
+            self.unsubscribe(frame(st.get("topic", "")))
+        elif op == "bind":
+            out({"bound": self.bind(st["endpoint"])})
+        elif op == "connect":
+            self.sock.connect(st["endpoint"])
+        elif op == "unbind":
+            self.sock.unbind(st["endpoint"])
+        elif op == "disconnect":
+            self.sock.disconnect(st["endpoint"])
+        elif op == "drain":
+            n, end = 0, time.monotonic() + int(st.get("ms", 0)) / 1000.0
+            while True:
+                left = (end - time.monotonic()) * 1000
+                if left <= 0:
+                    break
+                if self.try_recv(left) is not None:
+                    n += 1
+            out({"drained": n})
+        elif op == "expect_none":
+            msg = self.try_recv(int(st.get("ms", 0)))
+            if msg is not None:
+                raise Fail("expect_none: got a message %r" % hexes(msg)[:4])
+        elif op == "send_loop":
+            self.send_loop(st)
+        elif op == "interactive":
+            self.interactive()
+        else:
+            raise SpecError("unknown op %r" % op)
+
+    def send_loop(self, st):
+        msgs = [frames(m) for m in st.get("messages", [])]
+        if not msgs:
+            raise SpecError("send_loop needs messages")
+        interval = int(st.get("interval_ms", 5)) / 1000.0
+        end = time.monotonic() + int(st.get("max_ms", 20000)) / 1000.0
+        recv_too = bool(st.get("recv_too", False))
+        i = 0
+        while True:
+            self.send(msgs[i % len(msgs)])
+            i += 1
+            if recv_too:
+                while True:
+                    msg = self.try_recv(0)
+                    if msg is None:
+                        break
+                    out({"msg": hexes(msg)})
+            line = STDIN.readline(interval)
+            if line is not None:
+                break  # a line, or EOF: stop
+            if time.monotonic() > end:
+                raise Fail("send_loop: no stop line on stdin within max_ms (%d sent)" % i)
+        out({"sent": i})
+
+    def interactive(self):
+        while True:
+            line = STDIN.readline()
+            if line is None or (line == b"" and STDIN.eof):
+                return
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                st = json.loads(line)
+            except ValueError as e:
+                raise SpecError("bad step line %r: %s" % (line[:80], e))
+            if isinstance(st, dict) and st.get("op") == "exit":
+                return
+            self.step(st)
+            out({"ack": st.get("op")})
+
+    def close(self):
+        self.sock.close()
+        self.ctx.term()
+
+
+def load_spec(argv):
+    if len(argv) > 1:
+        arg = argv[1]
+        if arg.startswith("@"):
+            with open(arg[1:]) as f:
+                return json.load(f)
+        return json.loads(arg)
+    line = STDIN.readline()
+    if not line:
+        raise SpecError("no spec on argv or stdin")
+    return json.loads(line)
+
+
+def main(argv):
+    try:
+        spec = load_spec(argv)
+        peer = Peer(spec)
+    except (SpecError, ValueError, KeyError, TypeError) as e:
+        sys.stderr.write("peer.py: bad spec: %s\n" % e)
+        return 2
+    except zmq.ZMQError as e:
+        sys.stderr.write("peer.py: setup: %s\n" % e)
+        return 1
+    out({"ready": peer.endpoint})
+    try:
+        for i, st in enumerate(spec.get("steps", []) or []):
+            try:
+                peer.step(st)
+            except (Fail, zmq.ZMQError) as e:
+                raise Fail("step %d (%s): %s" % (i, st.get("op") if isinstance(st, dict) else "?", e))
+    except Fail as e:
+        sys.stderr.write("peer.py: %s %s: %s\n" % (peer.tname, peer.endpoint, e))
+        return 1
+    except (SpecError, ValueError, KeyError, TypeError) as e:
+        sys.stderr.write("peer.py: bad step: %s\n" % e)
+        return 2
+    out({"done": True})
+    peer.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,178 @@
+package azmq
+
+import (
+	"fmt"
+	"time"
+)
+
+// Defaults of the socket options.
+const (
+	DefaultHWM              = 1000
+	DefaultLinger           = 5 * time.Second
+	DefaultReconnectIvl     = 100 * time.Millisecond
+	DefaultHandshakeTimeout = 30 * time.Second
+)
+
+// SocketOption configures a socket. Options are checked by NewSocket: a bad
+// value is an error that names the option, never a panic.
+type SocketOption func(*socketConfig) error
+
+// ContextOption configures a Context.
+type ContextOption func(*Context)
+
+type socketConfig struct {
+	sendHWM, recvHWM int
+	linger           time.Duration
+	routingID        []byte
+	reconnectIvl     time.Duration
+	reconnectIvlMax  time.Duration
+	handshake        time.Duration
+	hbInterval       time.Duration
+	hbTimeout        time.Duration
+	hbTTL            time.Duration
+	maxMsgSize       int64
+	immediate        bool
+	routerMandatory  bool
+}
+
+func defaultConfig() socketConfig {
+	return socketConfig{
+		sendHWM:      DefaultHWM,
+		recvHWM:      DefaultHWM,
+		linger:       DefaultLinger,
+		reconnectIvl: DefaultReconnectIvl,
+		handshake:    DefaultHandshakeTimeout,
+		maxMsgSize:   -1,
+	}
+}
+
+// WithSendHWM limits the messages queued for each peer (default 1000;
+// 0 = unlimited). At the limit PUSH, DEALER, REQ and PAIR block Send; PUB,
+// XPUB and ROUTER drop the message for that peer.
+func WithSendHWM(n int) SocketOption {
+	return func(c *socketConfig) error {
+		if n < 0 {
+			return fmt.Errorf("azmq: WithSendHWM(%d): must be >= 0", n)
+		}
+		c.sendHWM = n
+		return nil
+	}
+}
+
+// WithRecvHWM limits the messages queued from each peer before azmq stops
+// reading its connection (default 1000; 0 = unlimited).
+func WithRecvHWM(n int) SocketOption {
+	return func(c *socketConfig) error {
+		if n < 0 {
+			return fmt.Errorf("azmq: WithRecvHWM(%d): must be >= 0", n)
+		}
+		c.recvHWM = n
+		return nil
+	}
+}
+
+// WithLinger sets how long Close waits for pending outbound messages to be
+// sent (default 5 s; 0 = discard them at once; -1 = wait forever). Unlike
+// libzmq's default (forever), azmq's Close never hangs unless asked to.
+func WithLinger(d time.Duration) SocketOption {
+	return func(c *socketConfig) error {
+		if d < 0 && d != -1 {
+			return fmt.Errorf("azmq: WithLinger(%v): must be >= 0 or -1", d)
+		}
+		c.linger = d
+		return nil
+	}
+}
+
+// WithRoutingID sets the identity announced to peers (1 to 255 bytes): a
+// ROUTER peer addresses this socket by it. Default: none (the ROUTER makes
+// one up).
+func WithRoutingID(id []byte) SocketOption {
+	return func(c *socketConfig) error {
+		if len(id) == 0 || len(id) > 255 {
+			return fmt.Errorf("azmq: WithRoutingID: length %d, must be 1..255 bytes", len(id))
+		}
+		c.routingID = append([]byte(nil), id...)
+		return nil
+	}
+}
+
+// WithReconnectInterval sets the wait before reconnecting a lost or
+// refused connection (default 100 ms).
+func WithReconnectInterval(d time.Duration) SocketOption {
+	return func(c *socketConfig) error {
+		if d <= 0 {
+			return fmt.Errorf("azmq: WithReconnectInterval(%v): must be > 0", d)
+		}
+		c.reconnectIvl = d
+		return nil
+	}
+}
+
+// WithReconnectIntervalMax makes the reconnect wait double after each
+// failed attempt, up to d (default 0: the wait stays constant, as libzmq).
+func WithReconnectIntervalMax(d time.Duration) SocketOption {
+	return func(c *socketConfig) error {
+		if d < 0 {
+			return fmt.Errorf("azmq: WithReconnectIntervalMax(%v): must be >= 0", d)
+		}
+		c.reconnectIvlMax = d
+		return nil
+	}
+}
+
+// WithHandshakeTimeout drops a connection whose ZMTP handshake has not
+// completed in d (default 30 s; 0 = no limit).
+func WithHandshakeTimeout(d time.Duration) SocketOption {
+	return func(c *socketConfig) error {
+		if d < 0 {
+			return fmt.Errorf("azmq: WithHandshakeTimeout(%v): must be >= 0", d)
+		}
+		c.handshake = d
+		return nil
+	}
+}
+
+// WithHeartbeat sends a ZMTP PING every interval and drops the connection
+// when nothing arrives within timeout of a PING (0 = interval); ttl asks the
+// peer to drop us if it hears nothing from us for that long (0 = no ask;
+// at most 6553.5 s). Default: off.
+func WithHeartbeat(interval, timeout, ttl time.Duration) SocketOption {
+	return func(c *socketConfig) error {
+		if interval < 0 || timeout < 0 || ttl < 0 {
+			return fmt.Errorf("azmq: WithHeartbeat(%v, %v, %v): durations must be >= 0", interval, timeout, ttl)
+		}
+		if ttl > 0xffff*100*time.Millisecond {
+			return fmt.Errorf("azmq: WithHeartbeat: ttl %v is over the protocol's 6553.5s", ttl)
+		}
+		c.hbInterval, c.hbTimeout, c.hbTTL = interval, timeout, ttl
+		return nil
+	}
+}
+
+// WithMaxMsgSize drops a connection that sends a message (all its frames
+// together) larger than n bytes (default -1: no limit).
+func WithMaxMsgSize(n int64) SocketOption {
+	return func(c *socketConfig) error {
+		if n < -1 {
+			return fmt.Errorf("azmq: WithMaxMsgSize(%d): must be >= 0 or -1", n)
+		}
+		c.maxMsgSize = n
+		return nil
+	}
+}
+
+// WithImmediate(true) queues messages only for completed connections: a
+// connecting socket has no queue until its connection is up, so Send
+// blocks (or drops, by type) instead of queueing for an absent peer.
+// Default false.
+func WithImmediate(on bool) SocketOption {
+	return func(c *socketConfig) error { c.immediate = on; return nil }
+}
+
+// WithRouterMandatory(true) makes a ROUTER's Send fail with
+// ErrHostUnreachable for an unknown routing id, and block while that peer's
+// queue is full, instead of dropping silently. Default false.
+func WithRouterMandatory(on bool) SocketOption {
+	return func(c *socketConfig) error { c.routerMandatory = on; return nil }
+}

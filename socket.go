@@ -1,0 +1,591 @@
+package azmq
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/azmq/azmq/internal/engine"
+	"github.com/azmq/azmq/internal/pattern"
+	"github.com/azmq/azmq/internal/pipe"
+	"github.com/azmq/azmq/internal/transport"
+)
+
+// Socket is a ZeroMQ socket. It is safe for concurrent use by many
+// goroutines. Every goroutine it starts has ended when Close returns.
+type Socket struct {
+	zctx *Context
+	typ  SocketType
+	cfg  socketConfig
+	pat  pattern.Socket
+
+	mu       sync.Mutex
+	closed   bool
+	last     string
+	binds    []*binding
+	connects []*connecter
+	pipes    map[*pipe.Pipe]struct{}     // pipes with an engine side, closed at Close
+	engines  map[*engine.Engine]*binding // live connections
+
+	wg         sync.WaitGroup
+	done       chan struct{}      // closed when Close starts
+	hsCtx      context.Context    // ends when Close starts: aborts handshakes
+	hsCancel   context.CancelFunc //
+	killCtx    context.Context    // ends when the linger is over
+	killCancel context.CancelFunc
+}
+
+// binding is one Bind on tcp or ipc.
+type binding struct {
+	given    string
+	resolved string
+	l        net.Listener
+	closed   bool
+}
+
+// connecter is one Connect on tcp or ipc: it dials, and redials after a
+// failure, until Disconnect or Close.
+type connecter struct {
+	given  string
+	ep     transport.Endpoint
+	pipe   *pipe.Pipe // kept across reconnects; nil when each connection gets its own
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	mu  sync.Mutex
+	eng *engine.Engine
+}
+
+func newSocket(z *Context, t SocketType, cfg socketConfig, pat pattern.Socket) *Socket {
+	s := &Socket{
+		zctx:    z,
+		typ:     t,
+		cfg:     cfg,
+		pat:     pat,
+		pipes:   make(map[*pipe.Pipe]struct{}),
+		engines: make(map[*engine.Engine]*binding),
+		done:    make(chan struct{}),
+	}
+	s.hsCtx, s.hsCancel = context.WithCancel(context.Background())
+	s.killCtx, s.killCancel = context.WithCancel(context.Background())
+	return s
+}
+
+// Type returns the socket's type.
+func (s *Socket) Type() SocketType { return s.typ }
+
+// LastEndpoint returns the resolved endpoint of the last successful Bind,
+// e.g. "tcp://127.0.0.1:41234" after Bind("tcp://127.0.0.1:*").
+func (s *Socket) LastEndpoint() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.last
+}
+
+// Send queues one message of len(parts) frames. It blocks only where the
+// pattern blocks (PUSH, DEALER, REQ, PAIR at the high-water mark or with no
+// peer); ctx ends the wait, and then nothing was sent. Send takes ownership
+// of parts and of every slice in it: the caller must not modify them
+// afterwards. A nil error means the message was queued whole.
+func (s *Socket) Send(ctx context.Context, parts ...[]byte) error {
+	if len(parts) == 0 {
+		return fmt.Errorf("azmq: Send: a message needs at least one frame")
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	return s.pat.Send(ctx, pipe.Msg{Frames: parts})
+}
+
+// Recv waits for one whole message; ctx ends the wait, and then nothing
+// was taken. The caller owns the returned slices.
+func (s *Socket) Recv(ctx context.Context) ([][]byte, error) {
+	m, err := s.RecvMsg(ctx)
+	return m.Frames, err
+}
+
+// RecvMsg is Recv, with the properties of the connection the message came
+// from.
+func (s *Socket) RecvMsg(ctx context.Context) (Msg, error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	m, peer, err := s.pat.Recv(ctx)
+	if err != nil {
+		return Msg{}, err
+	}
+	return Msg{Frames: m.Frames, peer: peer}, nil
+}
+
+// Subscribe adds a topic prefix (SUB, and XSUB as a convenience); an empty
+// prefix subscribes to everything. Other types return ErrNotSupported.
+func (s *Socket) Subscribe(prefix []byte) error { return s.pat.Subscribe(prefix) }
+
+// Unsubscribe removes one Subscribe of the prefix.
+func (s *Socket) Unsubscribe(prefix []byte) error { return s.pat.Unsubscribe(prefix) }
+
+func (s *Socket) engineConfig(peerAddr string) engine.Config {
+	t := pattern.Type(s.typ)
+	return engine.Config{
+		SocketType:   t.String(),
+		Identity:     s.cfg.routingID,
+		SendIdentity: pattern.SendsIdentity(t),
+		Compatible:   func(p string) bool { return pattern.Compatible(t, p) },
+		MaxMsgSize:   s.cfg.maxMsgSize,
+		Handshake:    s.cfg.handshake,
+		Heartbeat: engine.Heartbeat{
+			Interval: s.cfg.hbInterval,
+			Timeout:  s.cfg.hbTimeout,
+			TTL:      s.cfg.hbTTL,
+		},
+		PeerAddress: peerAddr,
+	}
+}
+
+func (s *Socket) newPipe() *pipe.Pipe {
+	return pipe.New(s.cfg.sendHWM, s.cfg.recvHWM, s.pat.Readable(), s.pat.Writable(), nil, nil)
+}
+
+// Bind listens on an endpoint: tcp://host:port (host may be *, port may be
+// * or 0 for any free port), ipc://path (ipc://@name: Linux abstract
+// namespace), inproc://name.
+func (s *Socket) Bind(endpoint string) error {
+	ep, err := transport.Parse(endpoint)
+	if err != nil {
+		return fmt.Errorf("azmq: bind %q: %w", endpoint, err)
+	}
+	if ep.Transport == "inproc" {
+		if err := s.bindInproc(ep.Address); err != nil {
+			return fmt.Errorf("azmq: bind %q: %w", endpoint, err)
+		}
+		s.mu.Lock()
+		s.last = endpoint
+		s.mu.Unlock()
+		return nil
+	}
+	if s.isClosed() {
+		return fmt.Errorf("azmq: bind %q: %w", endpoint, ErrClosed)
+	}
+	l, err := transport.Listen(context.Background(), ep)
+	if err != nil {
+		return fmt.Errorf("azmq: bind %q: %w", endpoint, err)
+	}
+	b := &binding{given: endpoint, resolved: transport.Resolved(ep, l), l: l}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		l.Close()
+		return fmt.Errorf("azmq: bind %q: %w", endpoint, ErrClosed)
+	}
+	s.binds = append(s.binds, b)
+	s.last = b.resolved
+	s.wg.Add(1)
+	s.mu.Unlock()
+	go s.acceptLoop(b)
+	return nil
+}
+
+func (s *Socket) isClosed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closed
+}
+
+func (s *Socket) acceptLoop(b *binding) {
+	defer s.wg.Done()
+	for {
+		c, err := b.l.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			// Out of file descriptors and the like: wait a little rather
+			// than spin.
+			select {
+			case <-time.After(20 * time.Millisecond):
+			case <-s.done:
+				return
+			}
+			continue
+		}
+		s.mu.Lock()
+		if s.closed || b.closed {
+			s.mu.Unlock()
+			c.Close()
+			continue
+		}
+		e := engine.New(c, s.engineConfig(transport.PeerAddress(c)))
+		s.engines[e] = b
+		s.wg.Add(1)
+		s.mu.Unlock()
+		go s.serve(e)
+	}
+}
+
+// serve runs an accepted connection: its pipe lives as long as it does.
+func (s *Socket) serve(e *engine.Engine) {
+	defer s.wg.Done()
+	defer s.dropEngine(e)
+	peer, err := e.Handshake(s.hsCtx)
+	if err != nil {
+		return
+	}
+	s.runPipe(e, peer)
+}
+
+// runPipe gives a connection its own pipe for its lifetime.
+func (s *Socket) runPipe(e *engine.Engine, peer *pipe.Peer) {
+	p := s.newPipe()
+	p.SetPeer(peer)
+	if !s.addPipe(p) {
+		e.Close()
+		return
+	}
+	defer s.removePipe(p)
+	if err := s.pat.Attach(p); err != nil {
+		e.Close()
+		p.Close()
+		return
+	}
+	e.Run(p)
+	p.In.Close()
+	p.Out.Discard()
+	s.pat.Detach(p)
+}
+
+func (s *Socket) addPipe(p *pipe.Pipe) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	s.pipes[p] = struct{}{}
+	return true
+}
+
+func (s *Socket) removePipe(p *pipe.Pipe) {
+	s.mu.Lock()
+	delete(s.pipes, p)
+	s.mu.Unlock()
+}
+
+func (s *Socket) dropEngine(e *engine.Engine) {
+	e.Close()
+	s.mu.Lock()
+	delete(s.engines, e)
+	s.mu.Unlock()
+}
+
+// Connect connects to an endpoint. The peer need not be there yet: azmq
+// retries every WithReconnectInterval, and reconnects after the peer
+// restarts. Messages sent meanwhile wait in the queue (up to the
+// high-water mark) unless WithImmediate(true).
+func (s *Socket) Connect(endpoint string) error {
+	ep, err := transport.Parse(endpoint)
+	if err != nil {
+		return fmt.Errorf("azmq: connect %q: %w", endpoint, err)
+	}
+	if ep.Transport == "inproc" {
+		if err := s.connectInproc(ep.Address); err != nil {
+			return fmt.Errorf("azmq: connect %q: %w", endpoint, err)
+		}
+		return nil
+	}
+	if ep.Transport == "tcp" && hasWildcard(ep.Address) {
+		return fmt.Errorf("azmq: connect %q: %w: a wildcard host or port only works for Bind", endpoint, transport.ErrEndpoint)
+	}
+	c := &connecter{given: endpoint, ep: ep}
+	c.ctx, c.cancel = context.WithCancel(s.killCtx)
+	if s.persistent() {
+		c.pipe = s.newPipe()
+	}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		c.cancel()
+		return fmt.Errorf("azmq: connect %q: %w", endpoint, ErrClosed)
+	}
+	if c.pipe != nil {
+		s.pipes[c.pipe] = struct{}{}
+	}
+	s.connects = append(s.connects, c)
+	s.wg.Add(1)
+	s.mu.Unlock()
+	if c.pipe != nil {
+		if err := s.pat.Attach(c.pipe); err != nil {
+			s.Disconnect(endpoint)
+			s.wg.Done()
+			return fmt.Errorf("azmq: connect %q: %w", endpoint, err)
+		}
+	}
+	go s.connectLoop(c)
+	return nil
+}
+
+func hasWildcard(addr string) bool {
+	for i := 0; i < len(addr); i++ {
+		if addr[i] == '*' {
+			return true
+		}
+	}
+	return false
+}
+
+// persistent tells whether a connecting socket's queue exists before and
+// across its connections. A ROUTER's does not: it can only address a peer
+// whose routing id it has learnt.
+func (s *Socket) persistent() bool {
+	return !s.cfg.immediate && s.typ != ROUTER
+}
+
+func (s *Socket) connectLoop(c *connecter) {
+	defer s.wg.Done()
+	ivl := s.cfg.reconnectIvl
+	done := s.done
+	first := true
+	for {
+		if conn, err := transport.Dial(c.ctx, c.ep); err == nil {
+			if s.runConnection(c, conn, first) {
+				first = false
+				ivl = s.cfg.reconnectIvl
+			}
+		}
+		if c.ctx.Err() != nil {
+			return
+		}
+		if s.isClosed() {
+			// Closing: keep trying only while messages wait for this peer,
+			// until the linger ends (killCtx).
+			if c.pipe == nil || c.pipe.Out.Len() == 0 {
+				return
+			}
+			done = nil
+		}
+		t := time.NewTimer(ivl)
+		select {
+		case <-t.C:
+		case <-done:
+			t.Stop()
+			done = nil
+		case <-c.ctx.Done():
+			t.Stop()
+			return
+		}
+		if m := s.cfg.reconnectIvlMax; m > 0 {
+			if ivl *= 2; ivl > m {
+				ivl = m
+			}
+		}
+	}
+}
+
+// runConnection handshakes and runs one connection of a connecter. It
+// reports whether the handshake succeeded.
+func (s *Socket) runConnection(c *connecter, conn net.Conn, first bool) bool {
+	e := engine.New(conn, s.engineConfig(transport.PeerAddress(conn)))
+	s.mu.Lock()
+	if c.ctx.Err() != nil {
+		s.mu.Unlock()
+		e.Close()
+		return false
+	}
+	s.engines[e] = nil
+	s.mu.Unlock()
+	c.mu.Lock()
+	c.eng = e
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		c.eng = nil
+		c.mu.Unlock()
+		s.dropEngine(e)
+	}()
+	// The handshake stops at Close unless messages wait for this peer.
+	hctx := c.ctx
+	if c.pipe == nil || c.pipe.Out.Len() == 0 {
+		var cancel context.CancelFunc
+		hctx, cancel = context.WithCancel(c.ctx)
+		defer cancel()
+		stop := context.AfterFunc(s.hsCtx, cancel)
+		defer stop()
+	}
+	peer, err := e.Handshake(hctx)
+	if err != nil {
+		return false
+	}
+	if c.pipe == nil {
+		s.runPipe(e, peer)
+		return true
+	}
+	c.pipe.SetPeer(peer)
+	if !first {
+		s.pat.Hiccup(c.pipe)
+	}
+	e.Run(c.pipe)
+	return true
+}
+
+// Unbind stops listening on an endpoint given to Bind (or its resolved
+// form from LastEndpoint) and closes the connections accepted through it.
+func (s *Socket) Unbind(endpoint string) error {
+	if ep, err := transport.Parse(endpoint); err == nil && ep.Transport == "inproc" {
+		if err := s.unbindInproc(ep.Address); err != nil {
+			return fmt.Errorf("azmq: unbind %q: %w", endpoint, err)
+		}
+		return nil
+	}
+	s.mu.Lock()
+	var b *binding
+	for i, x := range s.binds {
+		if x.given == endpoint || x.resolved == endpoint {
+			b = x
+			s.binds = append(s.binds[:i], s.binds[i+1:]...)
+			break
+		}
+	}
+	if b == nil {
+		s.mu.Unlock()
+		return fmt.Errorf("azmq: unbind %q: %w", endpoint, errNotBound)
+	}
+	b.closed = true
+	var es []*engine.Engine
+	for e, eb := range s.engines {
+		if eb == b {
+			es = append(es, e)
+		}
+	}
+	s.mu.Unlock()
+	b.l.Close()
+	for _, e := range es {
+		e.Close()
+	}
+	return nil
+}
+
+var (
+	errNotBound     = errors.New("endpoint not bound")
+	errNotConnected = errors.New("endpoint not connected")
+)
+
+// Disconnect stops connecting to an endpoint given to Connect and drops
+// its connection and the messages queued for it.
+func (s *Socket) Disconnect(endpoint string) error {
+	if ep, err := transport.Parse(endpoint); err == nil && ep.Transport == "inproc" {
+		if err := s.disconnectInproc(ep.Address); err != nil {
+			return fmt.Errorf("azmq: disconnect %q: %w", endpoint, err)
+		}
+		return nil
+	}
+	s.mu.Lock()
+	var cs []*connecter
+	keep := s.connects[:0]
+	for _, c := range s.connects {
+		if c.given == endpoint || c.ep.String() == endpoint {
+			cs = append(cs, c)
+		} else {
+			keep = append(keep, c)
+		}
+	}
+	s.connects = keep
+	for _, c := range cs {
+		if c.pipe != nil {
+			delete(s.pipes, c.pipe)
+		}
+	}
+	s.mu.Unlock()
+	if len(cs) == 0 {
+		return fmt.Errorf("azmq: disconnect %q: %w", endpoint, errNotConnected)
+	}
+	for _, c := range cs {
+		c.cancel()
+		c.mu.Lock()
+		if c.eng != nil {
+			c.eng.Close()
+		}
+		c.mu.Unlock()
+		if c.pipe != nil {
+			c.pipe.In.Close()
+			c.pipe.Out.Discard()
+			s.pat.Detach(c.pipe)
+		}
+	}
+	return nil
+}
+
+// Close closes the socket: blocked and later calls return ErrClosed,
+// listeners stop, and pending outbound messages are sent for up to the
+// linger (WithLinger; default 5 s) before every connection is dropped.
+// Close returns when every goroutine of the socket has ended. Calling it
+// again does nothing.
+func (s *Socket) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	close(s.done)
+	s.hsCancel()
+	binds := s.binds
+	s.binds = nil
+	pipes := make([]*pipe.Pipe, 0, len(s.pipes))
+	for p := range s.pipes {
+		pipes = append(pipes, p)
+	}
+	s.mu.Unlock()
+
+	s.pat.Close()
+	s.zctx.closeInproc(s)
+	for _, b := range binds {
+		b.l.Close()
+	}
+	linger := s.cfg.linger
+	for _, p := range pipes {
+		p.In.Close()
+		if linger == 0 {
+			p.Out.Discard()
+		} else {
+			p.Out.Close() // the engine sends what is queued, then ends
+		}
+	}
+	finished := make(chan struct{})
+	go func() {
+		s.wg.Wait()
+		close(finished)
+	}()
+	if linger == 0 {
+		s.kill()
+		<-finished
+	} else if linger < 0 {
+		<-finished
+	} else {
+		t := time.NewTimer(linger)
+		select {
+		case <-finished:
+			t.Stop()
+		case <-t.C:
+			s.kill()
+			<-finished
+		}
+	}
+	s.killCancel()
+	s.zctx.forget(s)
+	return nil
+}
+
+// kill ends the linger: every connection is dropped now.
+func (s *Socket) kill() {
+	s.killCancel()
+	s.mu.Lock()
+	es := make([]*engine.Engine, 0, len(s.engines))
+	for e := range s.engines {
+		es = append(es, e)
+	}
+	s.mu.Unlock()
+	for _, e := range es {
+		e.Close()
+	}
+}
