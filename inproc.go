@@ -74,6 +74,7 @@ func (s *Socket) connectInproc(name string) error {
 		return z.join(s, b, name, nil, false)
 	}
 	pd := &inprocPending{s: s, p: s.newPipe()}
+	pd.p.Inproc = true
 	if s.persistent() {
 		if err := s.pat.Attach(pd.p); err != nil {
 			return err
@@ -101,7 +102,8 @@ func (z *Context) join(a, b *Socket, name string, p *pipe.Pipe, attached bool) e
 	}
 	p.Out.SetHWM(sumHWM(a.cfg.sendHWM, b.cfg.recvHWM))
 	p.In.SetHWM(sumHWM(b.cfg.sendHWM, a.cfg.recvHWM))
-	pb := &pipe.Pipe{In: p.Out, Out: p.In}
+	pb := &pipe.Pipe{In: p.Out, Out: p.In, Inproc: true}
+	p.Inproc = true
 	p.SetPeer(b.inprocPeer())
 	pb.SetPeer(a.inprocPeer())
 	if err := b.pat.Attach(pb); err != nil {

@@ -29,6 +29,7 @@ type Socket struct {
 	connects []*connecter
 	pipes    map[*pipe.Pipe]struct{}     // pipes with an engine side, closed at Close
 	engines  map[*engine.Engine]*binding // live connections
+	mon      monitors
 
 	wg         sync.WaitGroup
 	done       chan struct{}      // closed when Close starts
@@ -171,6 +172,7 @@ func (s *Socket) Bind(endpoint string) error {
 	}
 	l, err := transport.Listen(context.Background(), ep)
 	if err != nil {
+		s.emit(EventBindFailed, endpoint, err)
 		return fmt.Errorf("azmq: bind %q: %w", endpoint, err)
 	}
 	b := &binding{given: endpoint, resolved: transport.Resolved(ep, l), l: l}
@@ -184,6 +186,7 @@ func (s *Socket) Bind(endpoint string) error {
 	s.last = b.resolved
 	s.wg.Add(1)
 	s.mu.Unlock()
+	s.emit(EventListening, b.resolved, nil)
 	go s.acceptLoop(b)
 	return nil
 }
@@ -200,8 +203,10 @@ func (s *Socket) acceptLoop(b *binding) {
 		c, err := b.l.Accept()
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
+				s.emit(EventClosed, b.resolved, nil)
 				return
 			}
+			s.emit(EventAcceptFailed, b.resolved, err)
 			// Out of file descriptors and the like: wait a little rather
 			// than spin.
 			select {
@@ -221,39 +226,43 @@ func (s *Socket) acceptLoop(b *binding) {
 		s.engines[e] = b
 		s.wg.Add(1)
 		s.mu.Unlock()
-		go s.serve(e)
+		s.emit(EventAccepted, c.RemoteAddr().String(), nil)
+		go s.serve(e, c.RemoteAddr().String())
 	}
 }
 
 // serve runs an accepted connection: its pipe lives as long as it does.
-func (s *Socket) serve(e *engine.Engine) {
+func (s *Socket) serve(e *engine.Engine, addr string) {
 	defer s.wg.Done()
 	defer s.dropEngine(e)
 	peer, err := e.Handshake(s.hsCtx)
 	if err != nil {
+		s.emit(EventHandshakeFailed, addr, err)
 		return
 	}
-	s.runPipe(e, peer)
+	s.emit(EventHandshakeSucceeded, addr, nil)
+	s.emit(EventDisconnected, addr, s.runPipe(e, peer))
 }
 
 // runPipe gives a connection its own pipe for its lifetime.
-func (s *Socket) runPipe(e *engine.Engine, peer *pipe.Peer) {
+func (s *Socket) runPipe(e *engine.Engine, peer *pipe.Peer) error {
 	p := s.newPipe()
 	p.SetPeer(peer)
 	if !s.addPipe(p) {
 		e.Close()
-		return
+		return ErrClosed
 	}
 	defer s.removePipe(p)
 	if err := s.pat.Attach(p); err != nil {
 		e.Close()
 		p.Close()
-		return
+		return err
 	}
-	e.Run(p)
+	err := e.Run(p)
 	p.In.Close()
 	p.Out.Discard()
 	s.pat.Detach(p)
+	return err
 }
 
 func (s *Socket) addPipe(p *pipe.Pipe) bool {
@@ -347,11 +356,21 @@ func (s *Socket) connectLoop(c *connecter) {
 	done := s.done
 	first := true
 	for {
-		if conn, err := transport.Dial(c.ctx, c.ep); err == nil {
+		conn, err := transport.Dial(c.ctx, c.ep)
+		if c.ctx.Err() != nil {
+			if conn != nil {
+				conn.Close()
+			}
+			return
+		}
+		if err == nil {
+			s.emit(EventConnected, c.given, nil)
 			if s.runConnection(c, conn, first) {
 				first = false
 				ivl = s.cfg.reconnectIvl
 			}
+		} else {
+			s.emit(EventConnectDelayed, c.given, err)
 		}
 		if c.ctx.Err() != nil {
 			return
@@ -379,6 +398,7 @@ func (s *Socket) connectLoop(c *connecter) {
 				ivl = m
 			}
 		}
+		s.emit(EventConnectRetried, c.given, nil)
 	}
 }
 
@@ -414,17 +434,20 @@ func (s *Socket) runConnection(c *connecter, conn net.Conn, first bool) bool {
 	}
 	peer, err := e.Handshake(hctx)
 	if err != nil {
+		s.emit(EventHandshakeFailed, c.given, err)
 		return false
 	}
+	s.emit(EventHandshakeSucceeded, c.given, nil)
 	if c.pipe == nil {
-		s.runPipe(e, peer)
-		return true
+		err = s.runPipe(e, peer)
+	} else {
+		c.pipe.SetPeer(peer)
+		if !first {
+			s.pat.Hiccup(c.pipe)
+		}
+		err = e.Run(c.pipe)
 	}
-	c.pipe.SetPeer(peer)
-	if !first {
-		s.pat.Hiccup(c.pipe)
-	}
-	e.Run(c.pipe)
+	s.emit(EventDisconnected, c.given, err)
 	return true
 }
 
@@ -573,6 +596,7 @@ func (s *Socket) Close() error {
 	}
 	s.killCancel()
 	s.zctx.forget(s)
+	s.mon.close()
 	return nil
 }
 

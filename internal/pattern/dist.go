@@ -6,22 +6,45 @@ import "github.com/azmq/azmq/internal/pipe"
 // never blocks and never cuts a message: a pipe that is full or closing
 // misses the whole message.
 type distributor struct {
-	sent int // pipes that got the current message
+	sent   int // pipes that got the current message
+	inproc int // inproc pipes among them
 }
 
 // reset starts a new message.
-func (d *distributor) reset() { d.sent = 0 }
+func (d *distributor) reset() { d.sent, d.inproc = 0, 0 }
 
-// push offers m to p. Every pipe after the first gets its own Frames slice
-// (the bodies are shared, never copied), so one receiver re-slicing or
-// replacing parts cannot disturb another over inproc.
+// push offers m to p. Every pipe after the first gets its own Frames slice.
+// Engines only read the bodies, so they share them; an inproc receiver owns
+// what it receives, so only the first one gets the original bodies and the
+// others get copies.
 func (d *distributor) push(p *pipe.Pipe, m pipe.Msg) {
 	if d.sent > 0 {
-		m.Frames = append([][]byte(nil), m.Frames...)
+		if p.Inproc && d.inproc > 0 {
+			m.Frames = deepCopy(m.Frames)
+		} else {
+			m.Frames = append([][]byte(nil), m.Frames...)
+		}
 	}
 	if ok, _ := p.Out.TryPush(m); ok {
 		d.sent++
+		if p.Inproc {
+			d.inproc++
+		}
 	}
+}
+
+func deepCopy(frames [][]byte) [][]byte {
+	n := 0
+	for _, f := range frames {
+		n += len(f)
+	}
+	buf := make([]byte, 0, n)
+	out := make([][]byte, len(frames))
+	for i, f := range frames {
+		buf = append(buf, f...)
+		out[i] = buf[len(buf)-len(f) : len(buf) : len(buf)]
+	}
+	return out
 }
 
 // toAll offers m to every pipe in ps.

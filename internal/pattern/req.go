@@ -79,6 +79,9 @@ func (s *req) Send(ctx context.Context, m pipe.Msg) error {
 // is ErrState. Messages from other peers, and replies that do not start
 // with an empty delimiter followed by a body, are dropped.
 func (s *req) Recv(ctx context.Context) (pipe.Msg, *pipe.Peer, error) {
+	if s.isClosed.Load() {
+		return pipe.Msg{}, nil, ErrClosed
+	}
 	s.mu.Lock()
 	waiting := s.waiting
 	s.mu.Unlock()

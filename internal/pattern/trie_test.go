@@ -1,6 +1,8 @@
 package pattern
 
 import (
+	"bytes"
+	"math/rand/v2"
 	"slices"
 	"testing"
 )
@@ -85,5 +87,90 @@ func TestMTrieMatchOnce(t *testing.T) {
 	}
 	if len(m.t.root.kids) != 0 || m.t.root.hasValue() {
 		t.Fatal("not pruned")
+	}
+}
+
+// TestTrieRandom checks the radix tree against a plain map under random
+// adds and removes, which exercises splitting, pruning and merging.
+func TestTrieRandom(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	word := func() []byte {
+		b := make([]byte, rng.IntN(5))
+		for i := range b {
+			b[i] = "ab"[rng.IntN(2)]
+		}
+		return b
+	}
+	var c countTrie
+	var m mtrie
+	pipes := []*subPipe{{}, {}, {}}
+	counts := map[string]int{}
+	sets := map[*subPipe]map[string]bool{}
+	for _, sp := range pipes {
+		sets[sp] = map[string]bool{}
+	}
+	for step := 0; step < 20000; step++ {
+		w := word()
+		sp := pipes[rng.IntN(len(pipes))]
+		holders := func(tp string) int {
+			n := 0
+			for _, s := range sets {
+				if s[tp] {
+					n++
+				}
+			}
+			return n
+		}
+		if rng.IntN(2) == 0 {
+			c.add(w)
+			counts[string(w)]++
+			wantFirst := !sets[sp][string(w)] && holders(string(w)) == 0
+			sets[sp][string(w)] = true
+			if first := m.add(sp, w); first != wantFirst {
+				t.Fatalf("step %d: add %q first=%v", step, w, first)
+			}
+		} else {
+			last, ok := c.rm(w)
+			wantOK := counts[string(w)] > 0
+			if wantOK {
+				counts[string(w)]--
+			}
+			if ok != wantOK || last != (wantOK && counts[string(w)] == 0) {
+				t.Fatalf("step %d: rm %q = %v %v", step, w, last, ok)
+			}
+			had := sets[sp][string(w)]
+			delete(sets[sp], string(w))
+			if gone := m.rm(sp, w); gone != (had && holders(string(w)) == 0) {
+				t.Fatalf("step %d: mtrie rm %q last=%v", step, w, gone)
+			}
+		}
+		d := append(word(), word()...)
+		want := false
+		for tp, n := range counts {
+			if n > 0 && bytes.HasPrefix(d, []byte(tp)) {
+				want = true
+			}
+		}
+		if got := c.match(d); got != want {
+			t.Fatalf("step %d: match %q = %v", step, d, got)
+		}
+		got := map[*subPipe]bool{}
+		m.match(d, func(sp *subPipe) {
+			if got[sp] {
+				t.Fatalf("step %d: %q matched a pipe twice", step, d)
+			}
+			got[sp] = true
+		})
+		for _, sp := range pipes {
+			want := false
+			for tp := range sets[sp] {
+				if bytes.HasPrefix(d, []byte(tp)) {
+					want = true
+				}
+			}
+			if got[sp] != want {
+				t.Fatalf("step %d: mtrie match %q for pipe = %v", step, d, got[sp])
+			}
+		}
 	}
 }

@@ -46,6 +46,10 @@ type Pipe struct {
 	peer atomic.Pointer[Peer]
 	// Routing data owned by the socket's pattern (ROUTER's id for this pipe).
 	ID []byte
+	// Inproc marks a pipe whose reader is another socket: it receives the
+	// bodies themselves, so a fan-out must not share them between two such
+	// readers.
+	Inproc bool
 }
 
 // New makes a pipe. The socket's own Signals are passed so one wait covers

@@ -1,0 +1,33 @@
+# azmq: `make test` is the test command (CI runs it through .ci/run).
+# The logic lives in scripts/; see the header of each script.
+
+GO ?= go
+
+.PHONY: test windows-test fuzz bench deps vet
+
+## test: deps, vet (linux/windows/darwin), darwin build, go test -race with
+## the libzmq interop tests, every fuzz target (FUZZTIME, default 5s), Windows leg.
+test:
+	FUZZTIME="$(or $(FUZZTIME),5s)" scripts/test.sh
+
+## windows-test: the Windows leg alone: test binaries run under Wine.
+windows-test:
+	scripts/windows-test.sh
+
+## fuzz: every fuzz target for FUZZTIME each (default 60s).
+fuzz:
+	FUZZTIME="$(or $(FUZZTIME),60s)" scripts/fuzz.sh
+
+## bench: azmq's benchmark through the command-line tool.
+bench:
+	$(GO) run ./cmd/azmq bench
+
+## deps: install python3-zmq when /usr/bin/python3 lacks it.
+deps:
+	scripts/deps.sh
+
+## vet: go vet for linux, windows and darwin.
+vet:
+	$(GO) vet ./...
+	GOOS=windows $(GO) vet ./...
+	GOOS=darwin $(GO) vet ./...

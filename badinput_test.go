@@ -1,0 +1,148 @@
+package azmq
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net"
+	"strings"
+	"testing"
+	"time"
+)
+
+// rawDial connects a plain TCP client to a bound socket.
+func rawDial(t *testing.T, s *Socket) net.Conn {
+	t.Helper()
+	addr := strings.TrimPrefix(s.LastEndpoint(), "tcp://")
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// waitEvent waits for an event of the given kind and returns it.
+func waitEvent(t *testing.T, ev <-chan Event, kind EventKind) Event {
+	t.Helper()
+	timeout := time.After(5 * time.Second)
+	for {
+		select {
+		case e, ok := <-ev:
+			if !ok {
+				t.Fatalf("monitor closed before %v", kind)
+			}
+			if e.Kind == kind {
+				return e
+			}
+		case <-timeout:
+			t.Fatalf("no %v event", kind)
+		}
+	}
+}
+
+func greeting(mech string, major byte) []byte {
+	g := make([]byte, 64)
+	g[0], g[8], g[9], g[10], g[11] = 0xff, 1, 0x7f, major, 1
+	copy(g[12:], mech)
+	return g
+}
+
+func TestBadPeersRefusedOthersServed(t *testing.T) {
+	cases := []struct {
+		name   string
+		send   []byte
+		reason string // a word of the error's text
+	}{
+		{"zmtp1.0", []byte{0x01, 0x00, 'h', 'i', 0, 0, 0, 0, 0, 0, 0, 0}, "signature"},
+		{"zmtp2.0", greeting("NULL", 1)[:11], "version"},
+		{"mechanism", greeting("PLAIN", 3), "mechanism"},
+		{"unknown-mechanism", greeting("KERBEROS", 3), "mechanism"},
+		{"garbage-after-greeting", append(greeting("NULL", 3), 0x04, 0x05, 'R', 'E', 'A', 'D', 'Y', 0xff), "malformed"},
+		{"bad-metadata", append(greeting("NULL", 3), 0x04, 0x0a, 0x05, 'R', 'E', 'A', 'D', 'Y', 0x01, 'x', 0, 0), "malformed"},
+		{"incompatible-type", append(greeting("NULL", 3), 0x04, 0x1a, 0x05, 'R', 'E', 'A', 'D', 'Y', 0x0b, 'S', 'o', 'c', 'k', 'e', 't', '-', 'T', 'y', 'p', 'e', 0, 0, 0, 4, 'P', 'U', 'L', 'L'), "incompatible"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := testCtx(t)
+			z := NewContext()
+			defer z.Close()
+			pull := newSock(t, z, PULL)
+			ev := pull.Monitor(ctx)
+			if err := pull.Bind("tcp://127.0.0.1:*"); err != nil {
+				t.Fatal(err)
+			}
+			good := newSock(t, z, PUSH)
+			if err := good.Connect(pull.LastEndpoint()); err != nil {
+				t.Fatal(err)
+			}
+			mustSend(t, ctx, good, "before")
+			mustRecv(t, ctx, pull, "before")
+
+			bad := rawDial(t, pull)
+			bad.Write(tc.send)
+			e := waitEvent(t, ev, EventHandshakeFailed)
+			if e.Err == nil || !strings.Contains(e.Err.Error(), tc.reason) {
+				t.Fatalf("HandshakeFailed reason = %v, want one about %q", e.Err, tc.reason)
+			}
+			// The connection is closed by azmq.
+			bad.SetReadDeadline(time.Now().Add(5 * time.Second))
+			buf := make([]byte, 256)
+			for {
+				if _, err := bad.Read(buf); err != nil {
+					if errors.Is(err, context.DeadlineExceeded) || strings.Contains(err.Error(), "timeout") {
+						t.Fatal("bad peer not disconnected")
+					}
+					break
+				}
+			}
+			mustSend(t, ctx, good, "after")
+			mustRecv(t, ctx, pull, "after")
+		})
+	}
+}
+
+func TestHandshakeTimeout(t *testing.T) {
+	ctx := testCtx(t)
+	z := NewContext()
+	defer z.Close()
+	pull := newSock(t, z, PULL, WithHandshakeTimeout(100*time.Millisecond))
+	ev := pull.Monitor(ctx)
+	if err := pull.Bind("tcp://127.0.0.1:*"); err != nil {
+		t.Fatal(err)
+	}
+	c := rawDial(t, pull)
+	c.Write(greeting("NULL", 3)[:5]) // then silence
+	e := waitEvent(t, ev, EventHandshakeFailed)
+	if e.Err == nil || !strings.Contains(e.Err.Error(), "timed out") {
+		t.Fatalf("handshake failure = %v, want a timeout", e.Err)
+	}
+}
+
+func TestMaxMsgSizeDropsOnlyThatPeer(t *testing.T) {
+	ctx := testCtx(t)
+	z := NewContext()
+	defer z.Close()
+	pull := newSock(t, z, PULL, WithMaxMsgSize(1000))
+	ev := pull.Monitor(ctx)
+	if err := pull.Bind("tcp://127.0.0.1:*"); err != nil {
+		t.Fatal(err)
+	}
+	big := newSock(t, z, PUSH, WithLinger(0))
+	small := newSock(t, z, PUSH)
+	for _, s := range []*Socket{big, small} {
+		if err := s.Connect(pull.LastEndpoint()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mustSend(t, ctx, big, strings.Repeat("x", 600), strings.Repeat("y", 600))
+	e := waitEvent(t, ev, EventDisconnected)
+	if e.Err == nil || !strings.Contains(e.Err.Error(), "maximum") {
+		t.Fatalf("disconnect reason = %v", e.Err)
+	}
+	mustSend(t, ctx, small, "ok")
+	got := mustRecv(t, ctx, pull)
+	if !bytes.Equal(got[0], []byte("ok")) {
+		t.Fatalf("got %q", got)
+	}
+}

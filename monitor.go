@@ -1,0 +1,103 @@
+package azmq
+
+import (
+	"context"
+	"sync"
+)
+
+// EventKind says what happened to one of a socket's connections.
+type EventKind int
+
+// The events a Monitor reports.
+const (
+	EventListening          EventKind = iota + 1 // Bind succeeded
+	EventBindFailed                              // Bind failed
+	EventAccepted                                // a connection was accepted
+	EventAcceptFailed                            // Accept failed
+	EventConnected                               // a dial succeeded
+	EventConnectDelayed                          // a dial failed; it will be retried
+	EventConnectRetried                          // a new dial is starting after a wait
+	EventDisconnected                            // a connection ended (Err says why)
+	EventClosed                                  // a listener closed
+	EventHandshakeSucceeded                      // the ZMTP handshake completed
+	EventHandshakeFailed                         // the ZMTP handshake failed (Err says why)
+)
+
+var eventNames = [...]string{
+	EventListening: "Listening", EventBindFailed: "BindFailed", EventAccepted: "Accepted",
+	EventAcceptFailed: "AcceptFailed", EventConnected: "Connected", EventConnectDelayed: "ConnectDelayed",
+	EventConnectRetried: "ConnectRetried", EventDisconnected: "Disconnected", EventClosed: "Closed",
+	EventHandshakeSucceeded: "HandshakeSucceeded", EventHandshakeFailed: "HandshakeFailed",
+}
+
+// String returns the event's name, e.g. "HandshakeFailed".
+func (k EventKind) String() string {
+	if k > 0 && int(k) < len(eventNames) {
+		return eventNames[k]
+	}
+	return "Unknown"
+}
+
+// Event is one thing that happened to a socket's connections.
+type Event struct {
+	Kind     EventKind
+	Endpoint string // the endpoint, or the peer's address for accepted connections
+	Err      error  // why, for failures and for Disconnected
+}
+
+// monitors fans events out to the channels of Socket.Monitor.
+type monitors struct {
+	mu     sync.Mutex
+	closed bool
+	chans  map[chan Event]struct{}
+}
+
+// Monitor returns a channel of the socket's connection events. It is
+// closed when ctx ends or the socket closes. It never blocks the socket:
+// when the channel is full, events are dropped.
+func (s *Socket) Monitor(ctx context.Context) <-chan Event {
+	ch := make(chan Event, 256)
+	m := &s.mon
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		close(ch)
+		return ch
+	}
+	if m.chans == nil {
+		m.chans = make(map[chan Event]struct{})
+	}
+	m.chans[ch] = struct{}{}
+	m.mu.Unlock()
+	context.AfterFunc(ctx, func() {
+		m.mu.Lock()
+		if _, ok := m.chans[ch]; ok {
+			delete(m.chans, ch)
+			close(ch)
+		}
+		m.mu.Unlock()
+	})
+	return ch
+}
+
+func (s *Socket) emit(kind EventKind, endpoint string, err error) {
+	m := &s.mon
+	m.mu.Lock()
+	for ch := range m.chans {
+		select {
+		case ch <- Event{Kind: kind, Endpoint: endpoint, Err: err}:
+		default:
+		}
+	}
+	m.mu.Unlock()
+}
+
+func (m *monitors) close() {
+	m.mu.Lock()
+	m.closed = true
+	for ch := range m.chans {
+		close(ch)
+	}
+	m.chans = nil
+	m.mu.Unlock()
+}

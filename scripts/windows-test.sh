@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# The Windows leg: cross-compiles the test binary of every package with tests
+# (except interop, which drives a Linux libzmq peer) and runs each under Wine,
+# from its package directory so that testdata/ is found.
+#
+# Wine comes from shared/wine/setup.sh, which CI keeps beside the clone
+# (../shared relative to the repo root); AZMQ_WINE_SETUP overrides the path.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+. scripts/lib.sh
+
+setup=${AZMQ_WINE_SETUP:-$root/../shared/wine/setup.sh}
+[ -f "$setup" ] || die "Wine setup script not found at $setup: CI must put shared/ beside the clone (or set AZMQ_WINE_SETUP)"
+
+section "windows: Wine setup ($setup)"
+bash "$setup"
+export WINEDEBUG=-all
+
+out=$root/build/win
+rm -rf "$out"
+mkdir -p "$out"
+
+all=$(GOOS=windows test_packages)
+pkgs=$(grep -v '/interop$' <<<"$all" || true)
+[ -n "$pkgs" ] || die "no packages with tests for GOOS=windows"
+
+section "windows: build test binaries"
+for pkg in $pkgs; do
+	name=${pkg#github.com/azmq/azmq}
+	name=${name#/}
+	name=${name:-azmq}
+	name=${name//\//_}
+	echo "build $pkg -> build/win/$name.test.exe"
+	GOOS=windows GOARCH=amd64 go test -c -o "$out/$name.test.exe" "$pkg"
+done
+
+section "windows: run under Wine"
+summary=()
+failed=0
+for pkg in $pkgs; do
+	name=${pkg#github.com/azmq/azmq}
+	name=${name#/}
+	name=${name:-azmq}
+	name=${name//\//_}
+	exe=$out/$name.test.exe
+	[ -f "$exe" ] || { summary+=("SKIP  $pkg (no test binary: no tests for windows)"); continue; }
+	dir=$(go list -f '{{.Dir}}' "$pkg")
+	echo "--- $pkg"
+	start=$SECONDS
+	rc=0
+	(cd "$dir" && timeout -k 10s 6m wine "$exe" -test.timeout 5m) || rc=$?
+	took=$((SECONDS - start))
+	if [ "$rc" -eq 0 ]; then
+		summary+=("ok    $pkg (${took}s)")
+	else
+		summary+=("FAIL  $pkg (exit $rc, ${took}s)")
+		failed=1
+	fi
+done
+
+section "windows: summary"
+printf '%s\n' "${summary[@]}"
+[ "$failed" -eq 0 ] || die "windows leg failed"
