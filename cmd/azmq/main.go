@@ -14,6 +14,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"strings"
 )
 
 const usage = `azmq is the command-line tool of azmq, ZeroMQ in pure Go.
@@ -53,24 +54,28 @@ func main() {
 
 // run executes a command line and returns the exit status.
 func run(args []string, stdout, stderr io.Writer) int {
-	err := dispatch(args, stdout, stderr)
-	var ue errUsage
-	switch {
-	case err == nil:
-		return 0
-	case errors.As(err, &ue):
-		fmt.Fprintf(stderr, "azmq: %v (usage: see 'azmq --help')\n", err)
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
 		return 2
-	default:
-		fmt.Fprintf(stderr, "azmq: %v\n", err)
-		return 1
 	}
+	err := dispatch(args, stdout, stderr)
+	if err == nil {
+		return 0
+	}
+	msg := err.Error()
+	if !strings.HasPrefix(msg, "azmq: ") { // the library's errors say it already
+		msg = "azmq: " + msg
+	}
+	var ue errUsage
+	if errors.As(err, &ue) {
+		fmt.Fprintf(stderr, "%s (usage: see 'azmq --help')\n", msg)
+		return 2
+	}
+	fmt.Fprintln(stderr, msg)
+	return 1
 }
 
 func dispatch(args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		return usageErr("no command given")
-	}
 	switch args[0] {
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)

@@ -128,6 +128,14 @@ func (e *Engine) handshake(ctx context.Context) (*pipe.Peer, error) {
 	}
 	// Read the signature first so a ZMTP 1.0 peer, which sends less than a
 	// greeting and waits, is refused at once instead of at the timeout.
+	// Its first byte already tells (a 1.0 identity frame is often just
+	// `01 00`, fewer than 10 bytes).
+	if err := e.r.fill(1); err != nil {
+		return nil, err
+	}
+	if err := wire.CheckSignature(e.r.avail()); err != nil && !errors.Is(err, wire.ErrShort) {
+		return nil, err
+	}
 	if err := e.r.fill(10); err != nil {
 		return nil, err
 	}

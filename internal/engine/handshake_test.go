@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/azmq/azmq/internal/pipe"
 	"github.com/azmq/azmq/internal/security"
 	"github.com/azmq/azmq/internal/wire"
 )
@@ -437,5 +438,59 @@ func TestNetPipe(t *testing.T) {
 		t.Error("Run returned nil after the peer closed")
 	}
 	for range frames {
+	}
+}
+
+// TestHandshakeLenientGreeting: the padding, as-server byte and filler of
+// the peer's greeting are ignored (G2, G3), and property names are matched
+// case-insensitively.
+func TestHandshakeLenientGreeting(t *testing.T) {
+	g := greeting(3, 1, "NULL")
+	copy(g[1:9], []byte{0, 0, 0, 0, 0, 0, 0, 4}) // libzmq with a 3-byte id
+	g[9] = 0xff
+	g[32] = 1 // as-server
+	for i := 33; i < 64; i++ {
+		g[i] = byte(i)
+	}
+	a, b := tcpPair(t)
+	cfg := dealerCfg()
+	cfg.Compatible = func(s string) bool { return s == "ROUTER" }
+	e := New(a, cfg)
+	f := startHandshake(t, e)
+	p := &rawPeer{t: t, c: b}
+	p.write(g, ready("socket-type", "ROUTER", "IDENTITY", "xyz"))
+	r := waitHandshake(t, f)
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	if r.peer.SocketType != "ROUTER" || string(r.peer.RoutingID) != "xyz" {
+		t.Errorf("peer %+v", r.peer)
+	}
+}
+
+// TestHandshakePipelinedData: data the peer sends right behind its READY,
+// in the same write, is kept for Run.
+func TestHandshakePipelinedData(t *testing.T) {
+	a, b := tcpPair(t)
+	e := New(a, dealerCfg())
+	f := startHandshake(t, e)
+	p := &rawPeer{t: t, c: b}
+	p.write(bytes.Join([][]byte{
+		greeting(3, 1, "NULL"), ready("Socket-Type", "ROUTER"),
+		vecReqHello, vecSubscribe, vecTwoPartAB,
+	}, nil))
+	if r := waitHandshake(t, f); r.err != nil {
+		t.Fatal(r.err)
+	}
+	q := newPipe(16)
+	run(t, e, q)
+	for _, want := range []pipe.Msg{
+		{Frames: frames([]byte{}, []byte("hello"))},
+		{Frames: frames([]byte("\x01AB")), Flags: pipe.Subscribe},
+		{Frames: frames([]byte("a"), []byte("b"))},
+	} {
+		if m := pop(t, q.In); !sameFrames(m.Frames, want.Frames) || m.Flags != want.Flags {
+			t.Errorf("got %s flags %d, want %s", short(m.Frames), m.Flags, short(want.Frames))
+		}
 	}
 }

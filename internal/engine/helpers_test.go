@@ -8,6 +8,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"os"
 	"strconv"
 	"strings"
 	"syscall"
@@ -20,6 +21,11 @@ import (
 
 // waitFor bounds every wait of the tests.
 const waitFor = 5 * time.Second
+
+// errDeadline is what a conn operation past its deadline returns.
+var errDeadline = os.ErrDeadlineExceeded
+
+func isReset(err error) bool { return errors.Is(err, syscall.ECONNRESET) }
 
 // hx decodes space-separated hex, as PROTOCOL.md §7 writes bytes.
 func hx(s string) []byte {

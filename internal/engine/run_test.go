@@ -562,7 +562,7 @@ func TestRunClose(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := handshake(t, dealerCfg(), 1, "ROUTER")
-			p := newPipe(1)
+			p := pipe.New(0, 1, nil, nil, nil, nil)
 			res := run(t, c.e, p)
 			tt.setup(t, c, p)
 			if !running(res) {

@@ -99,7 +99,7 @@ func (e *Engine) writeLoop(out *pipe.Queue) error {
 	for {
 		sig := out.Readable().C()
 		if ctrl = e.takeCtrl(ctrl[:0]); len(ctrl) > 0 {
-			if err := w.raw(ctrl); err != nil {
+			if err := e.commands(ctrl); err != nil {
 				return err
 			}
 		}
@@ -131,7 +131,7 @@ func (e *Engine) writeLoop(out *pipe.Queue) error {
 		select {
 		case <-sig:
 		case <-tick:
-			if err := w.raw(e.pingFrame()); err != nil {
+			if err := e.commands(e.pingFrame()); err != nil {
 				return err
 			}
 			e.pinged()
@@ -152,10 +152,7 @@ func (e *Engine) encode(m *pipe.Msg) error {
 		} else {
 			cmd = wire.AppendCancel(nil, topic)
 		}
-		if e.codec != nil {
-			return e.sealed(wire.FlagCommand, cmd[headerLen(cmd):])
-		}
-		return e.w.raw(cmd)
+		return e.commands(cmd)
 	}
 	last := len(m.Frames) - 1
 	for i, f := range m.Frames {
@@ -176,6 +173,28 @@ func (e *Engine) encode(m *pipe.Msg) error {
 	return nil
 }
 
+// commands sends whole command frames (PING, PONG, SUBSCRIBE, CANCEL).
+// With a codec each one goes inside a box with the inner command flag, as
+// CURVE requires (PROTOCOL §1.9, G15); a bare command frame would make the
+// peer drop the connection.
+func (e *Engine) commands(b []byte) error {
+	if e.codec == nil {
+		return e.w.raw(b)
+	}
+	for len(b) > 0 {
+		h, n, err := wire.ParseFrameHeader(b)
+		if err != nil {
+			return err
+		}
+		end := n + int(h.Size)
+		if err := e.sealed(wire.FlagCommand, b[n:end]); err != nil {
+			return err
+		}
+		b = b[end:]
+	}
+	return nil
+}
+
 // sealed boxes one frame with the mechanism's codec.
 func (e *Engine) sealed(flags byte, body []byte) error {
 	b, err := e.codec.Seal(nil, flags, body)
@@ -183,11 +202,4 @@ func (e *Engine) sealed(flags byte, body []byte) error {
 		return err
 	}
 	return e.w.raw(b)
-}
-
-func headerLen(frame []byte) int {
-	if frame[0]&wire.FlagLong != 0 {
-		return 9
-	}
-	return 2
 }

@@ -1,0 +1,379 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/azmq/azmq"
+)
+
+// The modes of libzmq's perf tools, under both spellings in use.
+var modeAliases = map[string]string{
+	"thr_local": "local_thr", "thr_remote": "remote_thr",
+	"lat_local": "local_lat", "lat_remote": "remote_lat",
+	"thr_inproc": "inproc_thr", "lat_inproc": "inproc_lat",
+}
+
+// bench runs "azmq bench [flags]" (the matrix) or "azmq bench MODE ...".
+func bench(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("azmq bench", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	quick := fs.Bool("quick", false, "tiny fixed counts instead of calibrated ones: a few seconds in all")
+	transports := fs.String("transports", "inproc,ipc,tcp", "comma-separated transports to measure")
+	sizes := fs.String("sizes", "16,256,4k,64k", "comma-separated message sizes in bytes (k = KiB)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(stdout)
+			fmt.Fprint(stdout, benchUsage)
+			fs.PrintDefaults()
+			return nil
+		}
+		return usageErr("bench: %v", err)
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	// After the first signal, a second one ends the process at once.
+	context.AfterFunc(ctx, stop)
+
+	if fs.NArg() > 0 {
+		return perfMode(ctx, fs.Args(), stdout, stderr)
+	}
+	m, err := newMatrix(*transports, *sizes, *quick)
+	if err != nil {
+		return usageErr("bench: %v", err)
+	}
+	return m.run(ctx, stdout, stderr)
+}
+
+const benchUsage = `Usage:
+  azmq bench [-quick] [-transports LIST] [-sizes LIST]
+  azmq bench local_thr|remote_thr|local_lat|remote_lat ENDPOINT SIZE COUNT
+  azmq bench inproc_thr|inproc_lat SIZE COUNT
+
+Without a mode, bench measures PUSH->PULL throughput and REQ/REP latency
+for every transport and size in this process, about half a second a cell,
+and prints a table. With a mode, it is one side of the two-process
+benchmark of libzmq's perf tools: start local_thr (or local_lat) first,
+then remote_thr (or remote_lat) with the same ENDPOINT, SIZE and COUNT.
+local_thr prints "msgs_per_s=N mb_per_s=N", timed from the first message
+received to the last; remote_lat prints "rtt_us=N latency_us=N" over all
+COUNT round trips. A local side given a wildcard endpoint such as
+tcp://127.0.0.1:* prints the endpoint it bound as "endpoint=..." on stderr.
+
+Flags:
+`
+
+// perfMode runs one of the libzmq perf-tool modes.
+func perfMode(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	mode := args[0]
+	if m, ok := modeAliases[mode]; ok {
+		mode = m
+	}
+	var ep string
+	switch mode {
+	case "inproc_thr", "inproc_lat":
+		if len(args) != 3 {
+			return usageErr("bench %s: want SIZE COUNT", args[0])
+		}
+		ep = "inproc://azmq-bench"
+		args = args[1:]
+	case "local_thr", "remote_thr", "local_lat", "remote_lat":
+		if len(args) != 4 {
+			return usageErr("bench %s: want ENDPOINT SIZE COUNT", args[0])
+		}
+		ep = args[1]
+		args = args[2:]
+	default:
+		return usageErr("bench: unknown mode %q", args[0])
+	}
+	size, err := strconv.Atoi(args[0])
+	if err != nil || size < 0 {
+		return usageErr("bench %s: SIZE %q is not a byte count", mode, args[0])
+	}
+	count, err := strconv.Atoi(args[1])
+	if err != nil || count < 1 {
+		return usageErr("bench %s: COUNT %q is not a positive number", mode, args[1])
+	}
+
+	switch mode {
+	case "inproc_thr":
+		d, err := thrPair(ctx, ep, size, count)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, thrLine(size, count, d))
+	case "inproc_lat":
+		d, err := latPair(ctx, ep, size, count)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, latLine(count, d))
+	case "local_thr":
+		return localThr(ctx, ep, size, count, stdout, stderr)
+	case "remote_thr":
+		return remoteThr(ctx, ep, size, count)
+	case "local_lat":
+		return localLat(ctx, ep, size, count, stderr)
+	case "remote_lat":
+		return remoteLat(ctx, ep, size, count, stdout)
+	}
+	return nil
+}
+
+// thrLine is the throughput line of the perf protocol: count messages
+// received, timed from the first to the last (so count-1 intervals).
+func thrLine(size, count int, d time.Duration) string {
+	mps := 0.0
+	if count > 1 && d > 0 {
+		mps = float64(count-1) / d.Seconds()
+	}
+	return fmt.Sprintf("msgs_per_s=%.0f mb_per_s=%.1f", mps, mps*float64(size)/1e6)
+}
+
+// latLine is the latency line of the perf protocol: count round trips in
+// d; the latency is half a round trip.
+func latLine(count int, d time.Duration) string {
+	rtt := d.Seconds() * 1e6 / float64(count)
+	return fmt.Sprintf("rtt_us=%.2f latency_us=%.2f", rtt, rtt/2)
+}
+
+// bound reports the endpoint a local side listens on when it was given a
+// wildcard, so that a caller can find the port.
+func bound(s *azmq.Socket, given string, stderr io.Writer) {
+	if last := s.LastEndpoint(); last != given {
+		fmt.Fprintf(stderr, "endpoint=%s\n", last)
+	}
+}
+
+// localThr: PULL binds and receives count messages.
+func localThr(ctx context.Context, ep string, size, count int, stdout, stderr io.Writer) error {
+	// The PULL side never sends: there is nothing to linger for.
+	pull, err := azmq.NewSocket(azmq.PULL, azmq.WithLinger(0))
+	if err != nil {
+		return err
+	}
+	defer pull.Close()
+	if err := pull.Bind(ep); err != nil {
+		return err
+	}
+	bound(pull, ep, stderr)
+	d, err := recvThr(ctx, pull, size, count)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, thrLine(size, count, d))
+	return nil
+}
+
+// remoteThr: PUSH connects and sends count messages, then waits until all
+// of them are written.
+func remoteThr(ctx context.Context, ep string, size, count int) error {
+	push, err := azmq.NewSocket(azmq.PUSH, azmq.WithLinger(-1))
+	if err != nil {
+		return err
+	}
+	if err := push.Connect(ep); err != nil {
+		return err
+	}
+	if err := sendThr(ctx, push, size, count); err != nil {
+		// The process ends now; the messages still queued go with it
+		// (a Close with linger -1 would wait for them forever).
+		return err
+	}
+	return push.Close() // linger -1: returns once every message is written
+}
+
+// localLat: REP binds and echoes count messages.
+func localLat(ctx context.Context, ep string, size, count int, stderr io.Writer) error {
+	rep, err := azmq.NewSocket(azmq.REP, azmq.WithLinger(-1))
+	if err != nil {
+		return err
+	}
+	if err := rep.Bind(ep); err != nil {
+		return err
+	}
+	bound(rep, ep, stderr)
+	if err := echo(ctx, rep, size, count); err != nil {
+		return err // as in remoteThr: no Close that could wait forever
+	}
+	return rep.Close() // linger -1: returns once the last reply is written
+}
+
+// remoteLat: REQ connects and makes count round trips.
+func remoteLat(ctx context.Context, ep string, size, count int, stdout io.Writer) error {
+	// After the last reply nothing is pending: no linger needed.
+	req, err := azmq.NewSocket(azmq.REQ, azmq.WithLinger(0))
+	if err != nil {
+		return err
+	}
+	defer req.Close()
+	if err := req.Connect(ep); err != nil {
+		return err
+	}
+	d, err := roundTrips(ctx, req, size, count)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, latLine(count, d))
+	return nil
+}
+
+// thrPair measures PUSH->PULL throughput with both sides in this process:
+// PULL binds ep, PUSH connects to what it bound. It returns the time from
+// the first message received to the last.
+func thrPair(ctx context.Context, ep string, size, count int) (time.Duration, error) {
+	zctx := azmq.NewContext()
+	defer zctx.Close()
+	// Close comes after the last message was received: nothing lingers.
+	pull, err := zctx.NewSocket(azmq.PULL, azmq.WithLinger(0))
+	if err != nil {
+		return 0, err
+	}
+	if err := pull.Bind(ep); err != nil {
+		return 0, err
+	}
+	push, err := zctx.NewSocket(azmq.PUSH, azmq.WithLinger(0))
+	if err != nil {
+		return 0, err
+	}
+	if err := push.Connect(pull.LastEndpoint()); err != nil {
+		return 0, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	sent := make(chan error, 1)
+	go func() { sent <- sendThr(ctx, push, size, count) }()
+	d, err := recvThr(ctx, pull, size, count)
+	if err != nil {
+		cancel()
+		if serr := <-sent; serr != nil && !errors.Is(serr, context.Canceled) {
+			return 0, serr // the cause
+		}
+		return 0, err
+	}
+	return d, <-sent
+}
+
+// latPair measures REQ/REP round trips with both sides in this process:
+// REP binds ep, REQ connects to what it bound.
+func latPair(ctx context.Context, ep string, size, count int) (time.Duration, error) {
+	zctx := azmq.NewContext()
+	defer zctx.Close()
+	// Close comes after the last reply was received: nothing lingers.
+	rep, err := zctx.NewSocket(azmq.REP, azmq.WithLinger(0))
+	if err != nil {
+		return 0, err
+	}
+	if err := rep.Bind(ep); err != nil {
+		return 0, err
+	}
+	req, err := zctx.NewSocket(azmq.REQ, azmq.WithLinger(0))
+	if err != nil {
+		return 0, err
+	}
+	if err := req.Connect(rep.LastEndpoint()); err != nil {
+		return 0, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	echoed := make(chan error, 1)
+	go func() { echoed <- echo(ctx, rep, size, count) }()
+	d, err := roundTrips(ctx, req, size, count)
+	if err != nil {
+		cancel()
+		if eerr := <-echoed; eerr != nil && !errors.Is(eerr, context.Canceled) {
+			return 0, eerr
+		}
+		return 0, err
+	}
+	return d, <-echoed
+}
+
+// sendThr sends count messages of size bytes.
+func sendThr(ctx context.Context, push *azmq.Socket, size, count int) error {
+	// Send takes ownership of the payload, which only forbids changing
+	// it: the same bytes can go out again and again.
+	payload := bytes.Repeat([]byte{'x'}, size)
+	for range count {
+		if err := push.Send(ctx, payload); err != nil {
+			return fmt.Errorf("send: %w", err)
+		}
+	}
+	return nil
+}
+
+// recvThr receives count messages of size bytes and returns the time from
+// the first to the last.
+func recvThr(ctx context.Context, pull *azmq.Socket, size, count int) (time.Duration, error) {
+	var t0 time.Time
+	for i := range count {
+		msg, err := pull.Recv(ctx)
+		if err != nil {
+			return 0, fmt.Errorf("receive message %d of %d: %w", i+1, count, err)
+		}
+		if err := checkSize(msg, size); err != nil {
+			return 0, err
+		}
+		if i == 0 {
+			t0 = time.Now()
+		}
+	}
+	return time.Since(t0), nil
+}
+
+// echo answers count requests with the request itself.
+func echo(ctx context.Context, rep *azmq.Socket, size, count int) error {
+	for i := range count {
+		msg, err := rep.Recv(ctx)
+		if err != nil {
+			return fmt.Errorf("receive request %d of %d: %w", i+1, count, err)
+		}
+		if err := checkSize(msg, size); err != nil {
+			return err
+		}
+		if err := rep.Send(ctx, msg...); err != nil {
+			return fmt.Errorf("send reply %d of %d: %w", i+1, count, err)
+		}
+	}
+	return nil
+}
+
+// roundTrips makes count request-reply round trips and returns their time.
+func roundTrips(ctx context.Context, req *azmq.Socket, size, count int) (time.Duration, error) {
+	payload := bytes.Repeat([]byte{'x'}, size)
+	t0 := time.Now()
+	for i := range count {
+		if err := req.Send(ctx, payload); err != nil {
+			return 0, fmt.Errorf("send request %d of %d: %w", i+1, count, err)
+		}
+		msg, err := req.Recv(ctx)
+		if err != nil {
+			return 0, fmt.Errorf("receive reply %d of %d: %w", i+1, count, err)
+		}
+		if err := checkSize(msg, size); err != nil {
+			return 0, err
+		}
+	}
+	return time.Since(t0), nil
+}
+
+func checkSize(msg [][]byte, size int) error {
+	if len(msg) != 1 || len(msg[0]) != size {
+		n := 0
+		for _, f := range msg {
+			n += len(f)
+		}
+		return fmt.Errorf("received a message of %d frames and %d bytes, want 1 frame of %d", len(msg), n, size)
+	}
+	return nil
+}

@@ -1,0 +1,250 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// matrix is "azmq bench" without a mode: throughput and latency for each
+// transport and size, both sides in this process.
+type matrix struct {
+	transports []string
+	sizes      []int
+	quick      bool
+	cell       time.Duration // how long a calibrated measurement should take
+}
+
+func newMatrix(transports, sizes string, quick bool) (*matrix, error) {
+	m := &matrix{quick: quick, cell: 500 * time.Millisecond}
+	for _, t := range strings.Split(transports, ",") {
+		switch t = strings.TrimSpace(t); t {
+		case "inproc", "ipc", "tcp":
+			m.transports = append(m.transports, t)
+		case "":
+		default:
+			return nil, fmt.Errorf("-transports: unknown transport %q (want inproc, ipc, tcp)", t)
+		}
+	}
+	for _, s := range strings.Split(sizes, ",") {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		n, err := parseSize(s)
+		if err != nil {
+			return nil, fmt.Errorf("-sizes: %v", err)
+		}
+		m.sizes = append(m.sizes, n)
+	}
+	if len(m.transports) == 0 || len(m.sizes) == 0 {
+		return nil, fmt.Errorf("nothing to measure: give at least one transport and one size")
+	}
+	return m, nil
+}
+
+// parseSize reads 16, 4k, 4K, 4KiB, 1m, 1MiB.
+func parseSize(s string) (int, error) {
+	mult := 1
+	num := strings.TrimSuffix(strings.ToLower(s), "ib")
+	switch {
+	case strings.HasSuffix(num, "k"):
+		mult, num = 1<<10, strings.TrimSuffix(num, "k")
+	case strings.HasSuffix(num, "m"):
+		mult, num = 1<<20, strings.TrimSuffix(num, "m")
+	case strings.HasSuffix(num, "b"):
+		num = strings.TrimSuffix(num, "b")
+	}
+	n, err := strconv.Atoi(num)
+	if err != nil || n < 0 || n > 1<<30/mult {
+		return 0, fmt.Errorf("bad size %q (want bytes, like 16, 4k or 1MiB)", s)
+	}
+	return n * mult, nil
+}
+
+func sizeName(n int) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d B", n)
+}
+
+type result struct {
+	transport string
+	size      int
+	thrCount  int
+	thr       time.Duration // first to last of thrCount messages
+	latCount  int
+	lat       time.Duration // latCount round trips
+}
+
+func (r result) msgsPerSec() float64 {
+	if r.thrCount < 2 || r.thr <= 0 {
+		return 0
+	}
+	return float64(r.thrCount-1) / r.thr.Seconds()
+}
+
+func (r result) latencyMicros() float64 {
+	return r.lat.Seconds() * 1e6 / float64(r.latCount) / 2
+}
+
+// progress writes a line on stderr that rewrites itself on a terminal and
+// is silent elsewhere (a log has no use for it).
+type progress struct {
+	w    io.Writer
+	live bool
+	last int
+}
+
+func newProgress(w io.Writer) *progress {
+	p := &progress{w: w}
+	if f, ok := w.(*os.File); ok {
+		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+			p.live = true
+		}
+	}
+	return p
+}
+
+func (p *progress) show(format string, args ...any) {
+	if !p.live {
+		return
+	}
+	s := fmt.Sprintf(format, args...)
+	pad := ""
+	if n := p.last - len(s); n > 0 {
+		pad = strings.Repeat(" ", n)
+	}
+	p.last = len(s)
+	fmt.Fprintf(p.w, "\r%s%s", s, pad)
+}
+
+func (p *progress) done() {
+	if p.live && p.last > 0 {
+		fmt.Fprintf(p.w, "\r%s\r", strings.Repeat(" ", p.last))
+	}
+}
+
+func (m *matrix) run(ctx context.Context, stdout, stderr io.Writer) error {
+	dir, err := os.MkdirTemp("", "azmq-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	seq := 0
+	endpoint := func(transport string) string {
+		seq++
+		switch transport {
+		case "inproc":
+			return fmt.Sprintf("inproc://bench-%d", seq)
+		case "ipc":
+			return "ipc://" + filepath.Join(dir, fmt.Sprintf("%d.sock", seq))
+		}
+		return "tcp://127.0.0.1:*"
+	}
+
+	prog := newProgress(stderr)
+	defer prog.done()
+	cells := len(m.transports) * len(m.sizes) * 2
+	cell := 0
+	start := time.Now()
+	var results []result
+	for _, tr := range m.transports {
+		for _, size := range m.sizes {
+			r := result{transport: tr, size: size}
+			cell++
+			prog.show("bench [%d/%d] %s %s throughput...", cell, cells, tr, sizeName(size))
+			r.thrCount, r.thr, err = m.measure(ctx, m.thrCount(size), func(n int) (time.Duration, error) {
+				return thrPair(ctx, endpoint(tr), size, n)
+			})
+			if err != nil {
+				return fmt.Errorf("bench %s %s throughput: %w", tr, sizeName(size), err)
+			}
+			cell++
+			prog.show("bench [%d/%d] %s %s latency...", cell, cells, tr, sizeName(size))
+			r.latCount, r.lat, err = m.measure(ctx, m.latCount(size), func(n int) (time.Duration, error) {
+				return latPair(ctx, endpoint(tr), size, n)
+			})
+			if err != nil {
+				return fmt.Errorf("bench %s %s latency: %w", tr, sizeName(size), err)
+			}
+			results = append(results, r)
+		}
+	}
+	prog.done()
+
+	fmt.Fprintf(stdout, "azmq bench: %d CPUs, %s %s/%s, %.1fs\n", runtime.NumCPU(), runtime.Version(), runtime.GOOS, runtime.GOARCH, time.Since(start).Seconds())
+	const row = "%-9s  %7s  %11s  %9s  %10s\n"
+	fmt.Fprintf(stdout, row, "transport", "size", "msgs/s", "MB/s", "latency µs")
+	for _, r := range results {
+		mps := r.msgsPerSec()
+		fmt.Fprintf(stdout, row, r.transport, sizeName(r.size),
+			fmt.Sprintf("%.0f", mps), fmt.Sprintf("%.1f", mps*float64(r.size)/1e6), fmt.Sprintf("%.2f", r.latencyMicros()))
+	}
+	fmt.Fprintln(stdout, "msgs/s, MB/s: PUSH->PULL, first message to last; latency: half a REQ/REP round trip")
+	return nil
+}
+
+// Counts: the first trial, or all there is with -quick.
+func (m *matrix) thrCount(size int) int {
+	switch {
+	case m.quick && size > 4<<10:
+		return 200
+	case m.quick:
+		return 2000
+	case size > 4<<10:
+		return 2000
+	}
+	return 20000
+}
+
+func (m *matrix) latCount(int) int {
+	if m.quick {
+		return 100
+	}
+	return 500
+}
+
+// measure runs f with trial counts until a run lasts long enough to
+// trust, then once more with the count that should take m.cell. With
+// -quick it runs f once with n.
+func (m *matrix) measure(ctx context.Context, n int, f func(n int) (time.Duration, error)) (int, time.Duration, error) {
+	const (
+		minCount = 100
+		maxCount = 20_000_000
+	)
+	d, err := f(n)
+	if err != nil || m.quick {
+		return n, d, err
+	}
+	for range 3 {
+		if d >= m.cell/5 {
+			break
+		}
+		n = scale(n, m.cell/4, d, minCount, maxCount)
+		if d, err = f(n); err != nil {
+			return n, d, err
+		}
+	}
+	n = scale(n, m.cell, d, minCount, maxCount)
+	d, err = f(n)
+	return n, d, err
+}
+
+// scale returns the count that should take want, given that n took d.
+func scale(n int, want, d time.Duration, lo, hi int) int {
+	if d <= 0 {
+		d = time.Microsecond
+	}
+	x := float64(n) * want.Seconds() / d.Seconds()
+	return int(max(float64(lo), min(float64(hi), x)))
+}
