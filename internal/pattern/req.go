@@ -42,12 +42,15 @@ func (s *req) Attach(p *pipe.Pipe) error {
 	return nil
 }
 
-// Detach forgets a peer; if it owed the reply, Send is allowed again.
+// Detach forgets a peer; if it owed the reply and did not send it, Send is
+// allowed again.
 func (s *req) Detach(p *pipe.Pipe) {
 	s.mu.Lock()
 	s.lb.remove(p)
 	s.fq.detach(p)
-	if s.waiting && s.replyTo == p {
+	// A reply that arrived just before the peer left is still in p.In
+	// (the caller closed it, so nothing more comes): Recv can take it.
+	if s.waiting && s.replyTo == p && p.In.Len() == 0 {
 		s.waiting, s.replyTo = false, nil
 	}
 	s.mu.Unlock()
