@@ -41,7 +41,10 @@ const (
 var peerAvailable = sync.OnceValues(func() (string, error) {
 	out, err := exec.Command(pythonPath, "-c", "import zmq; print(zmq.zmq_version())").CombinedOutput()
 	if err != nil {
-		return "", fmt.Errorf("%s cannot import zmq: %v: %s", pythonPath, err, bytes.TrimSpace(out))
+		if msg := bytes.TrimSpace(out); len(msg) > 0 {
+			err = fmt.Errorf("%w: %s", err, msg)
+		}
+		return "", fmt.Errorf("%s cannot import zmq: %w", pythonPath, err)
 	}
 	return strings.TrimSpace(string(out)), nil
 })

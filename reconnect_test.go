@@ -1,0 +1,187 @@
+package azmq
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+)
+
+// recvWithin receives one message or fails after d.
+func recvWithin(t *testing.T, s *Socket, d time.Duration) [][]byte {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	m, err := s.Recv(ctx)
+	if err != nil {
+		t.Fatalf("%v Recv: %v", s.Type(), err)
+	}
+	return m
+}
+
+func TestReconnectAfterPeerRestart(t *testing.T) {
+	for _, tr := range []string{"tcp", "ipc"} {
+		t.Run(tr, func(t *testing.T) {
+			ep := "tcp://127.0.0.1:" + freePort(t)
+			if tr == "ipc" {
+				ep = "ipc://" + t.TempDir() + "/r.ipc"
+			}
+			ctx := testCtx(t)
+			z := NewContext()
+			defer z.Close()
+			push := newSock(t, z, PUSH, WithReconnectInterval(10*time.Millisecond), WithReconnectIntervalMax(50*time.Millisecond))
+			ev := push.Monitor(ctx)
+			if err := push.Connect(ep); err != nil {
+				t.Fatal(err)
+			}
+			for round := 0; round < 3; round++ {
+				pull := newSock(t, z, PULL)
+				if err := pull.Bind(ep); err != nil {
+					t.Fatal(err)
+				}
+				msg := fmt.Sprint("round ", round)
+				mustSend(t, ctx, push, msg)
+				if got := recvWithin(t, pull, 5*time.Second); string(got[0]) != msg {
+					t.Fatalf("got %q, want %q", got, msg)
+				}
+				pull.Close()
+				// A message sent while the dead connection is not yet
+				// noticed may be written into it and lost, as with libzmq;
+				// what matters is that the PUSH comes back.
+				waitEvent(t, ev, EventDisconnected)
+			}
+		})
+	}
+}
+
+func TestQueuedWhileDisconnected(t *testing.T) {
+	ep := "tcp://127.0.0.1:" + freePort(t)
+	ctx := testCtx(t)
+	z := NewContext()
+	defer z.Close()
+	push := newSock(t, z, PUSH, WithReconnectInterval(10*time.Millisecond))
+	if err := push.Connect(ep); err != nil {
+		t.Fatal(err)
+	}
+	// No peer yet: up to the HWM, messages wait for it.
+	for i := 0; i < 10; i++ {
+		mustSend(t, ctx, push, fmt.Sprint(i))
+	}
+	pull := newSock(t, z, PULL)
+	if err := pull.Bind(ep); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 10; i++ {
+		mustRecv(t, ctx, pull, fmt.Sprint(i))
+	}
+}
+
+func TestImmediateDoesNotQueue(t *testing.T) {
+	ep := "tcp://127.0.0.1:" + freePort(t)
+	z := NewContext()
+	defer z.Close()
+	push := newSock(t, z, PUSH, WithImmediate(true), WithLinger(0))
+	if err := push.Connect(ep); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if err := push.Send(ctx, []byte("x")); err != context.DeadlineExceeded {
+		t.Fatalf("Send with no connection under WithImmediate = %v, want DeadlineExceeded", err)
+	}
+}
+
+func TestSubscriptionsResentAfterReconnect(t *testing.T) {
+	ep := "tcp://127.0.0.1:" + freePort(t)
+	ctx := testCtx(t)
+	z := NewContext()
+	defer z.Close()
+	sub := newSock(t, z, SUB, WithReconnectInterval(10*time.Millisecond))
+	if err := sub.Subscribe([]byte("t")); err != nil {
+		t.Fatal(err)
+	}
+	if err := sub.Connect(ep); err != nil {
+		t.Fatal(err)
+	}
+	for round := 0; round < 2; round++ {
+		pub := newSock(t, z, PUB)
+		if err := pub.Bind(ep); err != nil {
+			t.Fatal(err)
+		}
+		got := make(chan [][]byte, 1)
+		go func() {
+			m, _ := sub.Recv(ctx)
+			got <- m
+		}()
+		var m [][]byte
+	loop:
+		for i := 0; i < 500; i++ {
+			mustSend(t, ctx, pub, "x-no")
+			mustSend(t, ctx, pub, "t-yes")
+			select {
+			case m = <-got:
+				break loop
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+		if len(m) != 1 || string(m[0]) != "t-yes" {
+			t.Fatalf("round %d: SUB got %q", round, m)
+		}
+		pub.Close()
+	}
+}
+
+func TestDisconnectAndUnbind(t *testing.T) {
+	ctx := testCtx(t)
+	z := NewContext()
+	defer z.Close()
+	pull := newSock(t, z, PULL)
+	push := newSock(t, z, PUSH, WithLinger(0))
+	bindConnect(t, pull, push, "tcp://127.0.0.1:*")
+	mustSend(t, ctx, push, "a")
+	mustRecv(t, ctx, pull, "a")
+	if err := push.Disconnect(pull.LastEndpoint()); err != nil {
+		t.Fatal(err)
+	}
+	if err := push.Disconnect(pull.LastEndpoint()); err == nil {
+		t.Fatal("second Disconnect succeeded")
+	}
+	if err := pull.Unbind(pull.LastEndpoint()); err != nil {
+		t.Fatal(err)
+	}
+	if err := pull.Unbind(pull.LastEndpoint()); err == nil {
+		t.Fatal("second Unbind succeeded")
+	}
+	// After Unbind the port is free again.
+	other := newSock(t, z, PULL)
+	if err := other.Bind(pull.LastEndpoint()); err != nil {
+		t.Fatalf("rebind after Unbind: %v", err)
+	}
+}
+
+func TestContextCloseManySockets(t *testing.T) {
+	z := NewContext()
+	for i := 0; i < 100; i++ {
+		s, err := z.NewSocket(DEALER)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Connect(fmt.Sprint("inproc://many-", i%10)); err != nil {
+			t.Fatal(err)
+		}
+		s.Send(context.Background(), []byte("pending"))
+	}
+	done := make(chan struct{})
+	go func() {
+		z.Close()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Context.Close hung")
+	}
+	if _, err := z.NewSocket(REQ); err == nil {
+		t.Fatal("NewSocket on a closed Context succeeded")
+	}
+}
