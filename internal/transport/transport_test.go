@@ -326,6 +326,38 @@ func TestPeerAddressNil(t *testing.T) {
 	}
 }
 
+// requireAFUnix skips a test of ipc over a path where the system has no
+// AF_UNIX sockets (Wine 8, Windows before 10 1803): nothing can be tested
+// there but the error, which TestIPCWithoutAFUnix checks.
+func requireAFUnix(t *testing.T) {
+	t.Helper()
+	l, err := net.Listen("unix", sockPath(t))
+	if err == nil {
+		l.Close()
+		return
+	}
+	if afUnixMissing(err) {
+		t.Skipf("AF_UNIX sockets are not available on this system (%v): ipc over a path cannot run here", err)
+	}
+}
+
+// TestIPCWithoutAFUnix checks the error where AF_UNIX is missing: it must
+// say so. Where AF_UNIX works there is nothing to check.
+func TestIPCWithoutAFUnix(t *testing.T) {
+	l, err := net.Listen("unix", sockPath(t))
+	if err == nil {
+		l.Close()
+		return
+	}
+	if !afUnixMissing(err) {
+		t.Fatalf("probe listen: %v", err)
+	}
+	_, err = Listen(testCtx(t), mustParse(t, "ipc://"+sockPath(t)))
+	if err == nil || !strings.Contains(err.Error(), "AF_UNIX not available") {
+		t.Fatalf("Listen without AF_UNIX = %v, want an error saying AF_UNIX is not available", err)
+	}
+}
+
 // sockPath returns a short unix socket path in a fresh test directory.
 func sockPath(t *testing.T) string {
 	return filepath.Join(t.TempDir(), "s.sock")
@@ -351,6 +383,7 @@ func assertGone(t *testing.T, path string) {
 }
 
 func TestIPCRoundTrip(t *testing.T) {
+	requireAFUnix(t)
 	path := sockPath(t)
 	ep, l := mustListen(t, "ipc://"+path)
 	if got, want := Resolved(ep, l), "ipc://"+path; got != want {
@@ -370,6 +403,7 @@ func TestIPCRoundTrip(t *testing.T) {
 }
 
 func TestIPCWildcard(t *testing.T) {
+	requireAFUnix(t)
 	ep, l := mustListen(t, "ipc://*")
 	res := Resolved(ep, l)
 	prefix := "ipc://" + os.TempDir()
@@ -395,6 +429,7 @@ func TestIPCWildcard(t *testing.T) {
 }
 
 func TestIPCStaleSocketRemoved(t *testing.T) {
+	requireAFUnix(t)
 	path := sockPath(t)
 	// Leave a socket file behind, as a process that died would.
 	ul, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
@@ -414,6 +449,7 @@ func TestIPCStaleSocketRemoved(t *testing.T) {
 }
 
 func TestIPCLiveSocketInUse(t *testing.T) {
+	requireAFUnix(t)
 	path := sockPath(t)
 	ep, l := mustListen(t, "ipc://"+path)
 
@@ -453,6 +489,7 @@ func TestIPCLiveSocketInUse(t *testing.T) {
 }
 
 func TestIPCNotASocketKept(t *testing.T) {
+	requireAFUnix(t)
 	path := sockPath(t)
 	if err := os.WriteFile(path, []byte("keep me"), 0o600); err != nil {
 		t.Fatal(err)
