@@ -21,8 +21,8 @@ type boxMech struct{}
 
 func (boxMech) Name() string   { return "XBOX" }
 func (boxMech) AsServer() bool { return false }
-func (boxMech) NewHandshake(local wire.Metadata) security.Handshake {
-	return &boxHandshake{Handshake: security.Null{}.NewHandshake(local)}
+func (boxMech) NewHandshake(local wire.Metadata, _ security.Session) security.Handshake {
+	return &boxHandshake{Handshake: security.Null{}.NewHandshake(local, security.Session{})}
 }
 
 type boxHandshake struct {

@@ -40,6 +40,8 @@ type Config struct {
 	Handshake    time.Duration      // 0: no limit
 	Heartbeat    Heartbeat          // zero: off
 	PeerAddress  string             // Peer-Address property
+	ZAP          security.ZAPFunc   // asks the Context's ZAP handler (nil: none)
+	ZAPDomain    string             // WithZAPDomain
 }
 
 // Heartbeat configures ZMTP 3.1 PING/PONG.
@@ -168,15 +170,18 @@ func (e *Engine) handshake(ctx context.Context) (*pipe.Peer, error) {
 	if e.cfg.SendIdentity {
 		local = append(local, wire.Property{Name: wire.PropIdentity, Value: e.cfg.Identity})
 	}
-	hs := mech.NewHandshake(local)
-	out, err := hs.Start()
+	hs := mech.NewHandshake(local, security.Session{
+		ZAP: e.cfg.ZAP, Domain: e.cfg.ZAPDomain, Address: e.cfg.PeerAddress, Identity: e.cfg.Identity,
+	})
+	out, err := hs.Start(ctx)
+	if len(out) > 0 {
+		// Even on failure: out may be the ERROR command telling why.
+		if _, werr := e.conn.Write(out); werr != nil && err == nil {
+			err = werr
+		}
+	}
 	if err != nil {
 		return nil, err
-	}
-	if len(out) > 0 {
-		if _, err := e.conn.Write(out); err != nil {
-			return nil, err
-		}
 	}
 	for done := false; !done; {
 		h, body, err := e.r.frame()
@@ -204,7 +209,14 @@ func (e *Engine) handshake(ctx context.Context) (*pipe.Peer, error) {
 		return nil, fmt.Errorf("%w: %s cannot talk to %s", ErrSocketType, e.cfg.SocketType, st)
 	}
 	e.codec = hs.Codec()
-	return e.peer(md), nil
+	p := e.peer(md)
+	if userID, authMD := hs.Auth(); userID != "" || len(authMD) > 0 {
+		p.Props = append(p.Props, pipe.KV{Name: "User-Id", Value: userID})
+		for _, prop := range authMD {
+			p.Props = append(p.Props, pipe.KV{Name: prop.Name, Value: string(prop.Value)})
+		}
+	}
+	return p, nil
 }
 
 func (e *Engine) peer(md wire.Metadata) *pipe.Peer {

@@ -29,7 +29,7 @@ func FuzzNullCommand(f *testing.F) {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		h := Null{}.NewHandshake(nil)
+		h := Null{}.NewHandshake(nil, Session{})
 		out, done, err := h.Command(context.Background(), body)
 		if len(out) != 0 {
 			t.Fatalf("answered % x", out)

@@ -40,8 +40,8 @@ func TestNullMechanism(t *testing.T) {
 	if m.Name() != "NULL" || m.AsServer() {
 		t.Errorf("Name %q AsServer %v", m.Name(), m.AsServer())
 	}
-	h := m.NewHandshake(dealerMD())
-	out, err := h.Start()
+	h := m.NewHandshake(dealerMD(), Session{})
+	out, err := h.Start(context.Background())
 	if err != nil || !bytes.Equal(out, vecReadyDealerABC) {
 		t.Errorf("Start = % x, %v; want % x", out, err, vecReadyDealerABC)
 	}
@@ -54,7 +54,7 @@ func TestNullMechanism(t *testing.T) {
 }
 
 func TestNullStartEmpty(t *testing.T) {
-	out, err := Null{}.NewHandshake(nil).Start()
+	out, err := Null{}.NewHandshake(nil, Session{}).Start(context.Background())
 	if err != nil || !bytes.Equal(out, hx("04 06 05 52 45 41 44 59")) {
 		t.Errorf("Start = % x, %v", out, err)
 	}
@@ -92,7 +92,7 @@ func TestNullCommand(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := Null{}.NewHandshake(nil)
+			h := Null{}.NewHandshake(nil, Session{})
 			out, done, err := h.Command(context.Background(), tt.body)
 			if len(out) != 0 {
 				t.Errorf("out = % x", out)
@@ -138,7 +138,7 @@ func TestNullCommand(t *testing.T) {
 // the read buffer it came from.
 func TestNullMetadataDoesNotAlias(t *testing.T) {
 	buf := append([]byte{}, vecReadyDealerABC[2:]...)
-	h := Null{}.NewHandshake(nil)
+	h := Null{}.NewHandshake(nil, Session{})
 	if _, done, err := h.Command(context.Background(), buf); !done || err != nil {
 		t.Fatal(done, err)
 	}
@@ -155,14 +155,14 @@ func TestNullMetadataDoesNotAlias(t *testing.T) {
 // handshake started does not change what Start returns.
 func TestNullStartIndependent(t *testing.T) {
 	md := dealerMD()
-	h := Null{}.NewHandshake(md)
-	a, _ := h.Start()
-	b, _ := h.Start()
+	h := Null{}.NewHandshake(md, Session{})
+	a, _ := h.Start(context.Background())
+	b, _ := h.Start(context.Background())
 	if !bytes.Equal(a, b) {
 		t.Error("Start is not repeatable")
 	}
 	a[3] = 'X'
-	if c, _ := h.Start(); !bytes.Equal(c, vecReadyDealerABC) {
+	if c, _ := h.Start(context.Background()); !bytes.Equal(c, vecReadyDealerABC) {
 		t.Error("Start returned shared memory")
 	}
 }

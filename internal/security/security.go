@@ -27,19 +27,23 @@ type Mechanism interface {
 	// AsServer is the greeting's as-server bit.
 	AsServer() bool
 	// NewHandshake starts the handshake of a connection; local is the
-	// metadata this side announces.
-	NewHandshake(local wire.Metadata) Handshake
+	// metadata this side announces, sess what the socket knows of it.
+	NewHandshake(local wire.Metadata, sess Session) Handshake
 }
 
 // Handshake is one connection's mechanism state machine.
 type Handshake interface {
-	// Start returns the command frames to send right after the greeting.
-	Start() ([]byte, error)
+	// Start returns the command frames to send right after the greeting
+	// (it may ask ZAP first: NULL with a ZAP domain).
+	Start(ctx context.Context) ([]byte, error)
 	// Command handles the body of one received command frame. It returns
 	// the frames to send, and done once data may flow.
 	Command(ctx context.Context, body []byte) (out []byte, done bool, err error)
 	// PeerMetadata is what the peer announced (valid once done).
 	PeerMetadata() wire.Metadata
+	// Auth is what ZAP said of the peer: its User-Id and the metadata the
+	// handler attached (empty without ZAP).
+	Auth() (userID string, md wire.Metadata)
 	// Codec transforms data frames after the handshake; nil means frames
 	// travel as they are (NULL, PLAIN).
 	Codec() Codec
