@@ -4,5 +4,6 @@ go 1.26.0
 
 require (
 	go.uber.org/goleak v1.3.0 // indirect
+	golang.org/x/crypto v0.59.0 // indirect
 	golang.org/x/sys v0.50.0 // indirect
 )

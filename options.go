@@ -3,6 +3,8 @@ package azmq
 import (
 	"fmt"
 	"time"
+
+	"github.com/azmq/azmq/internal/security"
 )
 
 // Defaults of the socket options.
@@ -33,6 +35,9 @@ type socketConfig struct {
 	maxMsgSize       int64
 	immediate        bool
 	routerMandatory  bool
+	mech             security.Mechanism // nil: NULL
+	mechOpt          string             // the option that set mech
+	zapDomain        string
 }
 
 func defaultConfig() socketConfig {

@@ -143,6 +143,9 @@ func (s *Socket) engineConfig(peerAddr string) engine.Config {
 			TTL:      s.cfg.hbTTL,
 		},
 		PeerAddress: peerAddr,
+		Mechanism:   s.cfg.mech,
+		ZAP:         s.zctx.askZAP,
+		ZAPDomain:   s.cfg.zapDomain,
 	}
 }
 

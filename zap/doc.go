@@ -1,0 +1,24 @@
+// Package zap is a ready-made ZAP handler (ZeroMQ Authentication Protocol,
+// RFC 27) for the sockets of one azmq.Context.
+//
+// A socket that uses PLAIN or CURVE security (or has a ZAP domain) asks the
+// handler bound on inproc://zeromq.zap.01 in its own Context about every
+// handshake. Start one in three lines:
+//
+//	h := zap.NewHandler()
+//	h.AddUser("admin", "secret")
+//	go h.Serve(ctx, zctx) // until ctx ends
+//
+// The handler decides in this order: a request whose version is not "1.0"
+// gets 500; an address on the deny list gets 400; when the allow list is
+// non-empty, an address not on it gets 400; then NULL passes (200), PLAIN
+// passes if the user table holds that user with that password (the
+// User-Id is the username), CURVE passes if the client's public key was
+// allowed or AllowAnyCurve was called (the User-Id is the key in Z85), and
+// anything else gets 400. A request with too few frames gets 500 when it
+// carries a request id and is ignored otherwise.
+//
+// Every method is safe for concurrent use, and the configuration may change
+// while the handler serves: each request sees the configuration of the
+// moment it is answered.
+package zap

@@ -1,0 +1,315 @@
+package zap
+
+import (
+	"bytes"
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"net/netip"
+	"strings"
+	"sync"
+
+	"github.com/azmq/azmq"
+	"github.com/azmq/azmq/z85"
+)
+
+// Endpoint is where a ZAP handler binds, as RFC 27 prescribes.
+const Endpoint = "inproc://zeromq.zap.01"
+
+// Status codes of a ZAP reply (RFC 27).
+const (
+	StatusOK        = "200" // the client is authenticated
+	StatusTempError = "300" // a temporary error: try again later
+	StatusDenied    = "400" // the client is denied
+	StatusError     = "500" // the request is malformed, or the handler failed
+)
+
+// version is the only ZAP version there is.
+const version = "1.0"
+
+// Handler answers ZAP requests (RFC 27) for the sockets of one azmq.Context.
+// The zero value is not usable; create one with NewHandler. A Handler is safe
+// for concurrent use, and it may be configured while it serves.
+type Handler struct {
+	mu       sync.RWMutex
+	allow    addrList
+	deny     addrList
+	users    map[string]string   // PLAIN: username -> password
+	keys     map[string]struct{} // CURVE: allowed public keys, canonical Z85
+	anyCurve bool
+}
+
+// NewHandler returns a Handler with empty lists: it lets NULL clients from
+// any address pass and denies every PLAIN and CURVE client until users or
+// keys are added.
+func NewHandler() *Handler {
+	return &Handler{
+		users: make(map[string]string),
+		keys:  make(map[string]struct{}),
+	}
+}
+
+// Allow adds addresses to the allow list. An entry is an IP address
+// ("192.0.2.7", "::1") or a prefix ("10.0.0.0/8", "fd00::/8"); any other
+// string matches only an address frame equal to it. When the allow list is
+// non-empty, only clients whose address is on it can pass; an empty allow
+// list lets every address pass (the deny list still applies).
+func (h *Handler) Allow(addrs ...string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.allow.add(addrs)
+}
+
+// Deny adds addresses to the deny list, written as for Allow. A client whose
+// address is on the deny list is denied (400), whatever the allow list says.
+func (h *Handler) Deny(addrs ...string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.deny.add(addrs)
+}
+
+// AddUser adds a PLAIN user, or replaces the password of an existing one.
+// A PLAIN client passes only with a username from this table and its
+// password; its User-Id is then the username.
+func (h *Handler) AddUser(username, password string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.users[username] = password
+}
+
+// AllowCurveKey adds CURVE client public keys, each in Z85 (40 characters),
+// to the list of keys that pass; the User-Id of such a client is its key in
+// Z85. If a key is malformed, AllowCurveKey adds none of them and returns an
+// error that names it.
+func (h *Handler) AllowCurveKey(publicKeys ...string) error {
+	canon := make([]string, 0, len(publicKeys))
+	for _, k := range publicKeys {
+		if len(k) != 40 {
+			return fmt.Errorf("zap: CURVE public key %q: want 40 Z85 characters, have %d", k, len(k))
+		}
+		raw, err := z85.Decode(k)
+		if err != nil {
+			return fmt.Errorf("zap: CURVE public key %q: %w", k, err)
+		}
+		if len(raw) != 32 {
+			return fmt.Errorf("zap: CURVE public key %q: decodes to %d bytes, want 32", k, len(raw))
+		}
+		text, err := z85.Encode(raw) // canonical form
+		if err != nil {
+			return fmt.Errorf("zap: CURVE public key %q: %w", k, err)
+		}
+		canon = append(canon, text)
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, k := range canon {
+		h.keys[k] = struct{}{}
+	}
+	return nil
+}
+
+// AllowAnyCurve lets every CURVE client pass whose handshake succeeded,
+// whatever its public key, subject to the address lists still. Its User-Id
+// is its public key in Z85.
+func (h *Handler) AllowAnyCurve() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.anyCurve = true
+}
+
+// Serve binds a ROUTER socket on inproc://zeromq.zap.01 in zctx and answers
+// ZAP requests until ctx ends; it then returns ctx.Err(). It returns a bind
+// error at once, for instance when another handler is bound in zctx
+// already, and an error wrapping azmq.ErrClosed when zctx is closed under
+// it. Serve closes its socket before it returns.
+func (h *Handler) Serve(ctx context.Context, zctx *azmq.Context) error {
+	if zctx == nil {
+		return errors.New("zap: Serve: nil azmq.Context")
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	sock, err := zctx.NewSocket(azmq.ROUTER, azmq.WithLinger(0))
+	if err != nil {
+		return fmt.Errorf("zap: %w", err)
+	}
+	defer sock.Close()
+	if err := sock.Bind(Endpoint); err != nil {
+		return fmt.Errorf("zap: bind %s: %w", Endpoint, err)
+	}
+	for {
+		frames, err := sock.Recv(ctx)
+		if err != nil {
+			if ctxErr := ctx.Err(); ctxErr != nil {
+				return ctxErr
+			}
+			return fmt.Errorf("zap: %w", err)
+		}
+		reply := h.answer(frames)
+		if reply == nil {
+			continue
+		}
+		// A ROUTER drops what it cannot deliver; ctx bounds the call anyway.
+		if err := sock.Send(ctx, reply...); err != nil {
+			if ctxErr := ctx.Err(); ctxErr != nil {
+				return ctxErr
+			}
+			if errors.Is(err, azmq.ErrClosed) {
+				return fmt.Errorf("zap: %w", err)
+			}
+			// Anything else concerns this one client only.
+		}
+	}
+}
+
+// answer builds the reply to one request as a ROUTER received it
+// ([routing id, ..., empty delimiter, request frames...]), or returns nil
+// when the request cannot be answered.
+func (h *Handler) answer(frames [][]byte) [][]byte {
+	// The envelope is everything up to and including the first empty frame
+	// after the routing id.
+	delim := -1
+	for i := 1; i < len(frames); i++ {
+		if len(frames[i]) == 0 {
+			delim = i
+			break
+		}
+	}
+	if delim < 0 {
+		return nil
+	}
+	envelope, req := frames[:delim+1], frames[delim+1:]
+	if len(req) < 2 {
+		return nil // no request id to answer to
+	}
+	status, text, user := h.decide(req)
+	reply := make([][]byte, 0, len(envelope)+6)
+	for _, f := range envelope {
+		reply = append(reply, bytes.Clone(f))
+	}
+	return append(reply,
+		[]byte(version),
+		bytes.Clone(req[1]), // the request id, echoed exactly
+		[]byte(status),
+		[]byte(text),
+		[]byte(user),
+		[]byte{}, // metadata: none
+	)
+}
+
+// decide returns status, status text and user id for a request
+// [version, request id, domain, address, identity, mechanism, credentials...].
+func (h *Handler) decide(req [][]byte) (status, text, user string) {
+	if string(req[0]) != version {
+		return StatusError, "bad version", ""
+	}
+	if len(req) < 6 {
+		return StatusError, "malformed request", ""
+	}
+	address := string(req[3])
+	mechanism := string(req[5])
+	creds := req[6:]
+
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+
+	addr, addrOK := parseAddr(address)
+	if h.deny.contains(address, addr, addrOK) {
+		return StatusDenied, "address denied", ""
+	}
+	if !h.allow.empty() && !h.allow.contains(address, addr, addrOK) {
+		return StatusDenied, "address not allowed", ""
+	}
+	switch mechanism {
+	case "NULL":
+		if len(creds) != 0 {
+			return StatusError, "malformed NULL request", ""
+		}
+		return StatusOK, "OK", ""
+	case "PLAIN":
+		if len(creds) != 2 {
+			return StatusError, "malformed PLAIN request", ""
+		}
+		name := string(creds[0])
+		want, ok := h.users[name]
+		if !ok || subtle.ConstantTimeCompare([]byte(want), creds[1]) != 1 {
+			return StatusDenied, "invalid username or password", ""
+		}
+		return StatusOK, "OK", name
+	case "CURVE":
+		if len(creds) != 1 || len(creds[0]) != 32 {
+			return StatusError, "malformed CURVE request", ""
+		}
+		key, err := z85.Encode(creds[0])
+		if err != nil {
+			return StatusError, "malformed CURVE request", ""
+		}
+		if _, ok := h.keys[key]; ok || h.anyCurve {
+			return StatusOK, "OK", key
+		}
+		return StatusDenied, "key not allowed", ""
+	default:
+		return StatusDenied, "unsupported mechanism", ""
+	}
+}
+
+// addrList is an allow or deny list.
+type addrList struct {
+	prefixes []netip.Prefix
+	literals map[string]struct{} // entries that are no address: matched as text
+}
+
+func (l *addrList) empty() bool { return len(l.prefixes) == 0 && len(l.literals) == 0 }
+
+func (l *addrList) add(entries []string) {
+	for _, e := range entries {
+		e = strings.TrimSpace(e)
+		if p, err := netip.ParsePrefix(e); err == nil {
+			if p.Addr().Is4In6() && p.Bits() >= 96 {
+				p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
+			}
+			l.prefixes = append(l.prefixes, p.Masked())
+			continue
+		}
+		if a, ok := parseAddr(e); ok {
+			l.prefixes = append(l.prefixes, netip.PrefixFrom(a, a.BitLen()))
+			continue
+		}
+		if l.literals == nil {
+			l.literals = make(map[string]struct{})
+		}
+		l.literals[e] = struct{}{}
+	}
+}
+
+// contains reports whether the address frame text (parsed as a, when ok)
+// is on the list.
+func (l *addrList) contains(text string, a netip.Addr, ok bool) bool {
+	if _, hit := l.literals[text]; hit {
+		return true
+	}
+	if !ok {
+		return false
+	}
+	for _, p := range l.prefixes {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// parseAddr parses an address frame: an IP address, perhaps in brackets,
+// with its zone and any IPv4-in-IPv6 mapping removed.
+func parseAddr(s string) (netip.Addr, bool) {
+	s = strings.TrimSpace(s)
+	if len(s) > 2 && s[0] == '[' && s[len(s)-1] == ']' {
+		s = s[1 : len(s)-1]
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Addr{}, false
+	}
+	return a.WithZone("").Unmap(), true
+}

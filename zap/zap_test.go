@@ -1,0 +1,359 @@
+package zap
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"errors"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/azmq/azmq"
+	"github.com/azmq/azmq/z85"
+)
+
+// server is a Handler serving in its own Context, with a DEALER client
+// connected to it as a ZAP client would be.
+type server struct {
+	h      *Handler
+	zctx   *azmq.Context
+	client *azmq.Socket
+	ctx    context.Context // bounds every wait of the test
+	cancel context.CancelFunc
+	done   chan error // Serve's result
+}
+
+func startServer(t *testing.T, configure func(*Handler)) *server {
+	t.Helper()
+	h := NewHandler()
+	if configure != nil {
+		configure(h)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	zctx := azmq.NewContext()
+	s := &server{h: h, zctx: zctx, ctx: ctx, cancel: cancel, done: make(chan error, 1)}
+	serveCtx, stop := context.WithCancel(ctx)
+	go func() { s.done <- h.Serve(serveCtx, zctx) }()
+	client, err := zctx.NewSocket(azmq.DEALER, azmq.WithLinger(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := client.Connect(Endpoint); err != nil {
+		t.Fatal(err)
+	}
+	s.client = client
+	t.Cleanup(func() {
+		stop()
+		select {
+		case err := <-s.done:
+			if !errors.Is(err, context.Canceled) {
+				t.Errorf("Serve returned %v, want context.Canceled", err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Error("Serve did not return after cancel")
+		}
+		client.Close()
+		zctx.Close()
+		cancel()
+	})
+	return s
+}
+
+// ask sends the request frames (after the delimiter) and returns the reply
+// frames after the delimiter.
+func (s *server) ask(t *testing.T, req ...[]byte) [][]byte {
+	t.Helper()
+	msg := append([][]byte{{}}, req...)
+	if err := s.client.Send(s.ctx, msg...); err != nil {
+		t.Fatalf("send: %v", err)
+	}
+	reply, err := s.client.Recv(s.ctx)
+	if err != nil {
+		t.Fatalf("recv: %v", err)
+	}
+	if len(reply) == 0 || len(reply[0]) != 0 {
+		t.Fatalf("reply %q: no empty delimiter first", reply)
+	}
+	return reply[1:]
+}
+
+func frames(ss ...string) [][]byte {
+	out := make([][]byte, len(ss))
+	for i, s := range ss {
+		out[i] = []byte(s)
+	}
+	return out
+}
+
+func request(id, addr, mech string, creds ...[]byte) [][]byte {
+	return append(frames("1.0", id, "global", addr, "server-id", mech), creds...)
+}
+
+func newKey(t *testing.T) ([]byte, string) {
+	t.Helper()
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		t.Fatal(err)
+	}
+	text, err := z85.Encode(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw, text
+}
+
+func TestDecisions(t *testing.T) {
+	allowedRaw, allowedZ85 := newKey(t)
+	otherRaw, otherZ85 := newKey(t)
+
+	type tc struct {
+		name      string
+		configure func(*Handler)
+		req       [][]byte
+		status    string
+		user      string
+	}
+	tests := []tc{
+		{"null allowed", nil, request("1", "127.0.0.1", "NULL"), "200", ""},
+		{"null denied", func(h *Handler) { h.Deny("127.0.0.1") }, request("1", "127.0.0.1", "NULL"), "400", ""},
+		{"deny prefix", func(h *Handler) { h.Deny("10.0.0.0/8") }, request("1", "10.1.2.3", "NULL"), "400", ""},
+		{"deny other address", func(h *Handler) { h.Deny("10.0.0.0/8") }, request("1", "192.0.2.1", "NULL"), "200", ""},
+		{"deny before allow", func(h *Handler) { h.Allow("10.0.0.0/8"); h.Deny("10.0.0.1") }, request("1", "10.0.0.1", "NULL"), "400", ""},
+		{"allow prefix in", func(h *Handler) { h.Allow("10.0.0.0/8") }, request("1", "10.200.0.9", "NULL"), "200", ""},
+		{"allow prefix out", func(h *Handler) { h.Allow("10.0.0.0/8") }, request("1", "11.0.0.1", "NULL"), "400", ""},
+		{"allow mapped v4", func(h *Handler) { h.Allow("10.0.0.0/8") }, request("1", "::ffff:10.0.0.1", "NULL"), "200", ""},
+		{"allow v6", func(h *Handler) { h.Allow("::1") }, request("1", "::1", "NULL"), "200", ""},
+		{"allow, empty address", func(h *Handler) { h.Allow("127.0.0.1") }, request("1", "", "NULL"), "400", ""},
+		{"allow list applies to plain", func(h *Handler) { h.Allow("127.0.0.1"); h.AddUser("admin", "secret") },
+			request("1", "192.0.2.1", "PLAIN", []byte("admin"), []byte("secret")), "400", ""},
+		{"plain good", func(h *Handler) { h.AddUser("admin", "secret") },
+			request("1", "127.0.0.1", "PLAIN", []byte("admin"), []byte("secret")), "200", "admin"},
+		{"plain bad password", func(h *Handler) { h.AddUser("admin", "secret") },
+			request("1", "127.0.0.1", "PLAIN", []byte("admin"), []byte("wrong")), "400", ""},
+		{"plain unknown user", func(h *Handler) { h.AddUser("admin", "secret") },
+			request("1", "127.0.0.1", "PLAIN", []byte("eve"), []byte("secret")), "400", ""},
+		{"plain no users", nil, request("1", "127.0.0.1", "PLAIN", []byte(""), []byte("")), "400", ""},
+		{"plain missing password", func(h *Handler) { h.AddUser("admin", "secret") },
+			request("1", "127.0.0.1", "PLAIN", []byte("admin")), "500", ""},
+		{"curve key allowed", func(h *Handler) {
+			if err := h.AllowCurveKey(allowedZ85); err != nil {
+				t.Fatal(err)
+			}
+		}, request("1", "127.0.0.1", "CURVE", allowedRaw), "200", allowedZ85},
+		{"curve key not allowed", func(h *Handler) {
+			if err := h.AllowCurveKey(allowedZ85); err != nil {
+				t.Fatal(err)
+			}
+		}, request("1", "127.0.0.1", "CURVE", otherRaw), "400", ""},
+		{"curve any", func(h *Handler) { h.AllowAnyCurve() }, request("1", "127.0.0.1", "CURVE", otherRaw), "200", otherZ85},
+		{"curve any, denied address", func(h *Handler) { h.AllowAnyCurve(); h.Deny("127.0.0.0/8") },
+			request("1", "127.0.0.1", "CURVE", otherRaw), "400", ""},
+		{"curve short key", func(h *Handler) { h.AllowAnyCurve() }, request("1", "127.0.0.1", "CURVE", otherRaw[:31]), "500", ""},
+		{"unknown mechanism", nil, request("1", "127.0.0.1", "GSSAPI"), "400", ""},
+		{"bad version", nil, frames("2.0", "1", "", "127.0.0.1", "", "NULL"), "500", ""},
+		{"bad version, short", nil, frames("0.9", "1"), "500", ""},
+		{"too few frames", nil, frames("1.0", "1", "", "127.0.0.1"), "500", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := startServer(t, tt.configure)
+			reply := s.ask(t, tt.req...)
+			if len(reply) != 6 {
+				t.Fatalf("reply %q: %d frames after the delimiter, want 6", reply, len(reply))
+			}
+			if string(reply[0]) != "1.0" {
+				t.Errorf("version %q", reply[0])
+			}
+			if !bytes.Equal(reply[1], tt.req[1]) {
+				t.Errorf("request id %q, want %q", reply[1], tt.req[1])
+			}
+			if string(reply[2]) != tt.status {
+				t.Errorf("status %q (%q), want %s", reply[2], reply[3], tt.status)
+			}
+			if string(reply[4]) != tt.user {
+				t.Errorf("user id %q, want %q", reply[4], tt.user)
+			}
+			if len(reply[5]) != 0 {
+				t.Errorf("metadata %q, want empty", reply[5])
+			}
+		})
+	}
+}
+
+func TestRequestIDEchoed(t *testing.T) {
+	s := startServer(t, nil)
+	for _, id := range []string{"abc", "1", "", "\x00\xff"} {
+		reply := s.ask(t, request(id, "127.0.0.1", "NULL")...)
+		if string(reply[1]) != id || string(reply[2]) != "200" {
+			t.Errorf("id %q: reply %q", id, reply)
+		}
+	}
+}
+
+// A request without a request id is ignored, and the handler keeps serving.
+func TestMalformedIgnored(t *testing.T) {
+	s := startServer(t, nil)
+	for _, req := range [][][]byte{{}, frames("1.0")} {
+		if err := s.client.Send(s.ctx, append([][]byte{{}}, req...)...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A message without a delimiter cannot be answered either.
+	if err := s.client.Send(s.ctx, []byte("1.0"), []byte("1")); err != nil {
+		t.Fatal(err)
+	}
+	reply := s.ask(t, request("next", "127.0.0.1", "NULL")...)
+	if string(reply[1]) != "next" || string(reply[2]) != "200" {
+		t.Fatalf("reply %q, want the answer to the next request", reply)
+	}
+}
+
+// The configuration may change while the handler serves.
+func TestReconfigureWhileServing(t *testing.T) {
+	s := startServer(t, nil)
+	plain := request("1", "127.0.0.1", "PLAIN", []byte("bob"), []byte("pw"))
+	if got := string(s.ask(t, plain...)[2]); got != "400" {
+		t.Fatalf("before AddUser: %s", got)
+	}
+	s.h.AddUser("bob", "pw")
+	if got := string(s.ask(t, plain...)[2]); got != "200" {
+		t.Fatalf("after AddUser: %s", got)
+	}
+	s.h.Deny("127.0.0.1")
+	if got := string(s.ask(t, plain...)[2]); got != "400" {
+		t.Fatalf("after Deny: %s", got)
+	}
+}
+
+func TestAllowCurveKeyErrors(t *testing.T) {
+	h := NewHandler()
+	_, good := newKey(t)
+	bad := []string{
+		"",
+		"short",
+		strings.Repeat("0", 39),
+		strings.Repeat("0", 41),
+		strings.Repeat("~", 40), // outside the alphabet
+		strings.Repeat("#", 40), // groups over 2^32-1
+		good[:39] + " ",         // a space
+	}
+	for _, k := range bad {
+		if err := h.AllowCurveKey(good, k); err == nil {
+			t.Errorf("AllowCurveKey(%q): no error", k)
+		}
+	}
+	if len(h.keys) != 0 {
+		t.Errorf("a failed AllowCurveKey added keys: %v", h.keys)
+	}
+	if err := h.AllowCurveKey(good); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestServeStopsOnCancel(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	zctx := azmq.NewContext()
+	defer zctx.Close()
+	serveCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- NewHandler().Serve(serveCtx, zctx) }()
+
+	// Wait until it answers, then stop it.
+	client, err := zctx.NewSocket(azmq.DEALER, azmq.WithLinger(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	if err := client.Connect(Endpoint); err != nil {
+		t.Fatal(err)
+	}
+	if err := client.Send(ctx, append([][]byte{{}}, request("1", "", "NULL")...)...); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.Recv(ctx); err != nil {
+		t.Fatal(err)
+	}
+	stop()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("Serve: %v, want context.Canceled", err)
+		}
+	case <-ctx.Done():
+		t.Fatal("Serve did not return after cancel")
+	}
+	// Its socket is closed: the endpoint can be bound again.
+	again, err := zctx.NewSocket(azmq.ROUTER)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Close()
+	if err := again.Bind(Endpoint); err != nil {
+		t.Fatalf("bind after Serve returned: %v", err)
+	}
+}
+
+func TestSecondServeFails(t *testing.T) {
+	s := startServer(t, nil)
+	s.ask(t, request("1", "", "NULL")...) // the first one is bound
+	ctx, cancel := context.WithTimeout(s.ctx, 5*time.Second)
+	defer cancel()
+	err := NewHandler().Serve(ctx, s.zctx)
+	if err == nil || ctx.Err() != nil {
+		t.Fatalf("second Serve: %v (ctx %v), want a bind error at once", err, ctx.Err())
+	}
+	if !errors.Is(err, syscall.EADDRINUSE) {
+		t.Logf("second Serve: %v (not EADDRINUSE)", err)
+	}
+	// The first one still serves.
+	if got := string(s.ask(t, request("2", "", "NULL")...)[2]); got != "200" {
+		t.Fatalf("first handler after the failed second Serve: %s", got)
+	}
+}
+
+func TestServeCanceledBefore(t *testing.T) {
+	zctx := azmq.NewContext()
+	defer zctx.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := NewHandler().Serve(ctx, zctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Serve: %v", err)
+	}
+	if err := NewHandler().Serve(context.Background(), nil); err == nil {
+		t.Fatal("Serve with a nil Context: no error")
+	}
+}
+
+// Serve ends when its Context is closed under it.
+func TestServeContextClosed(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	zctx := azmq.NewContext()
+	done := make(chan error, 1)
+	go func() { done <- NewHandler().Serve(ctx, zctx) }()
+	client, err := zctx.NewSocket(azmq.DEALER, azmq.WithLinger(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := client.Connect(Endpoint); err != nil {
+		t.Fatal(err)
+	}
+	if err := client.Send(ctx, append([][]byte{{}}, request("1", "", "NULL")...)...); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.Recv(ctx); err != nil {
+		t.Fatal(err)
+	}
+	zctx.Close()
+	select {
+	case err := <-done:
+		if err == nil || ctx.Err() != nil {
+			t.Fatalf("Serve: %v", err)
+		}
+	case <-ctx.Done():
+		t.Fatal("Serve did not return after the Context closed")
+	}
+}
