@@ -2,6 +2,7 @@
 //
 //	azmq bench                         a throughput and latency matrix, in one process
 //	azmq bench MODE ENDPOINT SIZE COUNT one side of a two-process benchmark
+//	azmq keygen                        a new CURVE key pair in Z85
 //	azmq version                       the version of azmq and Go
 //
 // Run "azmq --help" or "azmq bench --help" for the details.
@@ -31,6 +32,8 @@ Usage:
           remote_lat ENDPOINT SIZE COUNT   REQ connects, makes COUNT round trips
           inproc_thr SIZE COUNT            both throughput sides in one process
           inproc_lat SIZE COUNT            both latency sides in one process
+  azmq keygen
+        print a new CURVE key pair in Z85 (as libzmq's curve_keygen)
   azmq version
         print the version
   azmq --help
@@ -85,6 +88,8 @@ func dispatch(args []string, stdout, stderr io.Writer) error {
 		return nil
 	case "bench":
 		return bench(args[1:], stdout, stderr)
+	case "keygen":
+		return keygen(args[1:], stdout)
 	}
 	return usageErr("unknown command %q", args[0])
 }

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"slices"
 	"sync"
 	"time"
 
@@ -740,7 +739,9 @@ func (c *curveCodec) Seal(dst []byte, flags byte, body []byte) ([]byte, error) {
 		return dst, err
 	}
 	size := curveMessageMin + len(body)
-	dst = slices.Grow(dst, wire.FrameHeaderLen(size)+size)
+	if need := len(dst) + wire.FrameHeaderLen(size) + size; cap(dst) < need {
+		dst = append(make([]byte, 0, need), dst...)
+	}
 	dst = wire.AppendFrameHeader(dst, 0, size)
 	dst = append(dst, curveMessageName...)
 	dst = binary.BigEndian.AppendUint64(dst, n)

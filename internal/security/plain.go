@@ -217,7 +217,7 @@ func (h *plainClient) command(body []byte) ([]byte, bool, error) {
 	// A libzmq server's ERROR does not parse as a command (its name byte
 	// is 0x5e): recognise it before ParseCommand would reject it.
 	if waiting && len(body) >= len(plainLibzmqError) && string(body[:len(plainLibzmqError)]) == plainLibzmqError {
-		return nil, false, peerError(body[len(plainLibzmqError):])
+		return nil, false, plainPeerError(body[len(plainLibzmqError):])
 	}
 	name, data, err := wire.ParseCommand(body)
 	if err != nil {
@@ -225,7 +225,7 @@ func (h *plainClient) command(body []byte) ([]byte, bool, error) {
 	}
 	switch {
 	case waiting && string(name) == wire.CmdError:
-		return nil, false, peerError(data)
+		return nil, false, plainPeerError(data)
 	case h.state == plainWaitWelcome && string(name) == wire.CmdWelcome:
 		if len(data) != 0 {
 			return nil, false, fmt.Errorf("%w: PLAIN WELCOME with %d bytes of data", wire.ErrMalformed, len(data))
@@ -248,8 +248,8 @@ func (h *plainClient) command(body []byte) ([]byte, bool, error) {
 	return nil, false, fmt.Errorf("%w %q during PLAIN handshake (client)", ErrUnexpected, name)
 }
 
-// peerError turns the data of an ERROR command into the handshake's error.
-func peerError(data []byte) error {
+// plainPeerError turns the data of an ERROR command into the handshake's error.
+func plainPeerError(data []byte) error {
 	reason, err := wire.ParseError(data)
 	if err != nil {
 		return fmt.Errorf("security: ERROR: %w", err)

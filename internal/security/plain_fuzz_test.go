@@ -15,7 +15,7 @@ func plainSeeds() [][]byte {
 		vecPlainHello[2:],
 		vecPlainWelcome[2:],
 		vecPlainInit[2:],
-		vecReadyRouter[2:],
+		vecPlainReadyRouter[2:],
 		vecError400[2:],
 		vecPlainError400[2:],
 		[]byte("\x05HELLO\x00\x00"),
@@ -45,15 +45,15 @@ func FuzzPlainServer(f *testing.F) {
 		sess := Session{}
 		switch status % 6 {
 		case 0, 1:
-			sess.ZAP = zap200().ask
+			sess.ZAP = plainZAP200().ask
 		case 2:
-			sess.ZAP = (&fakeZAP{rep: ZAPReply{Status: "300"}}).ask
+			sess.ZAP = (&plainFakeZAP{rep: ZAPReply{Status: "300"}}).ask
 		case 3:
-			sess.ZAP = (&fakeZAP{rep: ZAPReply{Status: "400"}}).ask
+			sess.ZAP = (&plainFakeZAP{rep: ZAPReply{Status: "400"}}).ask
 		case 4:
-			sess.ZAP = (&fakeZAP{err: ErrNoZAPHandler}).ask
+			sess.ZAP = (&plainFakeZAP{err: ErrNoZAPHandler}).ask
 		}
-		h := PlainServer{}.NewHandshake(routerNoID(), sess)
+		h := PlainServer{}.NewHandshake(plainRouterNoID(), sess)
 		failed, finished := false, false
 		for i, body := range [][]byte{a, b} {
 			out, done, err := h.Command(context.Background(), body)
@@ -77,7 +77,7 @@ func FuzzPlainServer(f *testing.F) {
 					t.Fatalf("command %d: % x with %v", i, out, err)
 				}
 			case done:
-				if !bytes.Equal(out, vecReadyRouter) {
+				if !bytes.Equal(out, vecPlainReadyRouter) {
 					t.Fatalf("done with % x", out)
 				}
 				for _, p := range h.PeerMetadata() {
@@ -107,7 +107,7 @@ func FuzzPlainClient(f *testing.F) {
 	for i, a := range seeds {
 		f.Add(a, seeds[(i+3)%len(seeds)])
 	}
-	f.Add(vecPlainWelcome[2:], vecReadyRouter[2:])
+	f.Add(vecPlainWelcome[2:], vecPlainReadyRouter[2:])
 	f.Fuzz(func(t *testing.T, a, b []byte) {
 		h := newPlainClient()
 		if _, err := h.Start(context.Background()); err != nil {

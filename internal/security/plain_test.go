@@ -20,47 +20,47 @@ var (
 		04 2c 08 49 4e 49 54 49 41 54 45 0b 53 6f 63 6b
 		65 74 2d 54 79 70 65 00 00 00 06 44 45 41 4c 45
 		52 08 49 64 65 6e 74 69 74 79 00 00 00 00`)
-	vecReadyRouter = hx(`
+	vecPlainReadyRouter = hx(`
 		04 29 05 52 45 41 44 59 0b 53 6f 63 6b 65 74 2d
 		54 79 70 65 00 00 00 06 52 4f 55 54 45 52 08 49
 		64 65 6e 74 69 74 79 00 00 00 00`)
 	vecPlainError400 = hx(`04 09 5e 52 52 4f 52 03 34 30 30`) // libzmq's PLAIN server
 )
 
-func dealerNoID() wire.Metadata {
+func plainDealerNoID() wire.Metadata {
 	return wire.Metadata{
 		{Name: wire.PropSocketType, Value: []byte("DEALER")},
 		{Name: wire.PropIdentity, Value: []byte{}},
 	}
 }
 
-func routerNoID() wire.Metadata {
+func plainRouterNoID() wire.Metadata {
 	return wire.Metadata{
 		{Name: wire.PropSocketType, Value: []byte("ROUTER")},
 		{Name: wire.PropIdentity, Value: []byte{}},
 	}
 }
 
-// fakeZAP answers every request with rep and records the requests.
-type fakeZAP struct {
+// plainFakeZAP answers every request with rep and records the requests.
+type plainFakeZAP struct {
 	rep  ZAPReply
 	err  error
 	reqs []ZAPRequest
 }
 
-func (z *fakeZAP) ask(_ context.Context, req ZAPRequest) (ZAPReply, error) {
+func (z *plainFakeZAP) ask(_ context.Context, req ZAPRequest) (ZAPReply, error) {
 	z.reqs = append(z.reqs, req)
 	return z.rep, z.err
 }
 
-func zap200() *fakeZAP {
-	return &fakeZAP{rep: ZAPReply{
+func plainZAP200() *plainFakeZAP {
+	return &plainFakeZAP{rep: ZAPReply{
 		Status: "200", Text: "OK", UserID: "admin",
 		Metadata: wire.Metadata{{Name: "X-Role", Value: []byte("ops")}},
 	}}
 }
 
-func plainServerSession(z *fakeZAP) Session {
+func plainServerSession(z *plainFakeZAP) Session {
 	s := Session{Domain: "global", Address: "192.0.2.7", Identity: []byte("srv")}
 	if z != nil {
 		s.ZAP = z.ask
@@ -69,11 +69,11 @@ func plainServerSession(z *fakeZAP) Session {
 }
 
 func newPlainClient() Handshake {
-	return PlainClient{Username: "admin", Password: "secret"}.NewHandshake(dealerNoID(), Session{})
+	return PlainClient{Username: "admin", Password: "secret"}.NewHandshake(plainDealerNoID(), Session{})
 }
 
-// frames splits a stream of wire frames into command bodies.
-func frames(t *testing.T, b []byte) [][]byte {
+// plainFrames splits a stream of wire frames into command bodies.
+func plainFrames(t *testing.T, b []byte) [][]byte {
 	t.Helper()
 	var out [][]byte
 	for len(b) > 0 {
@@ -93,13 +93,13 @@ func frames(t *testing.T, b []byte) [][]byte {
 	return out
 }
 
-// feed hands every frame of out to h and returns h's answers, whether it
+// plainFeed hands every frame of out to h and returns h's answers, whether it
 // is done, and its error.
-func feed(t *testing.T, h Handshake, out []byte) ([]byte, bool, error) {
+func plainFeed(t *testing.T, h Handshake, out []byte) ([]byte, bool, error) {
 	t.Helper()
 	var ans []byte
 	done := false
-	for _, body := range frames(t, out) {
+	for _, body := range plainFrames(t, out) {
 		o, d, err := h.Command(context.Background(), body)
 		ans = append(ans, o...)
 		if err != nil {
@@ -110,7 +110,7 @@ func feed(t *testing.T, h Handshake, out []byte) ([]byte, bool, error) {
 	return ans, done, nil
 }
 
-func mdEqual(a, b wire.Metadata) bool {
+func plainMDEqual(a, b wire.Metadata) bool {
 	if len(a) != len(b) {
 		return false
 	}
@@ -156,8 +156,8 @@ func TestPlainVectors(t *testing.T) {
 	if err != nil || !bytes.Equal(out, vecPlainHello) {
 		t.Fatalf("HELLO = % x, %v\nwant   % x", out, err, vecPlainHello)
 	}
-	z := zap200()
-	s := PlainServer{}.NewHandshake(routerNoID(), plainServerSession(z))
+	z := plainZAP200()
+	s := PlainServer{}.NewHandshake(plainRouterNoID(), plainServerSession(z))
 	out, done, err := s.Command(ctx, vecPlainHello[2:])
 	if err != nil || done || !bytes.Equal(out, vecPlainWelcome) {
 		t.Fatalf("server on HELLO = % x, %v, %v", out, done, err)
@@ -167,14 +167,14 @@ func TestPlainVectors(t *testing.T) {
 		t.Fatalf("INITIATE = % x, %v, %v\nwant       % x", out, done, err, vecPlainInit)
 	}
 	out, done, err = s.Command(ctx, vecPlainInit[2:])
-	if err != nil || !done || !bytes.Equal(out, vecReadyRouter) {
+	if err != nil || !done || !bytes.Equal(out, vecPlainReadyRouter) {
 		t.Fatalf("server on INITIATE = % x, %v, %v", out, done, err)
 	}
-	out, done, err = c.Command(ctx, vecReadyRouter[2:])
+	out, done, err = c.Command(ctx, vecPlainReadyRouter[2:])
 	if err != nil || !done || len(out) != 0 {
 		t.Fatalf("client on READY = % x, %v, %v", out, done, err)
 	}
-	if !mdEqual(c.PeerMetadata(), routerNoID()) || !mdEqual(s.PeerMetadata(), dealerNoID()) {
+	if !plainMDEqual(c.PeerMetadata(), plainRouterNoID()) || !plainMDEqual(s.PeerMetadata(), plainDealerNoID()) {
 		t.Errorf("peer metadata: client %v, server %v", c.PeerMetadata(), s.PeerMetadata())
 	}
 }
@@ -183,9 +183,9 @@ func TestPlainVectors(t *testing.T) {
 // each fed the frames the other wrote.
 func TestPlainExchange(t *testing.T) {
 	ctx := context.Background()
-	z := zap200()
+	z := plainZAP200()
 	c := newPlainClient()
-	s := PlainServer{}.NewHandshake(routerNoID(), plainServerSession(z))
+	s := PlainServer{}.NewHandshake(plainRouterNoID(), plainServerSession(z))
 	cOut, err := c.Start(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -198,12 +198,12 @@ func TestPlainExchange(t *testing.T) {
 	for i := 0; i < 5 && !(cDone && sDone) && (len(cOut) > 0 || len(sOut) > 0); i++ {
 		var toS, toC []byte
 		var d bool
-		toC, d, err = feed(t, s, cOut)
+		toC, d, err = plainFeed(t, s, cOut)
 		if err != nil {
 			t.Fatalf("server: %v", err)
 		}
 		sDone = sDone || d
-		toS, d, err = feed(t, c, append(sOut, toC...))
+		toS, d, err = plainFeed(t, c, append(sOut, toC...))
 		if err != nil {
 			t.Fatalf("client: %v", err)
 		}
@@ -222,17 +222,17 @@ func TestPlainExchange(t *testing.T) {
 		t.Errorf("ZAP request %+v", r)
 	}
 	id, md := s.Auth()
-	if id != "admin" || !mdEqual(md, wire.Metadata{{Name: "X-Role", Value: []byte("ops")}}) {
+	if id != "admin" || !plainMDEqual(md, wire.Metadata{{Name: "X-Role", Value: []byte("ops")}}) {
 		t.Errorf("server Auth = %q %v", id, md)
 	}
 	if id, md := c.Auth(); id != "" || md != nil {
 		t.Errorf("client Auth = %q %v", id, md)
 	}
-	if !mdEqual(c.PeerMetadata(), routerNoID()) || !mdEqual(s.PeerMetadata(), dealerNoID()) {
+	if !plainMDEqual(c.PeerMetadata(), plainRouterNoID()) || !plainMDEqual(s.PeerMetadata(), plainDealerNoID()) {
 		t.Errorf("peer metadata: client %v, server %v", c.PeerMetadata(), s.PeerMetadata())
 	}
 	// Done means done: anything more is out of place.
-	if _, _, err := c.Command(ctx, vecReadyRouter[2:]); !errors.Is(err, ErrUnexpected) {
+	if _, _, err := c.Command(ctx, vecPlainReadyRouter[2:]); !errors.Is(err, ErrUnexpected) {
 		t.Errorf("client READY after done: %v", err)
 	}
 	if _, _, err := s.Command(ctx, vecPlainInit[2:]); !errors.Is(err, ErrUnexpected) {
@@ -247,7 +247,7 @@ func TestPlainEmptyCredentials(t *testing.T) {
 	if want := hx(`04 08 05 48 45 4c 4c 4f 00 00`); err != nil || !bytes.Equal(out, want) {
 		t.Fatalf("HELLO = % x, %v", out, err)
 	}
-	z := zap200()
+	z := plainZAP200()
 	out, _, err = PlainServer{}.NewHandshake(nil, plainServerSession(z)).Command(ctx, out[2:])
 	if err != nil || !bytes.Equal(out, vecPlainWelcome) {
 		t.Fatalf("server = % x, %v", out, err)
@@ -296,7 +296,7 @@ func TestPlainZAPRefusal(t *testing.T) {
 	} {
 		t.Run(tt.status, func(t *testing.T) {
 			ctx := context.Background()
-			z := &fakeZAP{rep: ZAPReply{Status: tt.status, Text: "No way", UserID: "x"}}
+			z := &plainFakeZAP{rep: ZAPReply{Status: tt.status, Text: "No way", UserID: "x"}}
 			s := PlainServer{}.NewHandshake(nil, plainServerSession(z))
 			out, done, err := s.Command(ctx, vecPlainHello[2:])
 			var ze *ZAPError
@@ -319,7 +319,7 @@ func TestPlainZAPRefusal(t *testing.T) {
 			if _, err := c.Start(ctx); err != nil {
 				t.Fatal(err)
 			}
-			_, done, err = feed(t, c, out)
+			_, done, err = plainFeed(t, c, out)
 			var pe *PeerError
 			if !errors.As(err, &pe) || pe.Reason != tt.status || done {
 				t.Errorf("client: %v, done %v", err, done)
@@ -331,8 +331,8 @@ func TestPlainZAPRefusal(t *testing.T) {
 func TestPlainNoZAP(t *testing.T) {
 	for name, sess := range map[string]Session{
 		"nil-func":   {},
-		"no-handler": {ZAP: (&fakeZAP{err: ErrNoZAPHandler}).ask},
-		"no-handler-wrapped": {ZAP: (&fakeZAP{
+		"no-handler": {ZAP: (&plainFakeZAP{err: ErrNoZAPHandler}).ask},
+		"no-handler-wrapped": {ZAP: (&plainFakeZAP{
 			rep: ZAPReply{Status: "200"},
 			err: fmt.Errorf("ctx: %w", ErrNoZAPHandler),
 		}).ask},
@@ -408,7 +408,7 @@ func TestPlainServerCommand(t *testing.T) {
 		{name: "hello-truncated-name", body: []byte("\x05HELL"), want: wire.ErrMalformed},
 		{name: "hello-lowercase", body: []byte("\x05hello\x00\x00"), want: ErrUnexpected},
 		{name: "initiate-before-hello", body: vecPlainInit[2:], want: ErrUnexpected},
-		{name: "ready", body: vecReadyRouter[2:], want: ErrUnexpected},
+		{name: "ready", body: vecPlainReadyRouter[2:], want: ErrUnexpected},
 		{name: "welcome", body: vecPlainWelcome[2:], want: ErrUnexpected},
 		{name: "error", body: vecError400[2:], want: ErrUnexpected},
 		{name: "ping", body: []byte("\x04PING\x00\x00"), want: ErrUnexpected},
@@ -423,8 +423,8 @@ func TestPlainServerCommand(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := context.Background()
-			z := zap200()
-			s := PlainServer{}.NewHandshake(routerNoID(), plainServerSession(z))
+			z := plainZAP200()
+			s := PlainServer{}.NewHandshake(plainRouterNoID(), plainServerSession(z))
 			for _, b := range tt.before {
 				if _, _, err := s.Command(ctx, b); err != nil {
 					t.Fatal(err)
@@ -435,7 +435,7 @@ func TestPlainServerCommand(t *testing.T) {
 				t.Errorf("%d ZAP requests", len(z.reqs))
 			}
 			if tt.want == nil {
-				if err != nil || !done || !bytes.Equal(out, vecReadyRouter) {
+				if err != nil || !done || !bytes.Equal(out, vecPlainReadyRouter) {
 					t.Fatalf("= % x, %v, %v", out, done, err)
 				}
 				return
@@ -466,7 +466,7 @@ func TestPlainClientCommand(t *testing.T) {
 		{name: "welcome-trailing", body: []byte("\x07WELCOMEx"), want: wire.ErrMalformed},
 		{name: "welcome-before-start", noStart: true, body: welcome, want: ErrUnexpected},
 		{name: "welcome-twice", before: [][]byte{welcome}, body: welcome, want: ErrUnexpected},
-		{name: "ready-before-welcome", body: vecReadyRouter[2:], want: ErrUnexpected},
+		{name: "ready-before-welcome", body: vecPlainReadyRouter[2:], want: ErrUnexpected},
 		{name: "hello", body: vecPlainHello[2:], want: ErrUnexpected},
 		{name: "initiate", body: vecPlainInit[2:], want: ErrUnexpected},
 		{name: "ping", body: []byte("\x04PING\x00\x00"), want: ErrUnexpected},
@@ -483,7 +483,7 @@ func TestPlainClientCommand(t *testing.T) {
 		{name: "error-before-start", noStart: true, body: vecError400[2:], want: ErrUnexpected},
 		{name: "error-no-reason", body: []byte("\x05ERROR"), want: wire.ErrMalformed},
 		{name: "ready-bad-metadata", before: [][]byte{welcome}, body: []byte("\x05READY\x00"), want: wire.ErrMalformed},
-		{name: "ready", before: [][]byte{welcome}, body: vecReadyRouter[2:], done: true},
+		{name: "ready", before: [][]byte{welcome}, body: vecPlainReadyRouter[2:], done: true},
 		{name: "ready-empty", before: [][]byte{welcome}, body: []byte("\x05READY"), done: true},
 	}
 	for _, tt := range tests {
@@ -534,7 +534,7 @@ func TestPlainTwoClients(t *testing.T) {
 	if _, err := b.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := feed(t, b, ha); !errors.Is(err, ErrUnexpected) {
+	if _, _, err := plainFeed(t, b, ha); !errors.Is(err, ErrUnexpected) {
 		t.Errorf("client on HELLO: %v", err)
 	}
 }

@@ -110,4 +110,3 @@ func curveKey(opt, what, key string) ([32]byte, error) {
 	copy(k[:], b)
 	return k, nil
 }
-
