@@ -9,6 +9,9 @@
 //	h.AddUser("admin", "secret")
 //	go h.Serve(ctx, zctx) // until ctx ends
 //
+// Serve binds in its goroutine, so a handshake made at once may come before
+// it; [Handler.Start] binds before it returns and serves in the background.
+//
 // The handler decides in this order: a request whose version is not "1.0"
 // gets 500; an address on the deny list gets 400; when the allow list is
 // non-empty, an address not on it gets 400; then NULL passes (200), PLAIN

@@ -124,20 +124,53 @@ func (h *Handler) AllowAnyCurve() {
 // already, and an error wrapping azmq.ErrClosed when zctx is closed under
 // it. Serve closes its socket before it returns.
 func (h *Handler) Serve(ctx context.Context, zctx *azmq.Context) error {
+	sock, err := h.bind(ctx, zctx)
+	if err != nil {
+		return err
+	}
+	return h.loop(ctx, sock)
+}
+
+// Start is Serve with the bind done before it returns: once Start returns
+// nil, every handshake of zctx is answered by h. It serves in a goroutine
+// until ctx ends; wait waits for that goroutine and returns what Serve
+// would have.
+func (h *Handler) Start(ctx context.Context, zctx *azmq.Context) (wait func() error, err error) {
+	sock, err := h.bind(ctx, zctx)
+	if err != nil {
+		return nil, err
+	}
+	done := make(chan error, 1)
+	go func() { done <- h.loop(ctx, sock) }()
+	var once sync.Once
+	var result error
+	return func() error {
+		once.Do(func() { result = <-done })
+		return result
+	}, nil
+}
+
+func (h *Handler) bind(ctx context.Context, zctx *azmq.Context) (*azmq.Socket, error) {
 	if zctx == nil {
-		return errors.New("zap: Serve: nil azmq.Context")
+		return nil, errors.New("zap: Serve: nil azmq.Context")
 	}
 	if err := ctx.Err(); err != nil {
-		return err
+		return nil, err
 	}
 	sock, err := zctx.NewSocket(azmq.ROUTER, azmq.WithLinger(0))
 	if err != nil {
-		return fmt.Errorf("zap: %w", err)
+		return nil, fmt.Errorf("zap: %w", err)
 	}
-	defer sock.Close()
 	if err := sock.Bind(Endpoint); err != nil {
-		return fmt.Errorf("zap: bind %s: %w", Endpoint, err)
+		sock.Close()
+		return nil, fmt.Errorf("zap: bind %s: %w", Endpoint, err)
 	}
+	return sock, nil
+}
+
+// loop answers requests on a bound socket until ctx ends, then closes it.
+func (h *Handler) loop(ctx context.Context, sock *azmq.Socket) error {
+	defer sock.Close()
 	for {
 		frames, err := sock.Recv(ctx)
 		if err != nil {
