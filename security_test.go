@@ -2,6 +2,8 @@ package azmq_test
 
 import (
 	"context"
+	"io"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -204,6 +206,103 @@ func TestSecurityOptionErrors(t *testing.T) {
 			t.Errorf("case %d: accepted", i)
 		} else if !strings.HasPrefix(err.Error(), "azmq: With") {
 			t.Errorf("case %d: error %q does not name the option", i, err)
+		}
+	}
+}
+
+func TestZAPHandlerSilentHitsHandshakeTimeout(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	zctx := azmq.NewContext()
+	defer zctx.Close()
+	// A "handler" that takes requests and never answers.
+	mute, err := zctx.NewSocket(azmq.ROUTER, azmq.WithLinger(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := mute.Bind(zap.Endpoint); err != nil {
+		t.Fatal(err)
+	}
+	srv, _ := zctx.NewSocket(azmq.REP, azmq.WithPlainServer(), azmq.WithHandshakeTimeout(200*time.Millisecond), azmq.WithLinger(0))
+	cli, _ := zctx.NewSocket(azmq.REQ, azmq.WithPlainClient("a", "b"), azmq.WithLinger(0))
+	ev := srv.Monitor(ctx)
+	if err := srv.Bind("tcp://127.0.0.1:*"); err != nil {
+		t.Fatal(err)
+	}
+	if err := cli.Connect(srv.LastEndpoint()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mute.Recv(ctx); err != nil { // the request did arrive
+		t.Fatal(err)
+	}
+	for {
+		select {
+		case e := <-ev:
+			if e.Kind == azmq.EventHandshakeFailed {
+				if !strings.Contains(e.Err.Error(), "timed out") {
+					t.Fatalf("handshake failed with %v, want the handshake timeout", e.Err)
+				}
+				return
+			}
+		case <-ctx.Done():
+			t.Fatal("a mute ZAP handler hung the handshake")
+		}
+	}
+}
+
+func TestCurveGarbageHelloDropped(t *testing.T) {
+	spub, ssec := keyPair(t)
+	cpub, csec := keyPair(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	zctx := azmq.NewContext()
+	defer zctx.Close()
+	srv, _ := zctx.NewSocket(azmq.PULL, azmq.WithCurveServer(ssec))
+	ev := srv.Monitor(ctx)
+	if err := srv.Bind("tcp://127.0.0.1:*"); err != nil {
+		t.Fatal(err)
+	}
+	good, _ := zctx.NewSocket(azmq.PUSH, azmq.WithCurveClient(spub, cpub, csec))
+	if err := good.Connect(srv.LastEndpoint()); err != nil {
+		t.Fatal(err)
+	}
+	garbage := func(c net.Conn) {
+		g := make([]byte, 64)
+		g[0], g[8], g[9], g[10], g[11] = 0xff, 1, 0x7f, 3, 1
+		copy(g[12:], "CURVE")
+		hello := append([]byte{0x04, 200, 5, 'H', 'E', 'L', 'L', 'O', 1, 0}, make([]byte, 192)...)
+		for i := 10; i < len(hello); i++ {
+			hello[i] = byte(i * 7)
+		}
+		c.Write(append(g, hello...))
+	}
+	for i := 0; i < 3; i++ {
+		c, err := net.Dial("tcp", strings.TrimPrefix(srv.LastEndpoint(), "tcp://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		garbage(c)
+	wait:
+		for {
+			select {
+			case e := <-ev:
+				if e.Kind == azmq.EventHandshakeFailed {
+					break wait
+				}
+			case <-ctx.Done():
+				t.Fatal("garbage HELLO not refused")
+			}
+		}
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		if _, err := io.ReadAll(c); err != nil {
+			t.Fatalf("garbage peer not disconnected: %v", err)
+		}
+		c.Close()
+		if err := good.Send(ctx, []byte("still served")); err != nil {
+			t.Fatal(err)
+		}
+		if m, err := srv.Recv(ctx); err != nil || string(m[0]) != "still served" {
+			t.Fatalf("Recv = %q, %v", m, err)
 		}
 	}
 }

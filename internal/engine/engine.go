@@ -105,11 +105,10 @@ func (e *Engine) Handshake(ctx context.Context) (*pipe.Peer, error) {
 	peer, err := e.handshake(ctx)
 	if !stop() {
 		// The deadline fired: report why, and the conn is unusable anyway.
-		if err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+		if ctx.Err() == context.Canceled {
+			err = context.Canceled
+		} else if err == nil || errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, context.DeadlineExceeded) {
 			err = ErrHandshakeTimeout
-			if ctx.Err() == context.Canceled {
-				err = context.Canceled
-			}
 		}
 	}
 	if err != nil {
@@ -163,6 +162,9 @@ func (e *Engine) handshake(ctx context.Context) (*pipe.Peer, error) {
 		e.peerMinor = 1
 	}
 	if pg.Mechanism != mech.Name() {
+		// Say why before closing; libzmq closes silently, but an ERROR is
+		// valid here and tells a peer not to retry with the same settings.
+		e.conn.Write(wire.AppendError(nil, "Invalid mechanism "+pg.Mechanism))
 		return nil, fmt.Errorf("%w: peer uses %s, we use %s", ErrMechanism, pg.Mechanism, mech.Name())
 	}
 

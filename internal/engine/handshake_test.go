@@ -215,8 +215,8 @@ func TestHandshakeRefused(t *testing.T) {
 		{name: "major1", send: [][]byte{okGreeting[:10], {1}}, want: wire.ErrVersion, tail: []byte{}},
 		{name: "major2", send: [][]byte{okGreeting[:10], {2}}, want: wire.ErrVersion, tail: []byte{}},
 		{name: "major2-whole", send: [][]byte{greeting(2, 0, "NULL")}, want: wire.ErrVersion, tail: []byte{}},
-		{name: "mechanism-plain", send: [][]byte{greeting(3, 1, "PLAIN")}, want: ErrMechanism, tail: []byte{}},
-		{name: "mechanism-curve", send: [][]byte{greeting(3, 0, "CURVE")}, want: ErrMechanism, tail: []byte{}},
+		{name: "mechanism-plain", send: [][]byte{greeting(3, 1, "PLAIN")}, want: ErrMechanism, tail: wire.AppendError(nil, "Invalid mechanism PLAIN")},
+		{name: "mechanism-curve", send: [][]byte{greeting(3, 0, "CURVE")}, want: ErrMechanism, tail: wire.AppendError(nil, "Invalid mechanism CURVE")},
 		{name: "mechanism-empty", send: [][]byte{append(okGreeting[:12:12], make([]byte, 52)...)}, want: wire.ErrMalformed, tail: []byte{}},
 		{
 			name: "socket-type-incompatible",
