@@ -27,7 +27,12 @@ type writer struct {
 	mark int    // start of the part of buf not yet in vec
 	vec  net.Buffers
 	msgs []pipe.Msg
+	// scratch holds sealed frames too large for buf.
+	scratch []byte
 }
+
+// maxScratch bounds the sealing buffer kept between frames.
+const maxScratch = 4 << 20
 
 func (w *writer) init(c net.Conn) {
 	w.conn = c
@@ -195,11 +200,40 @@ func (e *Engine) commands(b []byte) error {
 	return nil
 }
 
-// sealed boxes one frame with the mechanism's codec.
+// sealOverhead bounds what a codec adds to a frame (CURVE: header 9,
+// "\x07MESSAGE" 8, nonce 8, MAC 16, flags 1).
+const sealOverhead = 64
+
+// sealed boxes one frame with the mechanism's codec, straight into the
+// batch buffer when it fits there, so sealing allocates nothing.
 func (e *Engine) sealed(flags byte, body []byte) error {
-	b, err := e.codec.Seal(nil, flags, body)
+	w := &e.w
+	need := len(body) + sealOverhead
+	if len(w.buf)+need > cap(w.buf) {
+		if err := w.flush(); err != nil {
+			return err
+		}
+	}
+	if need <= cap(w.buf) {
+		b, err := e.codec.Seal(w.buf, flags, body)
+		if err != nil {
+			return err
+		}
+		w.buf = b
+		if len(w.buf) >= flushAt {
+			return w.flush()
+		}
+		return nil
+	}
+	// Larger than the batch buffer: seal into a scratch buffer kept for the
+	// next large frame (up to a bound, so one huge message is not pinned).
+	b, err := e.codec.Seal(w.scratch[:0], flags, body)
 	if err != nil {
 		return err
 	}
-	return e.w.raw(b)
+	_, err = w.conn.Write(b)
+	if cap(b) <= maxScratch {
+		w.scratch = b
+	}
+	return err
 }
