@@ -46,6 +46,23 @@
 // ([WithLinger], default 5 s, unlike libzmq's forever) and returns when every
 // goroutine of the socket has ended. [Context.Close] closes all its sockets.
 //
+// # Security
+//
+// Sockets speak NULL (no security) unless given [WithPlainServer] or
+// [WithPlainClient] (user name and password, in clear), or
+// [WithCurveServer] or [WithCurveClient] (CurveZMQ: encryption and
+// authentication with Curve25519 keys in Z85, made by [NewCurveKeyPair]).
+// As in libzmq, a server asks the ZAP handler bound on
+// inproc://zeromq.zap.01 in its Context about every client; package
+// github.com/azmq/azmq/zap is a ready one:
+//
+//	h := zap.NewHandler()
+//	h.AllowCurveKey(clientPublicKey)
+//	go h.Serve(ctx, zctx)
+//
+// A PLAIN server with no handler refuses every client; a CURVE server with
+// none accepts every client that knows its public key.
+//
 // # Endpoints
 //
 //	tcp://127.0.0.1:5555   tcp://[::1]:5555   tcp://*:5555   tcp://127.0.0.1:*  (any free port: see LastEndpoint)
