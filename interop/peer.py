@@ -22,7 +22,20 @@ The spec:
         "router_mandatory": true,
         "immediate": true,
         "sndhwm": 1000, "rcvhwm": 1000,
-        "sockopts": {"PROBE_ROUTER": 1}      # any other integer or bytes (hex) option, by zmq name
+        "sockopts": {"PROBE_ROUTER": 1},     # any other integer or bytes (hex) option, by zmq name
+        # security (Z85 keys as 40-character text):
+        "plain_server": true,                # ZMQ_PLAIN_SERVER
+        "plain_username": "admin", "plain_password": "secret",   # a PLAIN client
+        "curve_server": true, "curve_secretkey": "...",          # a CURVE server
+        "curve_serverkey": "...", "curve_publickey": "...",      # a CURVE client (with curve_secretkey)
+        "zap_domain": "global",              # ZMQ_ZAP_DOMAIN
+        "monitor": true,                     # record socket events, for the "events" step
+        "auth": {                            # start zmq.auth.thread.ThreadAuthenticator first (also
+          "domain": "*",                     # accepted as a top-level "auth" key of the spec)
+          "users": {"admin": "secret"},      # configure_plain(domain, passwords)
+          "curve_keys": ["<Z85 public>"],    # configure_curve_callback: only these client keys
+          "curve_any": true,                 # configure_curve(domain, CURVE_ALLOW_ANY)
+          "allow": ["127.0.0.1"], "deny": ["127.0.0.1"]}
       },
       "steps": [ ... ]
     }
@@ -33,9 +46,10 @@ Steps (frames are hex strings, or {"fill": BYTE, "len": N}, or
     {"op": "send", "frames": [...], "count": 1,     # send the message count times
      "retry_ms": 0,                                 # retry EHOSTUNREACH/EAGAIN for this long
      "eagain_ok": false}                            # a send timeout is not an error (prints {"eagain": true})
-    {"op": "recv", "count": 1, "timeout_ms": T}     # prints {"msg": [hex frames]} per message
+    {"op": "recv", "count": 1, "timeout_ms": T,     # prints {"msg": [hex frames]} per message; with
+     "props": ["User-Id"]}                          # props also "props": {name: value or null}
     {"op": "echo", "count": 1, "timeout_ms": T,     # recv, print (unless quiet) and send the same frames back
-     "quiet": false}
+     "quiet": false, "props": [...]}
     {"op": "sleep", "ms": 100}
     {"op": "subscribe", "topic": "41"} / {"op": "unsubscribe", "topic": "41"}
     {"op": "bind"|"connect"|"unbind"|"disconnect", "endpoint": "..."}  # bind prints {"bound": last_endpoint}
@@ -44,6 +58,10 @@ Steps (frames are hex strings, or {"fill": BYTE, "len": N}, or
     {"op": "send_loop", "messages": [[...], ...],   # send the messages in turn every interval_ms until a
      "interval_ms": 5, "max_ms": 20000,             # line arrives on stdin (it is consumed); failing after
      "recv_too": false}                             # max_ms; recv_too also prints what arrives meanwhile
+    {"op": "events", "ms": 1500,                    # (option monitor) print the socket events seen so far and
+     "until": ["HANDSHAKE_"]}                       # for up to ms more, stopping early at one whose name starts
+                                                    # with an "until" entry: {"events": [{"event":
+                                                    # "HANDSHAKE_FAILED_AUTH", "value": 400, "endpoint": ...}]}
     {"op": "interactive"}                           # read more steps, one JSON object a line, from stdin
                                                     # until EOF or {"op": "exit"}; prints {"ack": op} after each
 
@@ -133,7 +151,23 @@ def frames(specs):
 
 
 def hexes(msg):
-    return [bytes(f).hex() for f in msg]
+    return [(f.bytes if isinstance(f, zmq.Frame) else bytes(f)).hex() for f in msg]
+
+
+EVENT_NAMES = {getattr(zmq, n): n[len("EVENT_"):] for n in dir(zmq)
+               if n.startswith("EVENT_") and not n.startswith("EVENT_ALL")}
+
+
+class KeyList:
+    """A credentials provider for configure_curve_callback: a fixed set of Z85 keys."""
+
+    def __init__(self, keys):
+        self.keys = set(k.encode() if isinstance(k, str) else bytes(k) for k in keys)
+
+    def callback(self, domain, key):
+        if isinstance(key, str):
+            key = key.encode()
+        return bytes(key) in self.keys
 
 
 TYPES = {name: getattr(zmq, name) for name in
@@ -152,6 +186,11 @@ class Peer:
         self.rcvtimeo = int(opts.get("rcvtimeo", 10000))
         self.sndtimeo = int(opts.get("sndtimeo", 10000))
         self.ctx = zmq.Context()
+        self.auth = None
+        self.mon = None
+        auth = spec.get("auth", opts.get("auth"))
+        if auth is not None:
+            self.start_auth(auth)
         s = self.sock = self.ctx.socket(TYPES[tname])
         s.setsockopt(zmq.LINGER, int(opts.get("linger", 1000)))
         s.setsockopt(zmq.RCVTIMEO, self.rcvtimeo)
@@ -171,6 +210,9 @@ class Peer:
             if not isinstance(const, int):
                 raise SpecError("unknown socket option %r" % name)
             s.setsockopt(const, frame(value) if isinstance(value, str) else int(value))
+        self.security(opts)
+        if opts.get("monitor"):
+            self.mon = s.get_monitor_socket()
         self.endpoint = ""
         for ep in spec.get("bind", []) or []:
             self.bind(ep)
@@ -180,6 +222,92 @@ class Peer:
                 self.endpoint = ep
         for t in opts.get("subscribe", []) or []:
             self.subscribe(frame(t))
+
+    def start_auth(self, auth):
+        if not isinstance(auth, dict):
+            raise SpecError("auth must be an object")
+        import zmq.auth
+        import zmq.auth.thread
+        a = self.auth = zmq.auth.thread.ThreadAuthenticator(self.ctx)
+        a.start()
+        domain = str(auth.get("domain", "*"))
+        if auth.get("allow"):
+            a.allow(*[str(x) for x in auth["allow"]])
+        if auth.get("deny"):
+            a.deny(*[str(x) for x in auth["deny"]])
+        if "users" in auth:
+            a.configure_plain(domain=domain, passwords={str(k): str(v) for k, v in (auth["users"] or {}).items()})
+        if auth.get("curve_any"):
+            a.configure_curve(domain=domain, location=zmq.auth.CURVE_ALLOW_ANY)
+        elif "curve_keys" in auth:
+            a.configure_curve_callback(domain=domain, credentials_provider=KeyList(auth["curve_keys"] or []))
+
+    def security(self, opts):
+        s = self.sock
+
+        def key(name):
+            k = opts[name]
+            if not isinstance(k, str) or len(k) != 40:
+                raise SpecError("%s: want a 40-character Z85 key" % name)
+            return k.encode()
+
+        if opts.get("plain_server"):
+            s.setsockopt(zmq.PLAIN_SERVER, 1)
+        if "plain_username" in opts:
+            s.setsockopt(zmq.PLAIN_USERNAME, str(opts["plain_username"]).encode())
+        if "plain_password" in opts:
+            s.setsockopt(zmq.PLAIN_PASSWORD, str(opts["plain_password"]).encode())
+        if opts.get("curve_server"):
+            s.setsockopt(zmq.CURVE_SERVER, 1)
+        if "curve_publickey" in opts:
+            s.setsockopt(zmq.CURVE_PUBLICKEY, key("curve_publickey"))
+        if "curve_secretkey" in opts:
+            s.setsockopt(zmq.CURVE_SECRETKEY, key("curve_secretkey"))
+        if "curve_serverkey" in opts:
+            s.setsockopt(zmq.CURVE_SERVERKEY, key("curve_serverkey"))
+        if "zap_domain" in opts:
+            s.setsockopt(zmq.ZAP_DOMAIN, str(opts["zap_domain"]).encode())
+
+    def events(self, st):
+        if self.mon is None:
+            raise SpecError("events needs the monitor option")
+        from zmq.utils.monitor import recv_monitor_message
+        until = [str(u) for u in (st.get("until") or [])]
+        end = time.monotonic() + int(st.get("ms", 0)) / 1000.0
+        evs = []
+        while True:
+            left = max(0, int((end - time.monotonic()) * 1000))
+            if self.mon.poll(left, zmq.POLLIN) == 0:
+                break
+            ev = recv_monitor_message(self.mon)
+            name = EVENT_NAMES.get(ev["event"], str(ev["event"]))
+            ep = ev.get("endpoint", b"")
+            if isinstance(ep, bytes):
+                ep = ep.decode("utf-8", "replace")
+            value = ev.get("value")
+            evs.append({"event": name, "value": None if value is None else int(value), "endpoint": ep})
+            if any(name.startswith(u) for u in until):
+                break
+        out({"events": evs})
+
+    def print_msg(self, msg, st):
+        line = {"msg": hexes(msg)}
+        props = st.get("props")
+        if props:
+            line["props"] = {str(p): self.prop(msg, str(p)) for p in props}
+        out(line)
+
+    @staticmethod
+    def prop(msg, name):
+        if not msg or not isinstance(msg[-1], zmq.Frame):
+            return None
+        try:
+            v = msg[-1].get(name)
+        except zmq.ZMQError:
+            return None
+        if isinstance(v, bytes):
+            v = v.decode("utf-8", "replace")
+        return v
 
     def bind(self, ep):
         self.sock.bind(ep)
@@ -217,11 +345,14 @@ class Peer:
                     return False
                 raise Fail("send of %d frame(s) on %s: %s" % (len(msg), self.tname, e))
 
-    def recv(self, timeout_ms=None):
-        """One message, or raise Fail after timeout_ms (default: rcvtimeo)."""
+    def recv(self, timeout_ms=None, frames=False):
+        """One message, or raise Fail after timeout_ms (default: rcvtimeo).
+        With frames, a list of zmq.Frame (which carry the message properties)."""
         t = self.rcvtimeo if timeout_ms is None else int(timeout_ms)
         if self.sock.poll(t, zmq.POLLIN) == 0:
             raise Fail("recv on %s: no message within %d ms" % (self.tname, t))
+        if frames:
+            return self.sock.recv_multipart(copy=False)
         return self.sock.recv_multipart()
 
     def try_recv(self, timeout_ms):
@@ -240,12 +371,12 @@ class Peer:
                 self.send(msg, int(st.get("retry_ms", 0)), bool(st.get("eagain_ok", False)))
         elif op == "recv":
             for _ in range(int(st.get("count", 1))):
-                out({"msg": hexes(self.recv(st.get("timeout_ms")))})
+                self.print_msg(self.recv(st.get("timeout_ms"), bool(st.get("props"))), st)
         elif op == "echo":
             for _ in range(int(st.get("count", 1))):
-                msg = self.recv(st.get("timeout_ms"))
+                msg = self.recv(st.get("timeout_ms"), bool(st.get("props")))
                 if not st.get("quiet", False):
-                    out({"msg": hexes(msg)})
+                    self.print_msg(msg, st)
                 self.send(msg)
         elif op == "sleep":
             time.sleep(int(st.get("ms", 0)) / 1000.0)
@@ -276,6 +407,8 @@ class Peer:
                 raise Fail("expect_none: got a message %r" % hexes(msg)[:4])
         elif op == "send_loop":
             self.send_loop(st)
+        elif op == "events":
+            self.events(st)
         elif op == "interactive":
             self.interactive()
         else:
@@ -323,7 +456,15 @@ class Peer:
             out({"ack": st.get("op")})
 
     def close(self):
+        if self.mon is not None:
+            try:
+                self.sock.disable_monitor()
+            except zmq.ZMQError:
+                pass
+            self.mon.close(linger=0)
         self.sock.close()
+        if self.auth is not None:
+            self.auth.stop()
         self.ctx.term()
 
 
@@ -369,4 +510,14 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    try:
+        rc = main(sys.argv)
+    except BaseException:  # noqa: a traceback, then out (an authenticator thread must not keep us alive)
+        import traceback
+        traceback.print_exc()
+        rc = 1
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if rc:
+        os._exit(rc)  # skip joining threads: a started ThreadAuthenticator would block the exit
+    sys.exit(0)
