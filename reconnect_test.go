@@ -111,22 +111,7 @@ func TestSubscriptionsResentAfterReconnect(t *testing.T) {
 		if err := pub.Bind(ep); err != nil {
 			t.Fatal(err)
 		}
-		got := make(chan [][]byte, 1)
-		go func() {
-			m, _ := sub.Recv(ctx)
-			got <- m
-		}()
-		var m [][]byte
-	loop:
-		for i := 0; i < 500; i++ {
-			mustSend(t, ctx, pub, "x-no")
-			mustSend(t, ctx, pub, "t-yes")
-			select {
-			case m = <-got:
-				break loop
-			case <-time.After(10 * time.Millisecond):
-			}
-		}
+		m := publishUntilReceived(t, ctx, pub, sub, []string{"x-no"}, []string{"t-yes"})
 		if len(m) != 1 || string(m[0]) != "t-yes" {
 			t.Fatalf("round %d: SUB got %q", round, m)
 		}

@@ -151,23 +151,7 @@ func TestPubSubFilter(t *testing.T) {
 			if err := sub.Subscribe([]byte("a")); err != nil {
 				t.Fatal(err)
 			}
-			// Publish until the subscription has reached the publisher.
-			got := make(chan [][]byte, 1)
-			go func() {
-				m, _ := sub.Recv(ctx)
-				got <- m
-			}()
-			var m [][]byte
-		loop:
-			for i := 0; i < 500; i++ {
-				mustSend(t, ctx, pub, "b-skip")
-				mustSend(t, ctx, pub, "a-take", "x")
-				select {
-				case m = <-got:
-					break loop
-				case <-time.After(10 * time.Millisecond):
-				}
-			}
+			m := publishUntilReceived(t, ctx, pub, sub, []string{"b-skip"}, []string{"a-take", "x"})
 			if len(m) != 2 || string(m[0]) != "a-take" {
 				t.Fatalf("SUB got %q, want [a-take x]", m)
 			}
@@ -295,4 +279,27 @@ func freePort(t *testing.T) string {
 	ep := s.LastEndpoint()
 	s.Close()
 	return ep[len("tcp://127.0.0.1:"):]
+}
+
+// publishUntilReceived publishes skip then take, again and again, until the
+// SUB receives a message (its subscription has reached the publisher), and
+// returns that message.
+func publishUntilReceived(t *testing.T, ctx context.Context, pub, sub *Socket, skip, take []string) [][]byte {
+	t.Helper()
+	got := make(chan [][]byte, 1)
+	go func() {
+		m, _ := sub.Recv(ctx)
+		got <- m
+	}()
+	for i := 0; i < 500; i++ {
+		mustSend(t, ctx, pub, skip...)
+		mustSend(t, ctx, pub, take...)
+		select {
+		case m := <-got:
+			return m
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	t.Fatal("the SUB received nothing")
+	return nil
 }
