@@ -63,6 +63,7 @@ type Engine struct {
 
 	closeOnce sync.Once
 	done      chan struct{} // closed by Close
+	pending   []pipe.Msg    // decoded, not yet handed to the socket
 	ctrlMu    sync.Mutex
 	ctrl      []byte // command frames the writer must send (PONG, PING)
 

@@ -31,6 +31,19 @@ type reader struct {
 	r, w   int
 	max    int64
 	onRead func()
+	// beforeRead runs before every read from the connection: the decoded
+	// messages are handed over before waiting for more bytes.
+	beforeRead func() error
+	slab       slab
+}
+
+func (r *reader) read(b []byte) (int, error) {
+	if r.beforeRead != nil {
+		if err := r.beforeRead(); err != nil {
+			return 0, err
+		}
+	}
+	return r.conn.Read(b)
 }
 
 func (r *reader) init(c net.Conn, max int64) {
@@ -51,7 +64,7 @@ func (r *reader) fill(n int) error {
 		r.r = 0
 	}
 	for r.w-r.r < n {
-		k, err := r.conn.Read(r.buf[r.w:])
+		k, err := r.read(r.buf[r.w:])
 		r.w += k
 		if k > 0 && r.onRead != nil {
 			r.onRead()
@@ -113,7 +126,7 @@ func (r *reader) frame() (wire.FrameHeader, []byte, error) {
 func (r *reader) body(size uint64) ([]byte, error) {
 	have := uint64(r.w - r.r)
 	if size <= have {
-		b := make([]byte, size)
+		b := r.slab.body(int(size))
 		copy(b, r.buf[r.r:])
 		r.consume(int(size))
 		return b, nil
@@ -137,7 +150,7 @@ func (r *reader) body(size uint64) ([]byte, error) {
 		if uint64(want) > size {
 			want = int(size)
 		}
-		k, err := r.conn.Read(b[len(b):want])
+		k, err := r.read(b[len(b):want])
 		b = b[:len(b)+k]
 		if k > 0 && r.onRead != nil {
 			r.onRead()
@@ -154,9 +167,23 @@ func (r *reader) body(size uint64) ([]byte, error) {
 
 // readLoop decodes messages and pushes them to in until an error.
 func (e *Engine) readLoop(in, out *pipe.Queue) error {
+	err := e.decodeLoop(in, out)
+	if !errors.Is(err, pipe.ErrClosed) {
+		// Messages decoded whole before the failure are delivered, as
+		// libzmq does.
+		if ferr := e.flushIn(in); ferr != nil && errors.Is(ferr, pipe.ErrClosed) {
+			return ferr
+		}
+	}
+	return err
+}
+
+func (e *Engine) decodeLoop(in, out *pipe.Queue) error {
 	r := &e.r
 	r.onRead = e.onRead
-	var frames [][]byte
+	r.beforeRead = func() error { return e.flushIn(in) }
+	frames := r.slab.start()
+	small := true
 	var total int64
 	for {
 		h, err := r.header()
@@ -201,14 +228,38 @@ func (e *Engine) readLoop(in, out *pipe.Queue) error {
 			b, more = data, flags&wire.FlagMore != 0
 		}
 		frames = append(frames, b)
+		small = small && len(b) <= slabMaxBody && e.codec == nil
 		if more {
 			continue
 		}
-		if err := in.Push(context.Background(), pipe.Msg{Frames: frames}, e.done); err != nil {
+		if err := e.deliver(in, pipe.Msg{Frames: r.slab.finish(frames, small)}); err != nil {
 			return err
 		}
-		frames, total = nil, 0
+		frames, small, total = r.slab.start(), true, 0
 	}
+}
+
+// maxBatch bounds the messages decoded before they are handed over.
+const maxBatch = 256
+
+// deliver queues a decoded message for the socket; flushIn hands the
+// queued ones over in one go, before the next read from the connection.
+func (e *Engine) deliver(in *pipe.Queue, m pipe.Msg) error {
+	e.pending = append(e.pending, m)
+	if len(e.pending) >= maxBatch {
+		return e.flushIn(in)
+	}
+	return nil
+}
+
+func (e *Engine) flushIn(in *pipe.Queue) error {
+	if len(e.pending) == 0 {
+		return nil
+	}
+	err := in.PushBatch(context.Background(), e.pending, e.done)
+	clear(e.pending)
+	e.pending = e.pending[:0]
+	return err
 }
 
 func (e *Engine) readErr(err error) error {
@@ -239,7 +290,7 @@ func (e *Engine) command(body []byte, in, out *pipe.Queue) error {
 			f, m[0] = pipe.Cancel, 0
 		}
 		copy(m[1:], data)
-		return in.Push(context.Background(), pipe.Msg{Frames: [][]byte{m}, Flags: f}, e.done)
+		return e.deliver(in, pipe.Msg{Frames: [][]byte{m}, Flags: f})
 	case wire.CmdError:
 		reason, _ := wire.ParseError(data)
 		return &security.PeerError{Reason: reason}

@@ -270,3 +270,62 @@ func (q *Queue) Discard() {
 	r.Notify()
 	w.Notify()
 }
+
+// PushBatch appends every message of ms in order, waiting for room as
+// needed, until ctx ends or stop is closed (ErrClosed). On error a prefix
+// of ms may have been queued. One lock and one wake-up cover many
+// messages: the engine's reader hands over all it decoded at once.
+func (q *Queue) PushBatch(ctx context.Context, ms []Msg, stop <-chan struct{}) error {
+	for len(ms) > 0 {
+		w := q.Writable().C()
+		n, err := q.tryPushMany(ms)
+		if err != nil {
+			return err
+		}
+		ms = ms[n:]
+		if len(ms) == 0 {
+			return nil
+		}
+		if n > 0 {
+			continue
+		}
+		select {
+		case <-w:
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-stop:
+			return ErrClosed
+		}
+	}
+	return nil
+}
+
+func (q *Queue) tryPushMany(ms []Msg) (int, error) {
+	q.mu.Lock()
+	if q.closed {
+		q.mu.Unlock()
+		return 0, ErrClosed
+	}
+	k := len(ms)
+	if q.hwm > 0 && q.hwm-q.n < k {
+		k = q.hwm - q.n
+	}
+	if k <= 0 {
+		q.mu.Unlock()
+		return 0, nil
+	}
+	wasEmpty := q.n == 0
+	for _, m := range ms[:k] {
+		if q.n == len(q.buf) {
+			q.grow()
+		}
+		q.buf[(q.head+q.n)%len(q.buf)] = m
+		q.n++
+	}
+	r := q.readable
+	q.mu.Unlock()
+	if wasEmpty {
+		r.Notify()
+	}
+	return k, nil
+}
