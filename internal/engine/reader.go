@@ -15,6 +15,9 @@ import (
 
 const (
 	readBufSize = 64 << 10
+	// readBufInit is where a connection's read buffer starts: an idle
+	// connection costs little, a busy one grows to readBufSize.
+	readBufInit = 8 << 10
 	// maxCommand bounds a command frame: commands are decoded from the read
 	// buffer, and none of ZMTP's needs more.
 	maxCommand = readBufSize
@@ -48,7 +51,7 @@ func (r *reader) read(b []byte) (int, error) {
 
 func (r *reader) init(c net.Conn, max int64) {
 	r.conn = c
-	r.buf = make([]byte, readBufSize)
+	r.buf = make([]byte, readBufInit)
 	r.max = max
 }
 
@@ -59,6 +62,9 @@ func (r *reader) fill(n int) error {
 	if r.w-r.r >= n {
 		return nil
 	}
+	if n > len(r.buf) {
+		r.grow(n)
+	}
 	if r.r > 0 && len(r.buf)-r.r < n {
 		r.w = copy(r.buf, r.buf[r.r:r.w])
 		r.r = 0
@@ -66,6 +72,11 @@ func (r *reader) fill(n int) error {
 	for r.w-r.r < n {
 		k, err := r.read(r.buf[r.w:])
 		r.w += k
+		if r.w == len(r.buf) && len(r.buf) < readBufSize {
+			// The read filled the buffer: more is coming, so read more
+			// at a time.
+			r.grow(2 * len(r.buf))
+		}
 		if k > 0 && r.onRead != nil {
 			r.onRead()
 		}
@@ -80,6 +91,18 @@ func (r *reader) fill(n int) error {
 		}
 	}
 	return nil
+}
+
+// grow moves the unread bytes to a buffer of size bytes (at most
+// readBufSize).
+func (r *reader) grow(size int) {
+	if size > readBufSize {
+		size = readBufSize
+	}
+	nb := make([]byte, size)
+	r.w = copy(nb, r.buf[r.r:r.w])
+	r.r = 0
+	r.buf = nb
 }
 
 func (r *reader) peek(n int) []byte { return r.buf[r.r : r.r+n] }

@@ -24,9 +24,11 @@ var errDrained = errors.New("engine: queue drained")
 type writer struct {
 	conn net.Conn
 	buf  []byte // never grows past its capacity, so vec may point into it
-	mark int    // start of the part of buf not yet in vec
-	vec  net.Buffers
-	msgs []pipe.Msg
+	// limit is the batch size that triggers a write (grows to flushAt).
+	limit int
+	mark  int // start of the part of buf not yet in vec
+	vec   net.Buffers
+	msgs  []pipe.Msg
 	// scratch holds sealed frames too large for buf.
 	scratch []byte
 }
@@ -34,9 +36,31 @@ type writer struct {
 // maxScratch bounds the sealing buffer kept between frames.
 const maxScratch = 4 << 20
 
+// writeBufInit is the batch size a connection starts with; batches that
+// fill it make it grow, up to flushAt.
+const writeBufInit = 8 << 10
+
 func (w *writer) init(c net.Conn) {
 	w.conn = c
-	w.buf = make([]byte, 0, flushAt+zeroCopyAt+64)
+	w.setSize(writeBufInit)
+}
+
+// setSize gives the writer an empty batch buffer that flushes at limit
+// bytes and has room past it for one frame below zeroCopyAt. Only called
+// with nothing pending, so no vec entry points into the old buffer.
+func (w *writer) setSize(limit int) {
+	w.limit = limit
+	w.buf = make([]byte, 0, limit+zeroCopyAt+64)
+}
+
+// flushFull flushes a batch that reached its limit, and lets the next
+// batches be larger.
+func (w *writer) flushFull() error {
+	err := w.flush()
+	if w.limit < flushAt {
+		w.setSize(2 * w.limit)
+	}
+	return err
 }
 
 func (w *writer) pending() bool { return len(w.buf) > 0 || len(w.vec) > 0 }
@@ -70,7 +94,10 @@ func (w *writer) frame(flags byte, body []byte) error {
 	} else {
 		w.buf = append(w.buf, body...)
 	}
-	if len(w.buf) >= flushAt || len(w.vec) > 64 {
+	if len(w.buf) >= w.limit {
+		return w.flushFull()
+	}
+	if len(w.vec) > 64 {
 		return w.flush()
 	}
 	return nil
@@ -220,8 +247,8 @@ func (e *Engine) sealed(flags byte, body []byte) error {
 			return err
 		}
 		w.buf = b
-		if len(w.buf) >= flushAt {
-			return w.flush()
+		if len(w.buf) >= w.limit {
+			return w.flushFull()
 		}
 		return nil
 	}
