@@ -58,6 +58,7 @@ func bench(args []string, stdout, stderr io.Writer) error {
 const benchUsage = `Usage:
   azmq bench [-quick] [-transports LIST] [-sizes LIST]
   azmq bench local_thr|remote_thr|local_lat|remote_lat ENDPOINT SIZE COUNT
+  azmq bench conns_server|conns_client ENDPOINT N
   azmq bench inproc_thr|inproc_lat SIZE COUNT
 
 Without a mode, bench measures PUSH->PULL throughput and REQ/REP latency
@@ -87,6 +88,18 @@ func perfMode(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		ep = "inproc://azmq-bench"
 		args = args[1:]
+	case "conns_server", "conns_client":
+		if len(args) != 3 {
+			return usageErr("bench %s: want ENDPOINT N", args[0])
+		}
+		n, err := strconv.Atoi(args[2])
+		if err != nil || n < 1 {
+			return usageErr("bench %s: N %q is not a positive number", mode, args[2])
+		}
+		if mode == "conns_server" {
+			return connsServer(ctx, args[1], n, stdout, stderr)
+		}
+		return connsClient(ctx, args[1], n, stdout)
 	case "local_thr", "remote_thr", "local_lat", "remote_lat":
 		if len(args) != 4 {
 			return usageErr("bench %s: want ENDPOINT SIZE COUNT", args[0])

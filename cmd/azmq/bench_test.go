@@ -1,9 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"path/filepath"
 	"runtime"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -48,4 +51,53 @@ func TestLines(t *testing.T) {
 	if got, want := latLine(1000, 50*time.Millisecond), "rtt_us=50.00 latency_us=25.00"; got != want {
 		t.Errorf("latLine = %q, want %q", got, want)
 	}
+}
+
+func TestConnsModes(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	// The server binds any free port and prints it on stderr.
+	srvOut, srvErr := &syncBuffer{}, &syncBuffer{}
+	done := make(chan error, 1)
+	go func() { done <- connsServer(ctx, "tcp://127.0.0.1:*", 50, srvOut, srvErr) }()
+	var ep string
+	for ep == "" {
+		if ctx.Err() != nil {
+			t.Fatal("server never bound")
+		}
+		if s := srvErr.String(); strings.HasPrefix(s, "endpoint=") {
+			ep = strings.TrimSpace(strings.TrimPrefix(s, "endpoint="))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	var cliOut bytes.Buffer
+	if err := connsClient(ctx, ep, 50, &cliOut); err != nil {
+		t.Fatalf("client: %v", err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("server: %v", err)
+	}
+	for _, out := range []string{cliOut.String(), srvOut.String()} {
+		if !strings.Contains(out, "conns=50 ") || !strings.Contains(out, "goroutines_per_conn=") {
+			t.Fatalf("stats line %q", out)
+		}
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for one writer and one reader.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -14,11 +14,25 @@ type slab struct {
 	boff  int
 }
 
+// Chunks start small and double each time one is used up, so a quiet
+// connection holds little and a busy one allocates rarely.
 const (
-	slabHdrs    = 256
-	slabBytes   = 32 << 10
-	slabMaxBody = 256 // larger bodies get their own allocation
+	slabHdrs      = 256
+	slabBytes     = 32 << 10
+	slabHdrsInit  = 16
+	slabBytesInit = 1 << 10
+	slabMaxBody   = 256 // larger bodies get their own allocation
 )
+
+func nextChunk(cur, init, max int) int {
+	switch {
+	case cur == 0:
+		return init
+	case cur >= max:
+		return max
+	}
+	return 2 * cur
+}
 
 // body returns n bytes for a frame body.
 func (s *slab) body(n int) []byte {
@@ -26,7 +40,7 @@ func (s *slab) body(n int) []byte {
 		return make([]byte, n)
 	}
 	if len(s.bytes)-s.boff < n {
-		s.bytes = make([]byte, slabBytes)
+		s.bytes = make([]byte, nextChunk(len(s.bytes), slabBytesInit, slabBytes))
 		s.boff = 0
 	}
 	b := s.bytes[s.boff : s.boff+n : s.boff+n]
@@ -37,7 +51,7 @@ func (s *slab) body(n int) []byte {
 // start returns an empty frame list to append a message's frames to.
 func (s *slab) start() [][]byte {
 	if len(s.hdrs)-s.used < 4 {
-		s.hdrs = make([][]byte, slabHdrs)
+		s.hdrs = make([][]byte, nextChunk(len(s.hdrs), slabHdrsInit, slabHdrs))
 		s.used = 0
 	}
 	return s.hdrs[s.used:s.used:len(s.hdrs)]
