@@ -103,7 +103,12 @@ func WithRoutingID(id []byte) SocketOption {
 }
 
 // WithReconnectInterval sets the wait before reconnecting a lost or
-// refused connection (default 100 ms).
+// refused connection (default 100 ms). Each wait is spread at random over
+// ±25% of it, so that the many clients of a restarted server do not all
+// come back at once. After the peer refuses the handshake (an ERROR, a
+// ZAP refusal, a wrong mechanism or socket type) the wait doubles after
+// each refusal, up to 30 s, whatever WithReconnectIntervalMax says: a
+// refused client does not hammer its server.
 func WithReconnectInterval(d time.Duration) SocketOption {
 	return func(c *socketConfig) error {
 		if d <= 0 {

@@ -173,3 +173,21 @@ func TestContextCloseManySockets(t *testing.T) {
 		t.Fatal("NewSocket on a closed Context succeeded")
 	}
 }
+
+func TestJitter(t *testing.T) {
+	d := 100 * time.Millisecond
+	seen := map[time.Duration]bool{}
+	for i := 0; i < 1000; i++ {
+		j := jitter(d)
+		if j < 75*time.Millisecond || j > 125*time.Millisecond {
+			t.Fatalf("jitter(%v) = %v, outside [75ms, 125ms]", d, j)
+		}
+		seen[j] = true
+	}
+	if len(seen) < 100 {
+		t.Fatalf("jitter gave only %d distinct waits in 1000", len(seen))
+	}
+	if jitter(0) != 0 {
+		t.Fatal("jitter(0) != 0")
+	}
+}

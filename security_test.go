@@ -306,3 +306,28 @@ func TestCurveGarbageHelloDropped(t *testing.T) {
 		}
 	}
 }
+
+func TestRefusedClientBacksOff(t *testing.T) {
+	h := zap.NewHandler()
+	h.AddUser("admin", "secret")
+	p := newSecPair(t, h, []azmq.SocketOption{azmq.WithPlainServer()},
+		[]azmq.SocketOption{azmq.WithPlainClient("admin", "wrong")})
+	// At a constant 100 ms, 1.5 s would see about 15 attempts; doubling
+	// after each refusal leaves about 4.
+	deadline := time.After(1500 * time.Millisecond)
+	failed := 0
+	for {
+		select {
+		case e := <-p.cliEv:
+			if e.Kind == azmq.EventHandshakeFailed {
+				failed++
+			}
+			continue
+		case <-deadline:
+		}
+		break
+	}
+	if failed == 0 || failed > 6 {
+		t.Fatalf("%d refused handshakes in 1.5 s, want 1 to 6", failed)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"sync"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/azmq/azmq/internal/engine"
 	"github.com/azmq/azmq/internal/pattern"
 	"github.com/azmq/azmq/internal/pipe"
+	"github.com/azmq/azmq/internal/security"
 	"github.com/azmq/azmq/internal/transport"
 )
 
@@ -368,9 +370,19 @@ func (s *Socket) connectLoop(c *connecter) {
 		}
 		if err == nil {
 			s.emit(EventConnected, c.given, nil)
-			if s.runConnection(c, conn, first) {
+			ok, herr := s.runConnection(c, conn, first)
+			switch {
+			case ok:
 				first = false
 				ivl = s.cfg.reconnectIvl
+			case refusal(herr):
+				// The peer refused us (ERROR, ZAP, wrong mechanism or
+				// type): retrying at once would be a reconnect storm, and
+				// libzmq would give up for good. Back off instead, however
+				// WithReconnectIntervalMax is set.
+				if ivl *= 2; ivl > refusedIvlMax {
+					ivl = refusedIvlMax
+				}
 			}
 		} else {
 			s.emit(EventConnectDelayed, c.given, err)
@@ -386,7 +398,7 @@ func (s *Socket) connectLoop(c *connecter) {
 			}
 			done = nil
 		}
-		t := time.NewTimer(ivl)
+		t := time.NewTimer(jitter(ivl))
 		select {
 		case <-t.C:
 		case <-done:
@@ -396,7 +408,7 @@ func (s *Socket) connectLoop(c *connecter) {
 			t.Stop()
 			return
 		}
-		if m := s.cfg.reconnectIvlMax; m > 0 {
+		if m := s.cfg.reconnectIvlMax; m > 0 && ivl < m {
 			if ivl *= 2; ivl > m {
 				ivl = m
 			}
@@ -405,15 +417,34 @@ func (s *Socket) connectLoop(c *connecter) {
 	}
 }
 
+// refusedIvlMax caps the backoff after the peer refused the handshake.
+const refusedIvlMax = 30 * time.Second
+
+// refusal tells a handshake the peer refused from one that merely failed
+// (a timeout, a dropped connection).
+func refusal(err error) bool {
+	var pe *security.PeerError
+	return errors.As(err, &pe) || errors.Is(err, engine.ErrMechanism) || errors.Is(err, engine.ErrSocketType)
+}
+
+// jitter spreads a reconnect wait over [3/4, 5/4] of d, so that the many
+// clients of a restarted server do not come back in lockstep.
+func jitter(d time.Duration) time.Duration {
+	if d <= 0 {
+		return d
+	}
+	return d*3/4 + rand.N(d/2+1)
+}
+
 // runConnection handshakes and runs one connection of a connecter. It
-// reports whether the handshake succeeded.
-func (s *Socket) runConnection(c *connecter, conn net.Conn, first bool) bool {
+// reports whether the handshake succeeded, and why not.
+func (s *Socket) runConnection(c *connecter, conn net.Conn, first bool) (bool, error) {
 	e := engine.New(conn, s.engineConfig(transport.PeerAddress(conn)))
 	s.mu.Lock()
 	if c.ctx.Err() != nil {
 		s.mu.Unlock()
 		e.Close()
-		return false
+		return false, c.ctx.Err()
 	}
 	s.engines[e] = nil
 	s.mu.Unlock()
@@ -438,7 +469,7 @@ func (s *Socket) runConnection(c *connecter, conn net.Conn, first bool) bool {
 	peer, err := e.Handshake(hctx)
 	if err != nil {
 		s.emit(EventHandshakeFailed, c.given, err)
-		return false
+		return false, err
 	}
 	s.emit(EventHandshakeSucceeded, c.given, nil)
 	if c.pipe == nil {
@@ -451,7 +482,7 @@ func (s *Socket) runConnection(c *connecter, conn net.Conn, first bool) bool {
 		err = e.Run(c.pipe)
 	}
 	s.emit(EventDisconnected, c.given, err)
-	return true
+	return true, nil
 }
 
 // Unbind stops listening on an endpoint given to Bind (or its resolved
