@@ -67,5 +67,6 @@
 //
 //	tcp://127.0.0.1:5555   tcp://[::1]:5555   tcp://*:5555   tcp://127.0.0.1:*  (any free port: see LastEndpoint)
 //	ipc:///tmp/feed.sock   ipc://@name (Linux abstract namespace)
+//	ipc://\\.\pipe\feed     ipc://pipe:feed (Windows named pipes)
 //	inproc://name          (sockets of one Context; connect before bind works)
 package azmq

@@ -157,7 +157,8 @@ func (s *Socket) newPipe() *pipe.Pipe {
 
 // Bind listens on an endpoint: tcp://host:port (host may be *, port may be
 // * or 0 for any free port), ipc://path (ipc://@name: Linux abstract
-// namespace), inproc://name.
+// namespace; ipc://\\.\pipe\NAME or ipc://pipe:NAME: a Windows named
+// pipe), inproc://name.
 func (s *Socket) Bind(endpoint string) error {
 	ep, err := transport.Parse(endpoint)
 	if err != nil {

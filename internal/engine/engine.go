@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -104,12 +103,19 @@ func (e *Engine) Handshake(ctx context.Context) (*pipe.Peer, error) {
 	}
 	stop := context.AfterFunc(ctx, func() { e.conn.SetDeadline(time.Unix(1, 0)) })
 	peer, err := e.handshake(ctx)
-	if !stop() {
-		// The deadline fired: report why, and the conn is unusable anyway.
-		if ctx.Err() == context.Canceled {
-			err = context.Canceled
-		} else if err == nil || errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, context.DeadlineExceeded) {
+	if !stop() && err == nil {
+		// The deadline fired as the handshake ended: the conn's deadline
+		// is in the past, so it is unusable anyway.
+		err = ctx.Err()
+	}
+	if err != nil {
+		// However the failure showed (a read deadline, a ZAP request cut
+		// short), a context that ended says why.
+		switch ctx.Err() {
+		case context.DeadlineExceeded:
 			err = ErrHandshakeTimeout
+		case context.Canceled:
+			err = context.Canceled
 		}
 	}
 	if err != nil {

@@ -1,3 +1,5 @@
+// Linux only: the abstract unix-socket namespace ("ipc://@name").
+
 package transport
 
 // Linux (and Android) have the abstract unix-socket namespace ("ipc://@name").

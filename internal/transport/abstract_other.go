@@ -1,5 +1,7 @@
 //go:build !linux
 
+// Not Linux: no abstract unix-socket namespace, so "ipc://@name" is refused.
+
 package transport
 
 // Only Linux has the abstract unix-socket namespace; elsewhere "@name" would

@@ -1,9 +1,3 @@
-// Package transport parses ZeroMQ endpoint strings and opens the stream
-// connections that carry ZMTP: it listens on and dials tcp:// and ipc://
-// endpoints using plain net.Conn and net.Listener values.
-//
-// inproc:// endpoints are only parsed here; the socket layer joins inproc
-// peers itself, so Listen and Dial reject them.
 package transport
 
 import (
@@ -48,8 +42,13 @@ var knownUnsupported = map[string]bool{
 //
 // tcp needs host:port, where host is "*", an IPv4 literal, a bracketed IPv6
 // literal or a host (or interface) name and port is 0..65535 or "*". ipc
-// needs a non-empty path, "*" (bind only) or "@name" (Linux abstract
-// namespace). inproc needs a non-empty name.
+// needs a non-empty path, "*" (bind only), "@name" (Linux abstract
+// namespace) or a Windows named pipe, \\.\pipe\NAME or pipe:NAME (NAME "*":
+// bind only). inproc needs a non-empty name.
+//
+// ipc endpoints are also checked against this platform: named pipes off
+// Windows, abstract names off Linux and paths on a Windows without AF_UNIX
+// fail here, with an error wrapping ErrUnsupportedTransport.
 //
 // Errors wrap ErrEndpoint; unknown transports also wrap
 // ErrUnsupportedTransport.
@@ -200,15 +199,45 @@ func validHostName(h string) bool {
 	return true
 }
 
-// checkIPC validates an ipc endpoint path.
+// checkIPC validates an ipc endpoint address for this platform. The forms
+// it cannot serve (named pipes off Windows, abstract names off Linux, paths
+// where the system has no AF_UNIX) are refused here, so that a Connect fails
+// at once instead of retrying for ever.
 func checkIPC(path string) error {
 	switch {
 	case path == "":
 		return bad("empty ipc path")
 	case strings.IndexByte(path, 0) >= 0:
 		return bad("ipc path contains a NUL byte")
-	case path == "@":
-		return bad("empty abstract socket name")
+	}
+	if name, ok := pipeName(path); ok {
+		if !namedPipes {
+			return unsupported(`named pipes (ipc://\\.\pipe\NAME, ipc://pipe:NAME) are Windows-only`)
+		}
+		return checkPipe(name)
+	}
+	if strings.HasPrefix(path, "@") {
+		if path == "@" {
+			return bad("empty abstract socket name")
+		}
+		if !abstractNamespace {
+			return unsupported("abstract socket names (ipc://@name) are only available on Linux")
+		}
+		return nil
+	}
+	if err := afUnixSupported(); err != nil {
+		return noAFUnix(err)
 	}
 	return nil
+}
+
+// noAFUnix explains an error caused by a missing AF_UNIX (Wine, Windows
+// before 10 1803), pointing to named pipes where there are some. It wraps
+// ErrUnsupportedTransport, ErrEndpoint and the cause.
+func noAFUnix(cause error) error {
+	hint := ""
+	if namedPipes {
+		hint = `; on Windows use a named pipe instead: ipc://\\.\pipe\NAME or ipc://pipe:NAME`
+	}
+	return fmt.Errorf("AF_UNIX not available on this system (%w)%s: %w (%w)", cause, hint, ErrUnsupportedTransport, ErrEndpoint)
 }

@@ -48,11 +48,7 @@ func TestParse(t *testing.T) {
 		{in: "tcp://" + strings.Repeat("a", 254) + ":1", wantErr: ErrEndpoint},
 		{in: "tcp://192.168.1.1;10.0.0.1:5555", wantErr: ErrUnsupportedTransport},
 		{in: "tcp://eth0;10.0.0.1:5555", wantErr: ErrEndpoint},
-		// ipc
-		{in: "ipc:///tmp/x.sock", want: Endpoint{"ipc", "/tmp/x.sock"}},
-		{in: "ipc://relative.sock", want: Endpoint{"ipc", "relative.sock"}},
-		{in: "ipc://*", want: Endpoint{"ipc", "*"}},
-		{in: "ipc://@abstract", want: Endpoint{"ipc", "@abstract"}},
+		// ipc (the forms that depend on the platform: TestParseIPC)
 		{in: "ipc://", wantErr: ErrEndpoint},
 		{in: "ipc://@", wantErr: ErrEndpoint},
 		{in: "ipc://a\x00b", wantErr: ErrEndpoint},
@@ -113,5 +109,93 @@ func TestParseErrorMessage(t *testing.T) {
 	const want = `transport: endpoint "tcp://x": missing port: bad endpoint`
 	if err == nil || err.Error() != want {
 		t.Fatalf("got %v, want %q", err, want)
+	}
+}
+
+// TestParseIPC checks the ipc forms whose validity depends on the platform:
+// paths need AF_UNIX, "@name" Linux, pipe names Windows. Where the platform
+// lacks the feature, Parse must refuse the endpoint as unsupported.
+func TestParseIPC(t *testing.T) {
+	const (
+		unix     = "AF_UNIX"
+		abstract = "abstract namespace"
+		pipe     = "named pipes"
+	)
+	have := map[string]bool{
+		unix:     afUnixSupported() == nil,
+		abstract: abstractNamespace,
+		pipe:     namedPipes,
+	}
+	long := strings.Repeat("n", maxPipeName-len(pipePrefix))
+	tests := []struct {
+		in      string
+		needs   string
+		want    Endpoint
+		wantErr error // on a platform that has what the endpoint needs
+	}{
+		{in: "ipc:///tmp/x.sock", needs: unix, want: Endpoint{"ipc", "/tmp/x.sock"}},
+		{in: "ipc://relative.sock", needs: unix, want: Endpoint{"ipc", "relative.sock"}},
+		{in: "ipc://*", needs: unix, want: Endpoint{"ipc", "*"}},
+		{in: `ipc://C:\Users\me\x.sock`, needs: unix, want: Endpoint{"ipc", `C:\Users\me\x.sock`}},
+		{in: "ipc://pipe/x", needs: unix, want: Endpoint{"ipc", "pipe/x"}}, // a relative path, not a pipe
+		{in: "ipc://@abstract", needs: abstract, want: Endpoint{"ipc", "@abstract"}},
+		{in: `ipc://\\.\pipe\x`, needs: pipe, want: Endpoint{"ipc", `\\.\pipe\x`}},
+		{in: `ipc://\\.\PIPE\x`, needs: pipe, want: Endpoint{"ipc", `\\.\PIPE\x`}},
+		{in: `ipc://\\.\pipe\a\b c`, needs: pipe, want: Endpoint{"ipc", `\\.\pipe\a\b c`}},
+		{in: `ipc://\\.\pipe\*`, needs: pipe, want: Endpoint{"ipc", `\\.\pipe\*`}},
+		{in: "ipc:////./pipe/x", needs: pipe, want: Endpoint{"ipc", "//./pipe/x"}},
+		{in: "ipc://pipe:x", needs: pipe, want: Endpoint{"ipc", "pipe:x"}},
+		{in: "ipc://Pipe:x", needs: pipe, want: Endpoint{"ipc", "Pipe:x"}},
+		{in: `ipc://\\.\pipe\` + long, needs: pipe, want: Endpoint{"ipc", `\\.\pipe\` + long}},
+		{in: `ipc://\\.\pipe\` + long + "n", needs: pipe, wantErr: ErrEndpoint},
+		{in: `ipc://\\.\pipe\`, needs: pipe, wantErr: ErrEndpoint},
+		{in: "ipc://pipe:", needs: pipe, wantErr: ErrEndpoint},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, err := Parse(tt.in)
+			switch {
+			case !have[tt.needs]:
+				if !errors.Is(err, ErrUnsupportedTransport) || !errors.Is(err, ErrEndpoint) {
+					t.Fatalf("Parse(%q) = %+v, %v; without %s want an error wrapping ErrUnsupportedTransport and ErrEndpoint", tt.in, got, err, tt.needs)
+				}
+				if tt.needs == pipe && !strings.Contains(err.Error(), "Windows-only") {
+					t.Fatalf("Parse(%q) error %q should say named pipes are Windows-only", tt.in, err)
+				}
+			case tt.wantErr != nil:
+				if !errors.Is(err, tt.wantErr) {
+					t.Fatalf("Parse(%q) = %+v, %v; want error %v", tt.in, got, err, tt.wantErr)
+				}
+			case err != nil:
+				t.Fatalf("Parse(%q) error: %v", tt.in, err)
+			case got != tt.want || got.String() != tt.in:
+				t.Fatalf("Parse(%q) = %+v, want %+v", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestPipeName(t *testing.T) {
+	tests := []struct {
+		addr, name string
+		ok         bool
+	}{
+		{`\\.\pipe\x`, `\\.\pipe\x`, true},
+		{`\\.\Pipe\x/y`, `\\.\pipe\x/y`, true},
+		{"//./pipe/x/y", `\\.\pipe\x/y`, true},
+		{"pipe:x", `\\.\pipe\x`, true},
+		{"PIPE:*", `\\.\pipe\*`, true},
+		{"pipe:", `\\.\pipe\`, true},
+		{"pipe/x", "", false},
+		{`\\.\pipes\x`, "", false},
+		{`\\server\pipe\x`, "", false},
+		{"/tmp/pipe:x", "", false},
+		{"pipe", "", false},
+	}
+	for _, tt := range tests {
+		name, ok := pipeName(tt.addr)
+		if name != tt.name || ok != tt.ok {
+			t.Errorf("pipeName(%q) = %q, %v; want %q, %v", tt.addr, name, ok, tt.name, tt.ok)
+		}
 	}
 }

@@ -1,13 +1,13 @@
 //go:build !windows
 
+// Not Windows: errors are POSIX errno values and AF_UNIX is always there.
+
 package transport
 
 import (
 	"errors"
 	"syscall"
 )
-
-// Non-Windows systems always have AF_UNIX and report POSIX errno values.
 
 // inUseErr returns err unchanged: it already matches syscall.EADDRINUSE.
 func inUseErr(err error) error { return err }
@@ -17,11 +17,10 @@ func afUnixMissing(err error) bool {
 	return errors.Is(err, syscall.EAFNOSUPPORT)
 }
 
+// afUnixSupported returns nil: Unix systems have AF_UNIX.
+func afUnixSupported() error { return nil }
+
 // connRefused reports whether a dial found nobody listening.
 func connRefused(err error) bool {
 	return errors.Is(err, syscall.ECONNREFUSED)
 }
-
-// isNamedPipe reports whether path is a Windows named-pipe name; on other
-// systems such a string is just an odd file name.
-func isNamedPipe(string) bool { return false }

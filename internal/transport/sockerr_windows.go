@@ -1,10 +1,14 @@
+// Windows: Winsock error numbers, and AF_UNIX only from Windows 10 1803 (not in Wine 8).
+
 package transport
 
 import (
 	"errors"
 	"fmt"
-	"strings"
+	"sync"
 	"syscall"
+
+	"golang.org/x/sys/windows"
 )
 
 // Winsock error numbers; Windows reports AF_UNIX problems with these rather
@@ -40,14 +44,22 @@ func afUnixMissing(err error) bool {
 	return false
 }
 
+// afUnixSupported returns nil if this Windows can make AF_UNIX sockets, and
+// else the error that says why not. It asks the system once, by making an
+// AF_UNIX socket and closing it again.
+var afUnixSupported = sync.OnceValue(func() error {
+	s, err := windows.WSASocket(windows.AF_UNIX, windows.SOCK_STREAM, 0, nil, 0, windows.WSA_FLAG_NO_HANDLE_INHERIT)
+	if err != nil {
+		if afUnixMissing(err) {
+			return err
+		}
+		return nil // some other trouble (out of handles?): the real call will report it
+	}
+	windows.Closesocket(s)
+	return nil
+})
+
 // connRefused reports whether a dial found nobody listening.
 func connRefused(err error) bool {
 	return errors.Is(err, wsaECONNREFUSED) || errors.Is(err, syscall.ECONNREFUSED)
-}
-
-// isNamedPipe reports whether path is a Windows named-pipe name
-// (\\.\pipe\NAME), which is not served over AF_UNIX.
-func isNamedPipe(path string) bool {
-	p := strings.ReplaceAll(path, "/", `\`)
-	return len(p) >= 9 && strings.EqualFold(p[:9], `\\.\pipe\`)
 }

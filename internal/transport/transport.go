@@ -16,7 +16,9 @@ import (
 	"time"
 )
 
-// keepAlive turns TCP keepalive on with the OS/Go default timings.
+// keepAlive turns TCP keepalive on with Go's default timings (15 s idle,
+// 15 s between probes, 9 probes). Windows before 10 1709 cannot set the probe
+// count: it keeps its own (10), and Go goes on without it.
 var keepAlive = net.KeepAliveConfig{Enable: true}
 
 // probeTimeout bounds the dial Listen makes to tell a live ipc socket from a
@@ -35,7 +37,10 @@ const wildcardTries = 16
 // a dead process is removed first, but a path with a live listener fails with
 // an error wrapping syscall.EADDRINUSE. "ipc://*" binds a fresh unique path
 // under os.TempDir(); "ipc://@name" binds in the Linux abstract namespace.
-// Closing an ipc listener removes its socket file.
+// Closing an ipc listener removes its socket file. On Windows a named pipe
+// (ipc://\\.\pipe\NAME, ipc://pipe:NAME) is created instead; a name that
+// exists already fails with an error wrapping syscall.EADDRINUSE, and NAME
+// "*" picks a fresh unique name. See the package documentation.
 //
 // Errors have the form "transport: listen ENDPOINT: ..." and wrap the cause.
 func Listen(ctx context.Context, ep Endpoint) (net.Listener, error) {
@@ -72,7 +77,9 @@ func listenTCP(ctx context.Context, addr string) (net.Listener, error) {
 	network, host := "tcp", ""
 	switch {
 	case a.host == wildcard:
-		// ":port": Go listens on all interfaces, dual-stack where possible.
+		// ":port": Go listens on all interfaces, on [::] with IPV6_V6ONLY
+		// off (Linux, macOS, Windows), or IPv4 only where the system has no
+		// dual stack (OpenBSD) or no IPv6.
 	case a.isIP:
 		host = a.ip.String()
 		if a.ip.Is4() {
@@ -88,6 +95,11 @@ func listenTCP(ctx context.Context, addr string) (net.Listener, error) {
 			network = "tcp4"
 		}
 	}
+	// Go sets SO_REUSEADDR on Unix listeners, so a port with connections in
+	// TIME_WAIT can be bound again at once, as libzmq does. It does not set
+	// it on Windows, rightly: there SO_REUSEADDR would let a second socket
+	// bind a port that is in use, and a port in TIME_WAIT can be bound
+	// without it.
 	lc := net.ListenConfig{KeepAliveConfig: keepAlive}
 	return lc.Listen(ctx, network, net.JoinHostPort(host, port))
 }
@@ -143,8 +155,8 @@ func pickAddr(ips []netip.Addr) (netip.Addr, bool) {
 }
 
 func listenIPC(ctx context.Context, path string) (net.Listener, error) {
-	if err := ipcUsable(path); err != nil {
-		return nil, err
+	if name, ok := pipeName(path); ok {
+		return listenPipe(ctx, name)
 	}
 	lc := net.ListenConfig{}
 	if path == wildcard {
@@ -160,7 +172,9 @@ func listenIPC(ctx context.Context, path string) (net.Listener, error) {
 }
 
 // listenIPCWildcard binds a fresh, unguessable socket path under
-// os.TempDir().
+// os.TempDir() ($TMPDIR or /tmp on Unix, %TMP% on Windows); the generated
+// name is short, as socket paths must be (108 bytes on Linux and Windows,
+// 104 on macOS).
 func listenIPCWildcard(ctx context.Context, lc *net.ListenConfig) (net.Listener, error) {
 	var err error
 	for range wildcardTries {
@@ -207,7 +221,10 @@ func removeStale(ctx context.Context, path string) error {
 
 // Dial connects to ep. tcp host names are resolved (all addresses are
 // tried); connections have TCP_NODELAY and keepalive on. ipc dials the unix
-// socket at the path (or the Linux abstract name for "@name").
+// socket at the path (or the Linux abstract name for "@name"), or on Windows
+// the named pipe: a pipe nobody listens on fails at once (wrapping
+// fs.ErrNotExist), one whose instances are all busy is waited for until ctx
+// ends.
 //
 // Errors have the form "transport: dial ENDPOINT: ..." and wrap the cause.
 func Dial(ctx context.Context, ep Endpoint) (net.Conn, error) {
@@ -250,8 +267,11 @@ func dial(ctx context.Context, ep Endpoint) (net.Conn, error) {
 		if ep.Address == wildcard {
 			return nil, bad(`ipc path "*" is only valid for bind`)
 		}
-		if err := ipcUsable(ep.Address); err != nil {
-			return nil, err
+		if name, ok := pipeName(ep.Address); ok {
+			if name == pipePrefix+wildcard {
+				return nil, bad(`pipe name "*" is only valid for bind`)
+			}
+			return dialPipe(ctx, name)
 		}
 		var d net.Dialer
 		c, err := d.DialContext(ctx, "unix", ep.Address)
@@ -261,21 +281,10 @@ func dial(ctx context.Context, ep Endpoint) (net.Conn, error) {
 	}
 }
 
-// ipcUsable rejects ipc paths this platform cannot serve.
-func ipcUsable(path string) error {
-	if strings.HasPrefix(path, "@") && !abstractNamespace {
-		return fmt.Errorf("abstract socket names (%q) are only available on Linux: %w", path, ErrUnsupportedTransport)
-	}
-	if isNamedPipe(path) {
-		return fmt.Errorf(`named-pipe endpoints (ipc://\\.\pipe\NAME) are not yet available: %w`, ErrUnsupportedTransport)
-	}
-	return nil
-}
-
 // ipcError adds an explanation to errors caused by a missing AF_UNIX.
 func ipcError(err error) error {
 	if err != nil && afUnixMissing(err) {
-		return fmt.Errorf("AF_UNIX not available on this system: %w (%w)", ErrUnsupportedTransport, err)
+		return noAFUnix(err)
 	}
 	return err
 }
@@ -283,8 +292,10 @@ func ipcError(err error) error {
 // Resolved returns the endpoint a listener actually bound, in the form of
 // libzmq's ZMQ_LAST_ENDPOINT: the real port for a wildcard port, 0.0.0.0 for
 // a "*" host, brackets around IPv6 addresses, the generated path for
-// "ipc://*" and "ipc://@name" for abstract sockets. If l does not reveal its
-// address, ep.String() is returned.
+// "ipc://*", "ipc://@name" for abstract sockets and ipc://\\.\pipe\NAME for
+// a named pipe (whichever spelling was bound, with the name "*" replaced by
+// the generated one). If l does not reveal its address, ep.String() is
+// returned.
 func Resolved(ep Endpoint, l net.Listener) string {
 	if l == nil {
 		return ep.String()
@@ -311,13 +322,15 @@ func Resolved(ep Endpoint, l net.Listener) string {
 		if addr != nil && addr.Name != "" {
 			return "ipc://" + addr.Name
 		}
+	case pipeAddr:
+		return "ipc://" + string(addr)
 	}
 	return ep.String()
 }
 
 // PeerAddress returns the numeric IP address (without port) of a tcp
 // connection's peer, as libzmq's Peer-Address message property shows it,
-// and "" for unix sockets and other connections.
+// and "" for unix sockets, named pipes and other connections.
 func PeerAddress(c net.Conn) string {
 	if c == nil {
 		return ""

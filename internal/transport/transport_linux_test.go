@@ -1,3 +1,5 @@
+// Linux only: the abstract namespace, and socket options read back through Unix getsockopt.
+
 package transport
 
 import (

@@ -1,5 +1,7 @@
 //go:build !linux
 
+// Not Linux: no abstract namespace, so "ipc://@name" must be refused.
+
 package transport
 
 import (
@@ -7,9 +9,15 @@ import (
 	"testing"
 )
 
-// Only Linux has the abstract namespace; elsewhere "@name" must be refused.
+// Only Linux has the abstract namespace; elsewhere "@name" must be refused,
+// by Parse (so that a Connect fails at once) and by Listen and Dial.
 func TestIPCAbstractUnsupported(t *testing.T) {
-	ep := mustParse(t, "ipc://@azmq-test")
+	if ep, err := Parse("ipc://@azmq-test"); err == nil {
+		t.Fatalf("Parse of an abstract name = %+v", ep)
+	} else if !errors.Is(err, ErrUnsupportedTransport) {
+		t.Fatalf("Parse error %v, want ErrUnsupportedTransport", err)
+	}
+	ep := Endpoint{"ipc", "@azmq-test"}
 	if l, err := Listen(testCtx(t), ep); err == nil {
 		l.Close()
 		t.Fatal("Listen on an abstract name succeeded")
