@@ -3,9 +3,13 @@
 //	azmq bench                         a throughput and latency matrix, in one process
 //	azmq bench MODE ENDPOINT SIZE COUNT one side of a two-process benchmark
 //	azmq keygen                        a new CURVE key pair in Z85
+//	azmq send [flags] [FRAME...]       send messages (from the arguments or stdin)
+//	azmq recv [flags]                  receive and print messages (or echo them)
+//	azmq proxy FRONTEND BACKEND        a queue, forwarder or streamer proxy
+//	azmq monitor ENDPOINT              print a socket's connection events
 //	azmq version                       the version of azmq and Go
 //
-// Run "azmq --help" or "azmq bench --help" for the details.
+// Run "azmq --help" or "azmq CMD --help" for the details.
 package main
 
 import (
@@ -34,12 +38,29 @@ Usage:
           inproc_lat SIZE COUNT            both latency sides in one process
   azmq keygen
         print a new CURVE key pair in Z85 (as libzmq's curve_keygen)
+  azmq send [--type T] (--bind EP | --connect EP)... [FRAME...]
+        send one message of FRAMEs, or one per line of stdin; REQ prints replies
+  azmq recv [--type T] (--bind EP | --connect EP)... [-n COUNT] [--echo]
+        print the messages received (text, hex or json); --echo answers them
+  azmq proxy [--type queue|forwarder|streamer] [--capture EP] FRONTEND BACKEND
+        run a proxy (zmq_proxy) between two bound endpoints until Ctrl-C
+  azmq monitor [--type T] [--bind] ENDPOINT
+        connect (or bind) and print the socket's connection events
   azmq version
         print the version
-  azmq --help
-        print this help
+  azmq --help, azmq CMD --help
+        print this help, or a command's, with examples
 
-Exit status: 0 done, 1 failed, 2 bad usage.
+Examples:
+  azmq recv --type REP --echo --bind tcp://127.0.0.1:5555 &
+  azmq send --type REQ --connect tcp://127.0.0.1:5555 hello      # prints hello
+  azmq keygen > server.key
+  azmq recv --curve-keyfile server.key --bind 'tcp://*:5556'
+  azmq send --curve-serverkey @server.key --connect tcp://127.0.0.1:5556 secret
+  azmq proxy --type forwarder 'tcp://*:5570' 'tcp://*:5571'
+
+Exit status: 0 done, 1 failed, 2 bad usage. Ctrl-C ends recv (without
+-n), proxy and monitor normally: exit 0.
 `
 
 // errUsage marks a command-line mistake: exit status 2.
@@ -90,6 +111,14 @@ func dispatch(args []string, stdout, stderr io.Writer) error {
 		return bench(args[1:], stdout, stderr)
 	case "keygen":
 		return keygen(args[1:], stdout)
+	case "send":
+		return sendCmd(args[1:], os.Stdin, stdout, stderr)
+	case "recv":
+		return recvCmd(args[1:], stdout, stderr)
+	case "proxy":
+		return proxyCmd(args[1:], stdout, stderr)
+	case "monitor":
+		return monitorCmd(args[1:], stdout, stderr)
 	}
 	return usageErr("unknown command %q", args[0])
 }

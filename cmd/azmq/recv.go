@@ -1,0 +1,146 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/azmq/azmq"
+)
+
+const recvHelp = `Usage: azmq recv [flags]
+
+Receives messages and prints each on stdout (see --format), until -n
+messages have come, --timeout expires or Ctrl-C. Each endpoint bound is
+printed on stderr as "endpoint=..." (useful with tcp://127.0.0.1:*).
+
+The socket is --type (default PULL). SUB subscribes to each --subscribe
+TOPIC, or to everything when none is given. With --echo, each message is
+sent back as it came: a REP (which must answer every request), ROUTER,
+DEALER or PAIR becomes an echo server. A ROUTER prints the routing id of
+the sender as the first frame.
+
+Examples:
+  azmq recv --bind 'tcp://*:5555'                      # PULL, prints each message
+  azmq recv --type SUB --connect tcp://127.0.0.1:5556 --subscribe weather
+  azmq recv --type REP --echo --bind tcp://127.0.0.1:5555
+  azmq recv --bind tcp://127.0.0.1:* -n 1 --timeout 10s --format json
+  azmq recv --type ROUTER --bind ipc:///tmp/svc --format hex
+  azmq recv --curve-keyfile server.key --bind 'tcp://*:5555'
+
+` + formatsHelp + "\n" + securityHelp + "\n" + exitHelp
+
+func recvCmd(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("recv")
+	var (
+		eps      endpointFlags
+		sec      secFlags
+		c        codec
+		topics   strList
+		typeName = fs.String("type", "PULL", "the socket `TYPE`: PULL SUB XSUB REP ROUTER DEALER PAIR XPUB")
+		count    = fs.Int("n", 0, "stop after `COUNT` messages (0: never)")
+		rid      = fs.String("routing-id", "", "the socket's routing `ID` (what a ROUTER peer sees)")
+		timeout  = fs.Duration("timeout", 0, "stop after `DURATION` (e.g. 5s): exit 1 if -n messages have not come by then")
+		echo     = fs.Bool("echo", false, "send each message back as it came (REP, ROUTER, DEALER, PAIR)")
+	)
+	fs.Var(&topics, "subscribe", "SUB, XSUB: subscribe to `TOPIC`, a prefix of the first frame (repeatable; SUB default: everything)")
+	eps.register(fs)
+	sec.register(fs)
+	c.register(fs)
+	pos, err := parseFlags(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		printHelp(stdout, fs, recvHelp)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	t, err := parseType(*typeName)
+	if err != nil {
+		return err
+	}
+	switch {
+	case len(pos) > 0:
+		return usageErr("recv: unexpected argument %q (recv takes flags only)", pos[0])
+	case !canRecv(t):
+		return usageErr("recv: a %v socket cannot receive (use azmq send)", t)
+	case t == azmq.REQ:
+		return usageErr("recv: a REQ socket sends first: use azmq send --type REQ")
+	case t == azmq.REP && !*echo:
+		return usageErr("recv: a REP socket must answer each request: add --echo")
+	case *echo && !canSend(t):
+		return usageErr("recv: --echo: a %v socket cannot send", t)
+	case len(topics) > 0 && t != azmq.SUB && t != azmq.XSUB:
+		return usageErr("recv: --subscribe is for SUB and XSUB sockets")
+	case len(eps.binds)+len(eps.connects) == 0:
+		return usageErr("recv: give at least one --bind or --connect")
+	case *count < 0:
+		return usageErr("recv: -n %d: must be 0 or more", *count)
+	case *timeout < 0:
+		return usageErr("recv: --timeout %v: must be positive", *timeout)
+	}
+	if err := c.check(); err != nil {
+		return err
+	}
+
+	rc := newRunContext(*timeout)
+	defer rc.stop()
+	zctx := azmq.NewContext()
+	defer zctx.Close()
+	opts := []azmq.SocketOption{azmq.WithLinger(2 * time.Second)} // time for the last echo
+	if *rid != "" {
+		opts = append(opts, azmq.WithRoutingID([]byte(*rid)))
+	}
+	s, err := newSocket(rc, zctx, t, &sec, opts...)
+	if err != nil {
+		return err
+	}
+	if t == azmq.SUB && len(topics) == 0 {
+		topics = strList{""}
+	}
+	for _, topic := range topics {
+		if err := s.Subscribe([]byte(topic)); err != nil {
+			return err
+		}
+	}
+	watch := watchPeers(rc, s)
+	if err := eps.attach(s, stderr); err != nil {
+		return err
+	}
+
+	out := bufio.NewWriter(stdout)
+	defer out.Flush()
+	got := 0
+	for *count == 0 || got < *count {
+		msg, err := s.Recv(rc)
+		if err != nil {
+			if rc.Err() == nil {
+				return err
+			}
+			if *count == 0 {
+				return nil // Ctrl-C or --timeout: the normal end of an open-ended recv
+			}
+			return fmt.Errorf("recv: %s: received %d of %d messages%s", rc.why(), got, *count, watch.hint())
+		}
+		got++
+		out.WriteString(c.encode(msg))
+		if err := out.Flush(); err != nil {
+			return err
+		}
+		if *echo {
+			if err := s.Send(rc, msg...); err != nil {
+				if rc.Err() != nil {
+					if *count == 0 {
+						return nil
+					}
+					return fmt.Errorf("recv: %s echoing message %d", rc.why(), got)
+				}
+				return err
+			}
+		}
+	}
+	return nil
+}
