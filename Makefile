@@ -3,7 +3,7 @@
 
 GO ?= go
 
-.PHONY: test windows-test fuzz bench deps vet
+.PHONY: test windows-test fuzz bench bench-compare deps vet
 
 ## test: deps, vet (linux/windows/darwin), darwin build, go test -race with
 ## the libzmq interop tests, every fuzz target (FUZZTIME, default 5s), Windows leg.
@@ -21,6 +21,13 @@ fuzz:
 ## bench: azmq's benchmark through the command-line tool.
 bench:
 	$(GO) run ./cmd/azmq bench
+
+## bench-compare: azmq beside libzmq, pebbe/zmq4 and go-zeromq/zmq4 (the
+## peers in ../shared/peers, or PEERS_DIR); medians of REPS (default 5) runs,
+## tables in build/bench-compare. Knobs: REPS TRANSPORTS THR_SIZES LAT_SIZES
+## TARGET_S. Not part of `make test`.
+bench-compare:
+	scripts/bench-compare.sh
 
 ## deps: install python3-zmq when /usr/bin/python3 lacks it.
 deps:

@@ -1,0 +1,185 @@
+#!/usr/bin/env bash
+# `make bench-compare`: azmq side by side with libzmq (C), pebbe/zmq4 (cgo)
+# and go-zeromq/zmq4 (pure Go), through the shared peers' run.sh. Not part
+# of `make test`: a full run takes about 15-20 minutes.
+#
+#   builds build/azmq (the command-line tool, whose `azmq bench MODE ...`
+#   speaks the peers' perf protocol), then runs PEERS_DIR/run.sh with
+#   IMPLS="libzmq azmq pebbe gozeromq": every implementation is calibrated
+#   per cell, the implementations alternate within each repetition, and
+#   every figure is a median. run.sh prints its table (results.md) as it
+#   goes; this script then prints a summary computed from the raw runs
+#   (runs.tsv): per cell msgs/s and MB/s (throughput) or latency, the ratio
+#   azmq/libzmq against the performance targets, the spread of azmq's runs,
+#   and azmq's speed-up over go-zeromq/zmq4.
+#
+# PEERS_DIR: the peers' directory, by default shared/peers beside the clone
+# (../shared/peers from the repository root).
+# Knobs (env), passed to run.sh: REPS (default 5), TRANSPORTS ("tcp ipc
+# inproc"), THR_SIZES ("16 256 4096 65536 1048576"), LAT_SIZES ("16 4096"),
+# TARGET_S (run.sh's default, 1.5 s a run), OUT (build/bench-compare), and
+# run.sh's others (TIMEOUT, CROSS, RSS, BUILD, IMPLS).
+#   REPS=1 TRANSPORTS=tcp THR_SIZES=16 LAT_SIZES= make bench-compare   a quick look
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+root=$(pwd)
+
+PEERS_DIR=${PEERS_DIR:-$root/../shared/peers}
+[ -d "$PEERS_DIR" ] || die "peers directory $PEERS_DIR not found: keep shared/ beside the clone or set PEERS_DIR"
+[ -f "$PEERS_DIR/run.sh" ] || die "$PEERS_DIR/run.sh not found: PEERS_DIR must be the peers' directory (run.sh, c/, go/)"
+PEERS_DIR=$(cd "$PEERS_DIR" && pwd)
+
+export IMPLS=${IMPLS:-"libzmq azmq pebbe gozeromq"}
+export REPS=${REPS:-5}
+export TRANSPORTS=${TRANSPORTS-"tcp ipc inproc"}
+export THR_SIZES=${THR_SIZES-"16 256 4096 65536 1048576"}
+export LAT_SIZES=${LAT_SIZES-"16 4096"}
+[ -n "${TARGET_S:-}" ] && export TARGET_S
+OUT=${OUT:-build/bench-compare}
+mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
+export OUT
+export CMD_azmq="$root/build/azmq bench"
+
+section "build build/azmq"
+go build -o build/azmq ./cmd/azmq
+
+# run.sh appends to its raw log: start this run on an empty one.
+rm -f "$OUT/runs.tsv" "$OUT/err/errors.log" "$OUT/summary.md"
+
+section "$PEERS_DIR/run.sh (IMPLS=\"$IMPLS\" REPS=$REPS TARGET_S=${TARGET_S:-default})"
+bash "$PEERS_DIR/run.sh"
+
+[ -s "$OUT/results.md" ] || die "run.sh wrote no table ($OUT/results.md)"
+[ -s "$OUT/runs.tsv" ] || die "run.sh recorded no runs ($OUT/runs.tsv)"
+
+# The summary. results.md gives, per cell and implementation, the COUNT of
+# the measured runs (n=N; calibration probes use other counts) or the
+# probe's failure; runs.tsv gives every run. The first REPS runs of an
+# implementation with its own COUNT in a cell are that cell's repetitions
+# (the RSS run at the end repeats one of them).
+#
+# Targets, as ratios azmq/libzmq from the same run: PUSH->PULL throughput
+# over tcp and ipc >= 1.0x at 16 and 256 B, >= 0.9x at 4 and 64 KiB,
+# >= 0.8x at 1 MiB; inproc throughput >= 1.0x; REQ/REP latency <= 1.3x at
+# 16 B and 4 KiB; and at least 10x go-zeromq/zmq4 wherever it runs.
+summary() {
+	awk -F'\t' -v reps="$REPS" '
+	function num(v) { return v ~ /^[0-9]+(\.[0-9]+)?$/ }
+	function median(list,    a, n, i, j, t) {
+		n = split(list, a, " ")
+		for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] + 0 > t + 0; j--) a[j + 1] = a[j]; a[j + 1] = t }
+		if (n == 0) return ""
+		return (n % 2) ? a[(n + 1) / 2] + 0 : (a[n / 2] + a[n / 2 + 1]) / 2
+	}
+	function minmax(list,    a, n, i, lo, hi) {
+		n = split(list, a, " ")
+		lo = hi = a[1] + 0
+		for (i = 2; i <= n; i++) { if (a[i] + 0 < lo) lo = a[i] + 0; if (a[i] + 0 > hi) hi = a[i] + 0 }
+		return lo " " hi
+	}
+	function si(v) { # 3 significant digits with k/M
+		if (v >= 1e6) return sprintf("%.3gM", v / 1e6)
+		if (v >= 1e3) return sprintf("%.3gk", v / 1e3)
+		return sprintf("%.3g", v)
+	}
+	function mb(v) { return v >= 100 ? sprintf("%.0f", v) : sprintf("%.3g", v) }
+	function us(v) { return v >= 100 ? sprintf("%.0f", v) : sprintf("%.3g", v) }
+	function show(kind, size, v) { # a median -> the cell text
+		if (kind == "thr") return si(v) " msg/s, " mb(v * size / 1e6) " MB/s"
+		return us(v) " µs"
+	}
+	function target(kind, tr, size) { # "" = none; "+X" = at least X; "-X" = at most X
+		if (kind == "lat") return (size == 16 || size == 4096) ? "-1.3" : ""
+		if (tr == "inproc") return "+1.0"
+		if (size == 16 || size == 256) return "+1.0"
+		if (size == 4096 || size == 65536) return "+0.9"
+		if (size == 1048576) return "+0.8"
+		return ""
+	}
+	# results.md: the implementations (header) and, per cell, n=COUNT or the failure.
+	FILENAME == ARGV[1] {
+		if ($0 ~ /^\| cell \|/) {
+			nimpl = split($0, h, "|")
+			for (i = 3; i < nimpl; i++) { name = h[i]; gsub(/ /, "", name); impl[i - 2] = name }
+			nimpl -= 3
+			next
+		}
+		if ($0 !~ /^\| (thr|lat) /) next
+		split($0, c, "|")
+		key = c[2]; gsub(/^ +| +$/, "", key); sub(/B$/, "", key)
+		cells[++ncell] = key
+		for (i = 1; i <= nimpl; i++) {
+			t = c[i + 2]; gsub(/^ +| +$/, "", t)
+			if (match(t, /n=[0-9]+/)) count[key, impl[i]] = substr(t, RSTART + 2, RLENGTH - 2)
+			else status[key, impl[i]] = t
+		}
+		next
+	}
+	# runs.tsv: remote, local, kind, transport, size, count, value, seconds, line
+	$1 == $2 {
+		key = $3 " " $4 " " $5
+		if (count[key, $1] != $6 || taken[key, $1] >= reps) next
+		taken[key, $1]++
+		if (num($7)) vals[key, $1] = vals[key, $1] " " $7
+		else bad[key, $1] = bad[key, $1] " " $7
+	}
+	END {
+		printf "| cell | libzmq | azmq | azmq/libzmq | target | azmq min..max | pebbe | gozeromq | azmq over gozeromq (target >=10x) |\n"
+		printf "|---|---|---|---|---|---|---|---|---|\n"
+		for (ci = 1; ci <= ncell; ci++) {
+			key = cells[ci]; split(key, k, " "); kind = k[1]; tr = k[2]; size = k[3]
+			line = "| " kind " " tr " " size "B |"
+			for (i = 1; i <= nimpl; i++) {
+				m = impl[i]; med[m] = ""
+				if ((key, m) in status) { txt[m] = status[key, m]; continue }
+				if (vals[key, m] == "") { txt[m] = "fail:" bad[key, m]; continue }
+				med[m] = median(vals[key, m])
+				txt[m] = show(kind, size, med[m])
+				nok = split(vals[key, m], tmp, " ")
+				if (nok < taken[key, m]) txt[m] = txt[m] " (" nok "/" taken[key, m] ";" bad[key, m] ")"
+			}
+			ratio = ""; tgt = target(kind, tr, size); verdict = "-"
+			if (med["azmq"] != "" && med["libzmq"] != "" && med["libzmq"] > 0) {
+				ratio = med["azmq"] / med["libzmq"]
+				if (tgt != "") {
+					want = substr(tgt, 2) + 0
+					ok = (substr(tgt, 1, 1) == "+") ? (ratio >= want) : (ratio <= want)
+					verdict = sprintf("%s%.1fx %s", substr(tgt, 1, 1) == "+" ? ">=" : "<=", want, ok ? "met" : "MISSED")
+				}
+				ratio = sprintf("%.2fx", ratio)
+			} else ratio = "-"
+			spread = "-"
+			if (vals[key, "azmq"] != "") {
+				split(minmax(vals[key, "azmq"]), mm, " ")
+				spread = (kind == "thr") ? si(mm[1]) ".." si(mm[2]) : us(mm[1]) ".." us(mm[2]) " µs"
+			}
+			gz = "-"
+			if (med["azmq"] != "" && med["gozeromq"] != "" && med["gozeromq"] > 0 && med["azmq"] > 0) {
+				f = (kind == "thr") ? med["azmq"] / med["gozeromq"] : med["gozeromq"] / med["azmq"]
+				gz = sprintf("%.1fx %s", f, f >= 10 ? "met" : "MISSED")
+			} else if (txt["gozeromq"] != "" && med["gozeromq"] == "") {
+				gz = "- (gozeromq: " txt["gozeromq"] ")"
+			}
+			line = line " " txt["libzmq"] " | " txt["azmq"] " | " ratio " | " (tgt == "" ? "-" : verdict) " | " spread " | " txt["pebbe"] " | " txt["gozeromq"] " | " gz " |"
+			print line
+			delete txt
+		}
+	}' "$OUT/results.md" "$OUT/runs.tsv"
+}
+
+{
+	echo "## azmq beside libzmq, pebbe/zmq4 and go-zeromq/zmq4"
+	echo
+	echo "$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), kernel $(uname -r), $(go version | cut -d' ' -f3), libzmq $(pkg-config --modversion libzmq 2>/dev/null || echo '?')"
+	echo "medians of $REPS runs; thr = PUSH->PULL msgs/s first..last message (MB/s); lat = REQ/REP latency (RTT/2)."
+	echo "azmq/libzmq: >1 is faster for thr, <1 is faster for lat; \"azmq over gozeromq\" is a speed-up either way."
+	echo
+	summary
+} >"$OUT/summary.md"
+
+section "summary ($OUT/summary.md)"
+cat "$OUT/summary.md"
+echo
+echo "run.sh's table: $OUT/results.md; raw runs: $OUT/runs.tsv; failures: $OUT/err/errors.log"
