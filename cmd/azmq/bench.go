@@ -70,6 +70,17 @@ local_thr prints "msgs_per_s=N mb_per_s=N", timed from the first message
 received to the last; remote_lat prints "rtt_us=N latency_us=N" over all
 COUNT round trips. A local side given a wildcard endpoint such as
 tcp://127.0.0.1:* prints the endpoint it bound as "endpoint=..." on stderr.
+conns_server binds a ROUTER that echoes until N peers made 3 round trips
+each; conns_client opens N DEALER sockets against it; each prints what a
+connection costs it (goroutines, heap, RSS).
+
+Examples:
+  azmq bench                                   the whole matrix, in under a minute
+  azmq bench -quick -transports tcp -sizes 16,64k
+  azmq bench local_thr tcp://127.0.0.1:5555 16 1000000 &
+  azmq bench remote_thr tcp://127.0.0.1:5555 16 1000000
+  azmq bench conns_server tcp://127.0.0.1:5556 10000 &
+  azmq bench conns_client tcp://127.0.0.1:5556 10000
 
 Flags:
 `
