@@ -22,6 +22,9 @@ The spec:
         "router_mandatory": true,
         "immediate": true,
         "sndhwm": 1000, "rcvhwm": 1000,
+        "heartbeat_ivl": 100,                # ms; ZMQ_HEARTBEAT_IVL (PING every ivl)
+        "heartbeat_timeout": 300,            # ms; ZMQ_HEARTBEAT_TIMEOUT (default: ivl)
+        "heartbeat_ttl": 500,                # ms; ZMQ_HEARTBEAT_TTL (sent in PINGs, in deciseconds)
         "sockopts": {"PROBE_ROUTER": 1},     # any other integer or bytes (hex) option, by zmq name
         # security (Z85 keys as 40-character text):
         "plain_server": true,                # ZMQ_PLAIN_SERVER
@@ -205,6 +208,10 @@ class Peer:
             s.setsockopt(zmq.SNDHWM, int(opts["sndhwm"]))
         if "rcvhwm" in opts:
             s.setsockopt(zmq.RCVHWM, int(opts["rcvhwm"]))
+        for name, const in (("heartbeat_ivl", zmq.HEARTBEAT_IVL), ("heartbeat_timeout", zmq.HEARTBEAT_TIMEOUT),
+                            ("heartbeat_ttl", zmq.HEARTBEAT_TTL)):
+            if name in opts:
+                s.setsockopt(const, int(opts[name]))
         for name, value in (opts.get("sockopts") or {}).items():
             const = getattr(zmq, str(name).upper(), None)
             if not isinstance(const, int):
