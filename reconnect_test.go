@@ -149,7 +149,7 @@ func TestDisconnectAndUnbind(t *testing.T) {
 
 func TestContextCloseManySockets(t *testing.T) {
 	z := NewContext()
-	for i := 0; i < 100; i++ {
+	for i := 0; i < 1000; i++ {
 		s, err := z.NewSocket(DEALER)
 		if err != nil {
 			t.Fatal(err)
@@ -189,5 +189,50 @@ func TestJitter(t *testing.T) {
 	}
 	if jitter(0) != 0 {
 		t.Fatal("jitter(0) != 0")
+	}
+}
+
+func TestCloseUnblocksSend(t *testing.T) {
+	z := NewContext()
+	defer z.Close()
+	push := newSock(t, z, PUSH, WithLinger(0))
+	errc := make(chan error, 1)
+	go func() { errc <- push.Send(context.Background(), []byte("no peer")) }()
+	time.Sleep(20 * time.Millisecond)
+	push.Close()
+	select {
+	case err := <-errc:
+		if err != ErrClosed {
+			t.Fatalf("Send after Close = %v, want ErrClosed", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Send still blocked after Close")
+	}
+}
+
+func TestLingerBoundsClose(t *testing.T) {
+	ep := "tcp://127.0.0.1:" + freePort(t) // nobody listens there
+	for _, linger := range []time.Duration{0, 300 * time.Millisecond} {
+		t.Run(linger.String(), func(t *testing.T) {
+			z := NewContext()
+			defer z.Close()
+			push, err := z.NewSocket(PUSH, WithLinger(linger), WithReconnectInterval(20*time.Millisecond))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := push.Connect(ep); err != nil {
+				t.Fatal(err)
+			}
+			if err := push.Send(context.Background(), []byte("pending")); err != nil {
+				t.Fatal(err)
+			}
+			start := time.Now()
+			push.Close()
+			took := time.Since(start)
+			// Pending messages are kept for the linger and no longer.
+			if took < linger*9/10 || took > linger+2*time.Second {
+				t.Fatalf("Close with linger %v took %v", linger, took)
+			}
+		})
 	}
 }
