@@ -1,0 +1,163 @@
+package azmq
+
+import (
+	"bytes"
+	"encoding/binary"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/azmq/azmq/internal/faultproxy"
+)
+
+// throughProxy binds a PULL and puts a fault proxy in front of it.
+func throughProxy(t *testing.T, z *Context, opts ...SocketOption) (*Socket, *faultproxy.Proxy) {
+	t.Helper()
+	pull := newSock(t, z, PULL, opts...)
+	if err := pull.Bind("tcp://127.0.0.1:*"); err != nil {
+		t.Fatal(err)
+	}
+	p, err := faultproxy.New(strings.TrimPrefix(pull.LastEndpoint(), "tcp://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	return pull, p
+}
+
+// seqMsg is a message whose every byte derives from its sequence number,
+// so a cut or mixed message cannot pass for a whole one.
+func seqMsg(seq uint32, size int) []byte {
+	b := make([]byte, size)
+	binary.BigEndian.PutUint32(b, seq)
+	for i := 4; i < size; i++ {
+		b[i] = byte(seq) + byte(i)
+	}
+	return b
+}
+
+func TestCutMidFrameDeliversNoHalfMessage(t *testing.T) {
+	ctx := testCtx(t)
+	z := NewContext()
+	defer z.Close()
+	pull, proxy := throughProxy(t, z)
+	ev := pull.Monitor(ctx)
+	push := newSock(t, z, PUSH, WithReconnectInterval(10*time.Millisecond), WithLinger(0))
+	if err := push.Connect("tcp://" + proxy.Addr()); err != nil {
+		t.Fatal(err)
+	}
+	const size = 64 << 10
+	// Warm up, then cut in the middle of the third 64 KiB message.
+	mustSend(t, ctx, push, "warm")
+	mustRecv(t, ctx, pull, "warm")
+	proxy.CutAfter(2*size + size/2)
+	got := map[uint32]bool{}
+	var seq uint32
+	recvd := make(chan []byte, 100)
+	go func() {
+		for {
+			m, err := pull.Recv(ctx)
+			if err != nil {
+				close(recvd)
+				return
+			}
+			if len(m) != 1 {
+				m = [][]byte{nil} // fails the content check below
+			}
+			select {
+			case recvd <- m[0]:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	cut := false
+	deadline := time.After(8 * time.Second)
+	for !cut || len(got) < 5 {
+		seq++
+		if err := push.Send(ctx, seqMsg(seq, size)); err != nil {
+			t.Fatal(err)
+		}
+		for drained := false; !drained; {
+			select {
+			case b := <-recvd:
+				if len(b) != size {
+					t.Fatalf("a message of %d bytes arrived, want %d", len(b), size)
+				}
+				s := binary.BigEndian.Uint32(b)
+				if !bytes.Equal(b, seqMsg(s, size)) {
+					t.Fatalf("message %d arrived damaged", s)
+				}
+				got[s] = true
+			case e := <-ev:
+				if e.Kind == EventDisconnected {
+					cut = true
+					got = map[uint32]bool{} // count what passes after the cut
+				}
+			case <-deadline:
+				t.Fatalf("cut=%v, %d messages after it", cut, len(got))
+			default:
+				drained = true
+			}
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestStallDetectedByHeartbeatThenResumes(t *testing.T) {
+	ctx := testCtx(t)
+	z := NewContext()
+	defer z.Close()
+	pull, proxy := throughProxy(t, z)
+	push := newSock(t, z, PUSH, WithHeartbeat(50*time.Millisecond, 200*time.Millisecond, 0),
+		WithReconnectInterval(20*time.Millisecond), WithLinger(0))
+	ev := push.Monitor(ctx)
+	if err := push.Connect("tcp://" + proxy.Addr()); err != nil {
+		t.Fatal(err)
+	}
+	mustSend(t, ctx, push, "before")
+	mustRecv(t, ctx, pull, "before")
+	proxy.Stall()
+	e := waitEvent(t, ev, EventDisconnected)
+	if e.Err == nil || !strings.Contains(e.Err.Error(), "heartbeat") {
+		t.Fatalf("disconnect reason %v, want the heartbeat timeout", e.Err)
+	}
+	proxy.Resume()
+	waitEvent(t, ev, EventHandshakeSucceeded)
+	mustSend(t, ctx, push, "after")
+	mustRecv(t, ctx, pull, "after")
+}
+
+func TestAbandonedConnectionsLeaveNothing(t *testing.T) {
+	ctx := testCtx(t)
+	z := NewContext()
+	defer z.Close()
+	pull := newSock(t, z, PULL, WithHandshakeTimeout(2*time.Second))
+	if err := pull.Bind("tcp://127.0.0.1:*"); err != nil {
+		t.Fatal(err)
+	}
+	addr := strings.TrimPrefix(pull.LastEndpoint(), "tcp://")
+	conns := make([]net.Conn, 0, 1000)
+	for i := 0; i < 1000; i++ {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatalf("dial %d: %v", i, err)
+		}
+		if i%2 == 0 {
+			c.Write([]byte{0xff, 0, 0}) // half a greeting, then silence
+		}
+		conns = append(conns, c)
+	}
+	for _, c := range conns {
+		c.Close()
+	}
+	// A real peer is still served; goleak (TestMain) checks that the
+	// abandoned connections left no goroutine once the socket closes.
+	push := newSock(t, z, PUSH)
+	if err := push.Connect(pull.LastEndpoint()); err != nil {
+		t.Fatal(err)
+	}
+	mustSend(t, ctx, push, "served")
+	mustRecv(t, ctx, pull, "served")
+}
