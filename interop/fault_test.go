@@ -1,0 +1,139 @@
+//go:build !windows
+
+package interop
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/azmq/azmq"
+	"github.com/azmq/azmq/internal/faultproxy"
+)
+
+// faultMsgs are three 64 KiB messages that cannot be mistaken for one
+// another or for a piece of one.
+func faultMsgs() [][][]byte {
+	var ms [][][]byte
+	for i := 0; i < 3; i++ {
+		ms = append(ms, [][]byte{pattern(64<<10, byte(i+1))})
+	}
+	return ms
+}
+
+func isWhole(m [][]byte, of [][][]byte) bool {
+	for _, w := range of {
+		if len(m) == 1 && bytes.Equal(m[0], w[0]) {
+			return true
+		}
+	}
+	return false
+}
+
+// waitDisconnect waits for the monitor to report a dropped connection.
+func waitDisconnect(t *testing.T, ev <-chan azmq.Event) {
+	t.Helper()
+	timeout := time.After(10 * time.Second)
+	for {
+		select {
+		case e := <-ev:
+			if e.Kind == azmq.EventDisconnected {
+				return
+			}
+		case <-timeout:
+			t.Fatal("the cut was not seen")
+		}
+	}
+}
+
+// libzmq PUSH → fault proxy → azmq PULL: the connection is cut in the
+// middle of a frame; azmq delivers no part of the cut message, libzmq
+// reconnects and the flow goes on.
+func TestFaultCutLibzmqToAzmq(t *testing.T) {
+	t.Parallel()
+	ctx := testCtx(t)
+	pull := newSocket(t, azmq.PULL)
+	ev := pull.Monitor(ctx)
+	if err := pull.Bind("tcp://127.0.0.1:*"); err != nil {
+		t.Fatal(err)
+	}
+	proxy, err := faultproxy.New(strings.TrimPrefix(pull.LastEndpoint(), "tcp://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer proxy.Close()
+	msgs := faultMsgs()
+	var hex [][]string
+	for _, m := range msgs {
+		hex = append(hex, hexFrames(m))
+	}
+	proxy.CutAfter(5*(64<<10) + 1000)
+	p := startPeer(t, spec{Type: "PUSH", Connect: []string{"tcp://" + proxy.Addr()},
+		Options: map[string]any{"linger": 0},
+		Steps:   []step{{"op": "send_loop", "messages": hex, "interval_ms": 5, "max_ms": 20000}}})
+	p.ready()
+	cut := false
+	after := 0
+	for after < 10 {
+		m := recv(t, ctx, pull)
+		if !isWhole(m, msgs) {
+			t.Fatalf("azmq received a damaged message (%d frames, first %d bytes)", len(m), len(m[0]))
+		}
+		if !cut {
+			select {
+			case e := <-ev:
+				cut = e.Kind == azmq.EventDisconnected
+			default:
+			}
+		} else {
+			after++
+		}
+	}
+	p.writeLine([]byte("stop\n"))
+}
+
+// azmq PUSH → fault proxy → libzmq PULL: the same cut the other way;
+// libzmq receives only whole messages, azmq reconnects and the flow goes on.
+func TestFaultCutAzmqToLibzmq(t *testing.T) {
+	t.Parallel()
+	ctx := testCtx(t)
+	msgs := faultMsgs()
+	p := startPeer(t, spec{Type: "PULL", Bind: []string{"tcp://127.0.0.1:*"},
+		Steps: []step{{"op": "recv", "count": 40, "timeout_ms": 15000}}})
+	ep := p.ready()
+	proxy, err := faultproxy.New(strings.TrimPrefix(ep, "tcp://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer proxy.Close()
+	push := newSocket(t, azmq.PUSH, azmq.WithReconnectInterval(20*time.Millisecond), azmq.WithLinger(0))
+	ev := push.Monitor(ctx)
+	proxy.CutAfter(5*(64<<10) + 1000)
+	if err := push.Connect("tcp://" + proxy.Addr()); err != nil {
+		t.Fatal(err)
+	}
+	sendCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; i < 2000 && sendCtx.Err() == nil; i++ {
+			if push.Send(sendCtx, msgs[i%3]...) != nil {
+				return
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}()
+	waitDisconnect(t, ev)
+	for i := 0; i < 40; i++ {
+		if m := p.recvMsg(); !isWhole(m, msgs) {
+			t.Fatalf("libzmq received a damaged message %d (%s)", i, fmt.Sprint(len(m)))
+		}
+	}
+	stop()
+	<-done
+	p.wait()
+}
