@@ -38,3 +38,9 @@ vet:
 	$(GO) vet ./...
 	GOOS=windows $(GO) vet ./...
 	GOOS=darwin $(GO) vet ./...
+
+## soak: every pattern at once for 10 minutes with exact message accounting
+## and a leak check (azmq bench soak). Not part of `make test`.
+.PHONY: soak
+soak:
+	$(GO) run ./cmd/azmq bench soak -duration 10m

@@ -90,7 +90,9 @@ func (s *Socket) LastEndpoint() string {
 
 // Send queues one message of len(parts) frames. It blocks only where the
 // pattern blocks (PUSH, DEALER, REQ, PAIR at the high-water mark or with no
-// peer); ctx ends the wait, and then nothing was sent. Send takes ownership
+// peer); ctx ends the wait, and then nothing was sent. A ctx that has
+// already ended still gets one attempt that does not wait: that is how to
+// send without blocking. Send takes ownership
 // of parts and of every slice in it: the caller must not modify them
 // afterwards. A nil error means the message was queued whole.
 func (s *Socket) Send(ctx context.Context, parts ...[]byte) error {

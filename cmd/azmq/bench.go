@@ -93,6 +93,8 @@ func perfMode(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	var ep string
 	switch mode {
+	case "soak":
+		return soakCmd(ctx, args[1:], stdout)
 	case "inproc_thr", "inproc_lat":
 		if len(args) != 3 {
 			return usageErr("bench %s: want SIZE COUNT", args[0])
