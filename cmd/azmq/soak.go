@@ -330,6 +330,10 @@ func runSoak(parent context.Context, cfg soakConfig, out io.Writer) (*soakResult
 
 		// REQ -> ROUTER/DEALER broker -> REP workers; ipc in front.
 		brokerEP := "ipc://" + filepath.Join(dir, "broker.ipc")
+		if runtime.GOOS == "windows" {
+			// Named pipes work on every Windows; AF_UNIX may not be there.
+			brokerEP = "ipc://pipe:" + filepath.Base(dir)
+		}
 		workersEP := "inproc://azmq-soak-workers"
 		router, err := newSock(azmq.ROUTER)
 		if err != nil {
