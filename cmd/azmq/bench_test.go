@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -57,7 +56,7 @@ func TestConnsModes(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	// The server binds any free port and prints it on stderr.
-	srvOut, srvErr := &syncBuffer{}, &syncBuffer{}
+	srvOut, srvErr := &lockedBuf{}, &lockedBuf{}
 	done := make(chan error, 1)
 	go func() { done <- connsServer(ctx, "tcp://127.0.0.1:*", 50, srvOut, srvErr) }()
 	var ep string
@@ -82,22 +81,4 @@ func TestConnsModes(t *testing.T) {
 			t.Fatalf("stats line %q", out)
 		}
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for one writer and one reader.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
