@@ -40,6 +40,16 @@
 // ROUTER drop instead. A connecting socket has its queue from the moment
 // of [Socket.Connect], so messages sent before the peer is up wait for it.
 //
+// # When a peer dies
+//
+// A connection that ends loses what was in flight on it (as in libzmq);
+// what a connecting socket still had queued goes to the next connection.
+// A REQ whose request was taken by a peer that then went away gets
+// [ErrState] from Recv (the request is lost) and may send again, where
+// libzmq's REQ would wait forever. A REQ whose peer is alive but never
+// answers stays waiting: end Recv with its ctx, then Close the REQ and
+// open a new one (Send in that state is ErrState).
+//
 // # Closing
 //
 // [Socket.Close] sends what is still queued for up to the linger

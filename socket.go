@@ -483,6 +483,7 @@ func (s *Socket) runConnection(c *connecter, conn net.Conn, first bool) (bool, e
 			s.pat.Hiccup(c.pipe)
 		}
 		err = e.Run(c.pipe)
+		s.pat.Hangup(c.pipe)
 	}
 	s.emit(EventDisconnected, c.given, err)
 	return true, nil

@@ -77,6 +77,9 @@ func (b *base) wake() {
 // Hiccup is a no-op for types that keep no per-connection state.
 func (b *base) Hiccup(*pipe.Pipe) {}
 
+// Hangup is a no-op for types that keep no per-connection state.
+func (b *base) Hangup(*pipe.Pipe) {}
+
 // Subscribe is for SUB and XSUB only.
 func (b *base) Subscribe([]byte) error { return ErrNotSupported }
 

@@ -103,6 +103,9 @@ type Socket interface {
 	// Hiccup tells that a persistent pipe got a new connection (SUB and XSUB
 	// send their subscriptions again).
 	Hiccup(p *pipe.Pipe)
+	// Hangup tells that a persistent pipe's connection ended; the pipe
+	// stays for the next one. What the peer had not read is lost with it.
+	Hangup(p *pipe.Pipe)
 	// Send queues one whole message, blocking where the pattern blocks.
 	// An error means nothing was queued.
 	Send(ctx context.Context, m pipe.Msg) error

@@ -2,6 +2,7 @@ package pattern
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/azmq/azmq/internal/pipe"
 )
@@ -9,19 +10,23 @@ import (
 // req sends a request to one peer chosen round-robin, then takes only that
 // peer's reply (libzmq req.cpp): strict send/recv alternation.
 //
-// When the peer the request went to is detached, the REQ goes back to the
-// send state so the application can retry elsewhere (libzmq would wait
-// forever). A Recv already blocked does not fail: it keeps waiting until
-// its ctx ends, dropping whatever arrives meanwhile, or takes the reply to
-// a new request sent from another goroutine.
+// When the peer the request went to is detached, or its connection ends
+// (a connecting REQ keeps the pipe for the next connection) before the
+// reply came, the request is lost: Recv, blocked or not, returns
+// errRequestLost (an ErrState) and the REQ is back in the send state, so
+// the application can send again (libzmq would wait forever).
 type req struct {
 	base
 	lb lb
 	fq fq
 
 	waiting bool       // a request is out; only Recv is allowed
+	lost    bool       // the last request's peer left without replying
 	replyTo *pipe.Pipe // the pipe the request went to (nil once detached)
 }
+
+// errRequestLost is what Recv returns once the request's peer is gone.
+var errRequestLost = fmt.Errorf("%w: the peer holding the request went away before replying; send it again", ErrState)
 
 func newReq() *req {
 	s := &req{}
@@ -51,7 +56,19 @@ func (s *req) Detach(p *pipe.Pipe) {
 	// A reply that arrived just before the peer left is still in p.In
 	// (the caller closed it, so nothing more comes): Recv can take it.
 	if s.waiting && s.replyTo == p && p.In.Len() == 0 {
-		s.waiting, s.replyTo = false, nil
+		s.waiting, s.lost, s.replyTo = false, true, nil
+	}
+	s.mu.Unlock()
+	s.wake()
+}
+
+// Hangup: the connection the request went to ended without the reply,
+// which the next connection's peer will never send. A request still
+// queued (never written) goes to the next connection, so it is still owed.
+func (s *req) Hangup(p *pipe.Pipe) {
+	s.mu.Lock()
+	if s.waiting && s.replyTo == p && p.In.Len() == 0 && p.Out.Len() == 0 {
+		s.waiting, s.lost, s.replyTo = false, true, nil
 	}
 	s.mu.Unlock()
 	s.wake()
@@ -73,7 +90,7 @@ func (s *req) Send(ctx context.Context, m pipe.Msg) error {
 		if p == nil {
 			return false, nil
 		}
-		s.waiting, s.replyTo = true, p
+		s.waiting, s.lost, s.replyTo = true, false, p
 		return true, nil
 	})
 }
@@ -85,19 +102,32 @@ func (s *req) Recv(ctx context.Context) (pipe.Msg, *pipe.Peer, error) {
 	if s.isClosed.Load() {
 		return pipe.Msg{}, nil, ErrClosed
 	}
-	s.mu.Lock()
-	waiting := s.waiting
-	s.mu.Unlock()
-	if !waiting {
-		return pipe.Msg{}, nil, ErrState
-	}
-	m, p, err := s.recvFQ(ctx, &s.fq, func(m pipe.Msg, p *pipe.Pipe) (pipe.Msg, bool) {
-		if !s.waiting || p != s.replyTo || len(m.Frames) < 2 || len(m.Frames[0]) != 0 {
-			return m, false
+	var (
+		out  pipe.Msg
+		from *pipe.Pipe
+	)
+	err := s.block(ctx, &s.readable, func() (bool, error) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		for {
+			if !s.waiting {
+				if s.lost {
+					return false, errRequestLost
+				}
+				return false, ErrState
+			}
+			m, p, ok := s.fq.pop()
+			if !ok {
+				return false, nil
+			}
+			if p != s.replyTo || len(m.Frames) < 2 || len(m.Frames[0]) != 0 {
+				continue
+			}
+			m.Frames = m.Frames[1:]
+			s.waiting, s.replyTo = false, nil
+			out, from = m, p
+			return true, nil
 		}
-		m.Frames = m.Frames[1:]
-		s.waiting, s.replyTo = false, nil
-		return m, true
 	})
-	return m, peerOf(p), err
+	return out, peerOf(from), err
 }

@@ -1,9 +1,9 @@
 package pattern
 
 import (
-	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -89,7 +89,7 @@ func TestReqDetachResetsState(t *testing.T) {
 	send(t, req, "q1")
 	popStrs(t, p1, "", "q1")
 
-	// A Recv blocked on the lost peer keeps waiting until its ctx ends.
+	// A Recv blocked on the lost peer learns the request is lost.
 	done := make(chan error, 1)
 	go func() {
 		_, _, err := req.Recv(timeout(t, 4*short))
@@ -98,14 +98,14 @@ func TestReqDetachResetsState(t *testing.T) {
 	time.Sleep(short) // bounded: let Recv block before the Detach
 	p1.Close()
 	req.Detach(p1)
+	if err := <-done; !errors.Is(err, ErrState) || !strings.Contains(err.Error(), "went away") {
+		t.Fatalf("blocked Recv = %v, want the lost-request ErrState", err)
+	}
 
 	// The REQ is back in the send state.
 	p2 := raw(t, req, 10, nil)
 	send(t, req, "q2")
 	popStrs(t, p2, "", "q2")
-	if err := <-done; !errors.Is(err, context.DeadlineExceeded) && err != nil {
-		t.Fatalf("blocked Recv = %v", err)
-	}
 }
 
 func TestRepEnvelope(t *testing.T) {
