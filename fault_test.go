@@ -161,3 +161,96 @@ func TestAbandonedConnectionsLeaveNothing(t *testing.T) {
 	mustSend(t, ctx, push, "served")
 	mustRecv(t, ctx, pull, "served")
 }
+
+// noDisconnect fails the test if the monitor reported a dropped link.
+func noDisconnect(t *testing.T, ev <-chan Event) {
+	t.Helper()
+	for {
+		select {
+		case e := <-ev:
+			if e.Kind == EventDisconnected {
+				t.Fatalf("the link was dropped: %v", e.Err)
+			}
+		default:
+			return
+		}
+	}
+}
+
+// A slow link (150 ms each way) with heartbeats whose timeout is longer
+// than its round trip: requests are answered, and idle time does not end
+// in a false heartbeat timeout on either side.
+func TestDelayedLinkKeepsHeartbeats(t *testing.T) {
+	ctx := testCtx(t)
+	z := NewContext()
+	defer z.Close()
+	hb := WithHeartbeat(100*time.Millisecond, time.Second, 0)
+	rep := newSock(t, z, REP, hb)
+	if err := rep.Bind("tcp://127.0.0.1:*"); err != nil {
+		t.Fatal(err)
+	}
+	proxy, err := faultproxy.New(strings.TrimPrefix(rep.LastEndpoint(), "tcp://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer proxy.Close()
+	proxy.Delay(150 * time.Millisecond)
+	req := newSock(t, z, REQ, hb, WithLinger(0))
+	repEv, reqEv := rep.Monitor(ctx), req.Monitor(ctx)
+	if err := req.Connect("tcp://" + proxy.Addr()); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		start := time.Now()
+		mustSend(t, ctx, req, "ping")
+		mustRecv(t, ctx, rep, "ping")
+		mustSend(t, ctx, rep, "pong")
+		mustRecv(t, ctx, req, "pong")
+		if rtt := time.Since(start); i > 0 && rtt < 300*time.Millisecond {
+			t.Fatalf("round trip %v through a 150 ms link", rtt)
+		}
+		time.Sleep(1200 * time.Millisecond) // idle, longer than the timeout
+	}
+	noDisconnect(t, repEv)
+	noDisconnect(t, reqEv)
+}
+
+// A throttled link (1 MB/s) carrying 64 KiB messages: heartbeats wait in
+// line behind the data, yet no side times out, and every message arrives
+// whole, once, in order.
+func TestThrottledLinkDeliversInOrder(t *testing.T) {
+	ctx := testCtx(t)
+	z := NewContext()
+	defer z.Close()
+	hb := WithHeartbeat(50*time.Millisecond, 300*time.Millisecond, 0)
+	pull, proxy := throughProxy(t, z, hb)
+	proxy.Throttle(1 << 20)
+	push := newSock(t, z, PUSH, hb, WithLinger(0))
+	pullEv, pushEv := pull.Monitor(ctx), push.Monitor(ctx)
+	if err := push.Connect("tcp://" + proxy.Addr()); err != nil {
+		t.Fatal(err)
+	}
+	const n, size = 24, 64 << 10
+	go func() {
+		for i := uint32(0); i < n; i++ {
+			if push.Send(ctx, seqMsg(i, size)) != nil {
+				return
+			}
+		}
+	}()
+	start := time.Now()
+	for i := uint32(0); i < n; i++ {
+		m, err := pull.Recv(ctx)
+		if err != nil {
+			t.Fatalf("Recv %d: %v", i, err)
+		}
+		if seq, ok := seqCheck(m); !ok || seq != i {
+			t.Fatalf("message %d: got number %d, whole %v", i, seq, ok)
+		}
+	}
+	if d := time.Since(start); d < time.Second {
+		t.Fatalf("%d KiB went through a 1 MiB/s link in %v", n*size>>10, d)
+	}
+	noDisconnect(t, pullEv)
+	noDisconnect(t, pushEv)
+}

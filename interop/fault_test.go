@@ -137,3 +137,129 @@ func TestFaultCutAzmqToLibzmq(t *testing.T) {
 	<-done
 	p.wait()
 }
+
+// throttledMsgs are 24 distinct 32 KiB messages: 768 KiB, about 0.75 s on
+// a 1 MiB/s link.
+func throttledMsgs() [][][]byte {
+	var ms [][][]byte
+	for i := 0; i < 24; i++ {
+		ms = append(ms, [][]byte{pattern(32<<10, byte(i+1))})
+	}
+	return ms
+}
+
+// shapedProxy puts a delayed (20 ms each way), throttled (1 MiB/s) link
+// in front of target.
+func shapedProxy(t *testing.T, target string) *faultproxy.Proxy {
+	t.Helper()
+	proxy, err := faultproxy.New(strings.TrimPrefix(target, "tcp://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { proxy.Close() })
+	proxy.Delay(20 * time.Millisecond)
+	proxy.Throttle(1 << 20)
+	return proxy
+}
+
+// noDrop fails the test if the monitor reported a dropped link.
+func noDrop(t *testing.T, ev <-chan azmq.Event) {
+	t.Helper()
+	for {
+		select {
+		case e := <-ev:
+			if e.Kind == azmq.EventDisconnected {
+				t.Fatalf("the link was dropped: %v", e.Err)
+			}
+		default:
+			return
+		}
+	}
+}
+
+// libzmq PUSH → slow, throttled link → azmq PULL, heartbeats on both
+// sides (every 50 ms, 300 ms timeout): data queued ahead of the PINGs
+// does not cause a false timeout, the idle link after it stays up, and
+// every message arrives whole and in order.
+func TestFaultThrottledLibzmqToAzmq(t *testing.T) {
+	t.Parallel()
+	ctx := testCtx(t)
+	hb := azmq.WithHeartbeat(50*time.Millisecond, 300*time.Millisecond, 0)
+	pull := newSocket(t, azmq.PULL, hb)
+	ev := pull.Monitor(ctx)
+	if err := pull.Bind("tcp://127.0.0.1:*"); err != nil {
+		t.Fatal(err)
+	}
+	proxy := shapedProxy(t, pull.LastEndpoint())
+	msgs := throttledMsgs()
+	steps := []step{}
+	for _, m := range msgs {
+		steps = append(steps, step{"op": "send", "frames": hexFrames(m)})
+	}
+	p := startPeer(t, spec{Type: "PUSH", Connect: []string{"tcp://" + proxy.Addr()},
+		Options: map[string]any{"heartbeat_ivl": 50, "heartbeat_timeout": 300, "monitor": true},
+		Steps:   append(steps, step{"op": "interactive"})})
+	p.ready()
+	for i, want := range msgs {
+		rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		m, err := pull.Recv(rctx)
+		cancel()
+		if err != nil {
+			var seen []string
+			for len(ev) > 0 {
+				e := <-ev
+				seen = append(seen, fmt.Sprint(e.Kind, " ", e.Err))
+			}
+			t.Fatalf("message %d: %v; azmq events: %v", i, err, seen)
+		}
+		if len(m) != 1 || !bytes.Equal(m[0], want[0]) {
+			t.Fatalf("message %d is not the one sent %d-th", i, i)
+		}
+	}
+	time.Sleep(time.Second) // idle: only heartbeats keep the link
+	p.do(step{"op": "events", "ms": 0})
+	for _, e := range peerEvents(p) {
+		if e.Event == "DISCONNECTED" {
+			t.Fatalf("libzmq dropped the link")
+		}
+	}
+	noDrop(t, ev)
+	p.do(step{"op": "exit"})
+	p.wait()
+}
+
+// azmq PUSH → slow, throttled link → libzmq PULL, heartbeats on both
+// sides: the same the other way.
+func TestFaultThrottledAzmqToLibzmq(t *testing.T) {
+	t.Parallel()
+	ctx := testCtx(t)
+	msgs := throttledMsgs()
+	p := startPeer(t, spec{Type: "PULL", Bind: []string{"tcp://127.0.0.1:*"},
+		Options: map[string]any{"heartbeat_ivl": 50, "heartbeat_timeout": 300, "monitor": true},
+		Steps: []step{{"op": "recv", "count": len(msgs), "timeout_ms": 15000},
+			{"op": "sleep", "ms": 1000}, {"op": "events", "ms": 0}, {"op": "interactive"}}})
+	proxy := shapedProxy(t, p.ready())
+	push := newSocket(t, azmq.PUSH, azmq.WithHeartbeat(50*time.Millisecond, 300*time.Millisecond, 0))
+	ev := push.Monitor(ctx)
+	if err := push.Connect("tcp://" + proxy.Addr()); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range msgs {
+		if err := push.Send(ctx, m...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, want := range msgs {
+		if m := p.recvMsg(); len(m) != 1 || !bytes.Equal(m[0], want[0]) {
+			t.Fatalf("libzmq: message %d is not the one sent %d-th", i, i)
+		}
+	}
+	for _, e := range peerEvents(p) {
+		if e.Event == "DISCONNECTED" {
+			t.Fatalf("libzmq dropped the link")
+		}
+	}
+	noDrop(t, ev)
+	p.do(step{"op": "exit"})
+	p.wait()
+}

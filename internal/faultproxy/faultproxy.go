@@ -1,13 +1,15 @@
 // Package faultproxy is a TCP proxy that breaks things on purpose, for
-// tests: it forwards connections to a target and can cut them (at once,
-// or after a number of bytes, so mid-frame), or stall them (keep them open
-// and forward nothing, like a silent partition). It listens on loopback
-// only.
+// tests: it forwards connections to a target and can delay them (every
+// byte arrives a fixed time after it was sent), throttle them (bytes per
+// second), cut them (at once, or after a number of bytes, so mid-frame),
+// or stall them (keep them open and forward nothing, like a silent
+// partition). It listens on loopback only.
 package faultproxy
 
 import (
 	"net"
 	"sync"
+	"time"
 )
 
 // Proxy forwards the connections it accepts to a target address.
@@ -21,6 +23,9 @@ type Proxy struct {
 	stalled  bool
 	unstall  chan struct{} // closed when a stall ends
 	cutAfter int64         // client→target bytes still allowed before a cut (-1: no cut armed)
+	delay    time.Duration // added to every byte's trip, each direction
+	rate     int           // bytes per second per direction (0: no limit)
+	done     chan struct{} // closed by Close: ends the waits
 	wg       sync.WaitGroup
 }
 
@@ -30,7 +35,7 @@ func New(target string) (*Proxy, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Proxy{l: l, target: target, conns: make(map[net.Conn]struct{}), cutAfter: -1}
+	p := &Proxy{l: l, target: target, conns: make(map[net.Conn]struct{}), cutAfter: -1, done: make(chan struct{})}
 	p.wg.Add(1)
 	go p.accept()
 	return p, nil
@@ -55,6 +60,44 @@ func (p *Proxy) CutAfter(n int64) {
 	p.mu.Lock()
 	p.cutAfter = n
 	p.mu.Unlock()
+}
+
+// Delay makes every byte, in each direction, arrive d after it was sent
+// (0 ends the delay). Bytes already waiting keep the delay they had.
+func (p *Proxy) Delay(d time.Duration) {
+	p.mu.Lock()
+	p.delay = d
+	p.mu.Unlock()
+}
+
+// Throttle limits each direction of each connection to bytesPerSec
+// (0 lifts the limit).
+func (p *Proxy) Throttle(bytesPerSec int) {
+	p.mu.Lock()
+	p.rate = bytesPerSec
+	p.mu.Unlock()
+}
+
+func (p *Proxy) shape() (time.Duration, int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.delay, p.rate
+}
+
+// sleep waits for d, or less if the proxy closes; it reports whether the
+// proxy is still open.
+func (p *Proxy) sleep(d time.Duration) bool {
+	if d <= 0 {
+		return true
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-p.done:
+		return false
+	}
 }
 
 // Stall stops forwarding in both directions, keeping connections open;
@@ -82,6 +125,9 @@ func (p *Proxy) Resume() {
 // goroutine of the proxy has ended.
 func (p *Proxy) Close() error {
 	p.mu.Lock()
+	if !p.closed {
+		close(p.done)
+	}
 	p.closed = true
 	p.mu.Unlock()
 	err := p.l.Close()
@@ -157,21 +203,66 @@ func (p *Proxy) gate(n int, upstream bool) (int, bool) {
 	}
 }
 
-// pump copies src to dst in small steps, honouring stalls and cuts.
+type chunk struct {
+	b  []byte
+	at time.Time // when it was read
+}
+
+// pump copies src to dst, honouring delays, throttling, stalls and cuts.
+// A reader goroutine timestamps what arrives, so a delay does not slow the
+// flow down: bytes queue while they wait (up to 64 chunks, then the reader
+// waits and TCP's flow control holds the sender back).
 func (p *Proxy) pump(src, dst net.Conn, upstream bool) {
 	defer p.wg.Done()
 	defer p.untrack(dst)
 	defer p.untrack(src)
-	buf := make([]byte, 4096)
-	for {
-		n, err := src.Read(buf)
-		if n > 0 {
-			k, cut := p.gate(n, upstream)
-			if _, werr := dst.Write(buf[:k]); werr != nil || cut {
+	chunks := make(chan chunk, 64)
+	stop := make(chan struct{})
+	var rwg sync.WaitGroup
+	rwg.Add(1)
+	go func() {
+		defer rwg.Done()
+		defer close(chunks)
+		for {
+			buf := make([]byte, 4096)
+			n, err := src.Read(buf)
+			if n > 0 {
+				select {
+				case chunks <- chunk{buf[:n], time.Now()}:
+				case <-stop:
+					return
+				}
+			}
+			if err != nil {
 				return
 			}
 		}
-		if err != nil {
+	}()
+	defer func() {
+		close(stop)
+		src.Close()
+		rwg.Wait()
+	}()
+	for c := range chunks {
+		delay, rate := p.shape()
+		if !p.sleep(time.Until(c.at.Add(delay))) {
+			return
+		}
+		k, cut := p.gate(len(c.b), upstream)
+		for b := c.b[:k]; len(b) > 0; {
+			n := len(b)
+			if rate > 0 {
+				n = min(n, max(rate/100, 1)) // 10 ms worth at a time
+			}
+			if _, err := dst.Write(b[:n]); err != nil {
+				return
+			}
+			b = b[n:]
+			if rate > 0 && !p.sleep(time.Duration(n)*time.Second/time.Duration(rate)) {
+				return
+			}
+		}
+		if cut {
 			return
 		}
 	}
