@@ -119,6 +119,57 @@ func TestHandshakeTimeout(t *testing.T) {
 	}
 }
 
+// A slowloris peer trickles its greeting a byte at a time, never idle for
+// long: the handshake timeout bounds the whole handshake, not each read,
+// so the connection is dropped at the timeout while a real peer is served.
+func TestSlowlorisGreetingDropped(t *testing.T) {
+	ctx := testCtx(t)
+	z := NewContext()
+	defer z.Close()
+	pull := newSock(t, z, PULL, WithHandshakeTimeout(300*time.Millisecond))
+	ev := pull.Monitor(ctx)
+	if err := pull.Bind("tcp://127.0.0.1:*"); err != nil {
+		t.Fatal(err)
+	}
+	c := rawDial(t, pull)
+	stop := make(chan struct{})
+	trickled := make(chan error, 1)
+	go func() {
+		g := greeting("NULL", 3)
+		for i := 0; ; i++ {
+			if _, err := c.Write(g[i%len(g) : i%len(g)+1]); err != nil {
+				trickled <- err
+				return
+			}
+			select {
+			case <-stop:
+				trickled <- nil
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}()
+	push := newSock(t, z, PUSH)
+	if err := push.Connect(pull.LastEndpoint()); err != nil {
+		t.Fatal(err)
+	}
+	mustSend(t, ctx, push, "served")
+	mustRecv(t, ctx, pull, "served")
+	e := waitEvent(t, ev, EventHandshakeFailed)
+	if e.Err == nil || !strings.Contains(e.Err.Error(), "timed out") {
+		t.Fatalf("handshake failure = %v, want a timeout", e.Err)
+	}
+	// The trickler finds its connection closed (or is stopped, bounded).
+	select {
+	case <-trickled:
+	case <-time.After(5 * time.Second):
+		close(stop)
+		if err := <-trickled; err == nil {
+			t.Fatal("the slowloris connection is still open 5 s after the handshake timeout")
+		}
+	}
+}
+
 func TestMaxMsgSizeDropsOnlyThatPeer(t *testing.T) {
 	ctx := testCtx(t)
 	z := NewContext()
