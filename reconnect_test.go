@@ -2,6 +2,7 @@ package azmq
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -234,5 +235,42 @@ func TestLingerBoundsClose(t *testing.T) {
 				t.Fatalf("Close with linger %v took %v", linger, took)
 			}
 		})
+	}
+}
+
+// A DEALER's explicit routing id survives its reconnection: a restarted
+// ROUTER can address it by that id as soon as it is back.
+func TestRoutingIDSurvivesReconnect(t *testing.T) {
+	ep := "tcp://127.0.0.1:" + freePort(t)
+	ctx := testCtx(t)
+	z := NewContext()
+	defer z.Close()
+	dealer := newSock(t, z, DEALER, WithRoutingID([]byte("d1")),
+		WithReconnectInterval(10*time.Millisecond), WithReconnectIntervalMax(50*time.Millisecond))
+	ev := dealer.Monitor(ctx)
+	if err := dealer.Connect(ep); err != nil {
+		t.Fatal(err)
+	}
+	for round := 0; round < 2; round++ {
+		router := newSock(t, z, ROUTER, WithRouterMandatory(true))
+		if err := router.Bind(ep); err != nil {
+			t.Fatal(err)
+		}
+		msg := fmt.Sprint("round ", round)
+		// Until the DEALER is back, the id is unknown: ErrHostUnreachable.
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			err := router.Send(ctx, []byte("d1"), []byte(msg))
+			if err == nil {
+				break
+			}
+			if !errors.Is(err, ErrHostUnreachable) || time.Now().After(deadline) {
+				t.Fatalf("round %d: Send to d1: %v", round, err)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		mustRecv(t, ctx, dealer, msg)
+		router.Close()
+		waitEvent(t, ev, EventDisconnected)
 	}
 }
