@@ -2,7 +2,9 @@ package azmq
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
+	"fmt"
 	"net"
 	"strings"
 	"testing"
@@ -253,4 +255,86 @@ func TestThrottledLinkDeliversInOrder(t *testing.T) {
 	}
 	noDisconnect(t, pullEv)
 	noDisconnect(t, pushEv)
+}
+
+// A PUB with a subscriber that keeps up and one that reads nothing: the
+// stuck one loses messages once its queue (and the kernel's buffers) are
+// full, whole messages only; the one that keeps up loses none; Send never
+// blocks.
+func TestPubDropsForTheSlowSubscriberOnly(t *testing.T) {
+	ctx := testCtx(t)
+	z := NewContext()
+	defer z.Close()
+	pub := newSock(t, z, PUB, WithSendHWM(100), WithLinger(0))
+	if err := pub.Bind("tcp://127.0.0.1:*"); err != nil {
+		t.Fatal(err)
+	}
+	fast := newSock(t, z, SUB, WithRecvHWM(100))
+	slow := newSock(t, z, SUB, WithRecvHWM(100))
+	for _, s := range []*Socket{fast, slow} {
+		if err := s.Subscribe(nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Connect(pub.LastEndpoint()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Both subscriptions must have arrived before counting.
+	publishUntilReceived(t, ctx, pub, fast, []string{"sync"}, []string{"sync"})
+	publishUntilReceived(t, ctx, pub, slow, []string{"sync"}, []string{"sync"})
+	drain := func(s *Socket) {
+		for {
+			rctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+			_, err := s.Recv(rctx)
+			cancel()
+			if err != nil {
+				return
+			}
+		}
+	}
+	drain(fast)
+	drain(slow)
+
+	const n, burst, size = 5000, 50, 4 << 10
+	body := make([]byte, size)
+	for seq := 0; seq < n; seq += burst {
+		for i := seq; i < seq+burst; i++ {
+			sctx, cancel := context.WithTimeout(ctx, time.Second)
+			err := pub.Send(sctx, []byte(fmt.Sprint(i)), body)
+			cancel()
+			if err != nil {
+				t.Fatalf("PUB Send %d: %v", i, err)
+			}
+		}
+		// The fast subscriber keeps up: it takes each burst before the next.
+		for i := seq; i < seq+burst; i++ {
+			m, err := fast.Recv(ctx)
+			if err != nil {
+				t.Fatalf("fast SUB, message %d: %v", i, err)
+			}
+			if len(m) != 2 || string(m[0]) != fmt.Sprint(i) || len(m[1]) != size {
+				t.Fatalf("fast SUB: message %d is %q... (%d frames)", i, m[0], len(m))
+			}
+		}
+	}
+	// The stuck one now reads what it kept: whole messages, in order, with
+	// a gap where its queue was full.
+	got, last := 0, -1
+	for {
+		rctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+		m, err := slow.Recv(rctx)
+		cancel()
+		if err != nil {
+			break
+		}
+		var seq int
+		if _, err := fmt.Sscan(string(m[0]), &seq); err != nil || len(m) != 2 || len(m[1]) != size || seq <= last {
+			t.Fatalf("slow SUB: message after %d is %q (%d frames): not whole or out of order", last, m[0], len(m))
+		}
+		got, last = got+1, seq
+	}
+	if got == 0 || got >= n {
+		t.Fatalf("slow SUB kept %d of %d messages: want some, not all", got, n)
+	}
+	t.Logf("fast SUB: %d of %d; slow SUB: kept %d, the rest dropped for it alone", n, n, got)
 }
