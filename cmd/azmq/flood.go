@@ -57,9 +57,12 @@ type floodConfig struct {
 	pause      time.Duration
 }
 
-// floodSide is one process's memory; -1 where unknown.
+// floodSide is one process's memory; -1 where unknown. held is the Go
+// heap found live by a collection at the end of the flood, when the
+// queues are fullest: what the process holds, without the collector's
+// headroom.
 type floodSide struct {
-	base, peak, heap, live int64
+	base, peak, held int64
 }
 
 type floodResult struct {
@@ -87,13 +90,13 @@ func (r floodResult) within(s floodSide) string {
 	return yesNo(s.peak <= s.base+r.bound()+floodAllow)
 }
 
-// liveWithin reports whether the most the collector found live is inside
-// bound + allowance: what the queues hold, without the collector's headroom.
-func (r floodResult) liveWithin(s floodSide) string {
-	if s.live < 0 {
+// heldWithin reports whether what a side held at the end of the flood is
+// inside bound + allowance.
+func (r floodResult) heldWithin(s floodSide) string {
+	if s.held < 0 {
 		return "n/a"
 	}
-	return yesNo(s.live <= r.bound()+floodAllow)
+	return yesNo(s.held <= r.bound()+floodAllow)
 }
 
 func yesNo(ok bool) string {
@@ -224,8 +227,8 @@ func runFlood(ctx context.Context, cfg floodConfig, exe string, stdout, stderr i
 }
 
 const floodHeader = "transport size      hwm       sent   received in_order      bound |" +
-	" push: base     peak     live rss_ok live_ok |" +
-	" pull: base     peak     live rss_ok live_ok"
+	" push: base     peak     held rss_ok held_ok |" +
+	" pull: base     peak     held rss_ok held_ok"
 
 func (r floodResult) row() string {
 	m := func(n int64) string {
@@ -235,7 +238,7 @@ func (r floodResult) row() string {
 		return mib(uint64(n))
 	}
 	side := func(s floodSide) string {
-		return fmt.Sprintf("%10s %8s %8s %-6s %-7s", m(s.base), m(s.peak), m(s.live), r.within(s), r.liveWithin(s))
+		return fmt.Sprintf("%10s %8s %8s %-6s %-7s", m(s.base), m(s.peak), m(s.held), r.within(s), r.heldWithin(s))
 	}
 	row := fmt.Sprintf("%-9s %-8s %5d %10d %10d %-8t %10s | %s | %s",
 		r.transport, sizeName(r.size), r.hwm, r.sent, r.received, r.inOrder && r.end == r.sent,
@@ -294,8 +297,8 @@ func floodCell(ctx context.Context, cfg floodConfig, exe, transport, ep string, 
 	}
 	r.sent, r.received, r.end = pr.num("sent"), lr.num("received"), lr.num("end")
 	r.inOrder = lr.m["in_order"] == "true"
-	r.push = floodSide{r.push.base, pr.bytes("rss_peak"), pr.bytes("heap_peak"), pr.bytes("live_peak")}
-	r.pull = floodSide{r.pull.base, lr.bytes("rss_peak"), lr.bytes("heap_peak"), lr.bytes("live_peak")}
+	r.push = floodSide{r.push.base, pr.bytes("rss_peak"), pr.bytes("held")}
+	r.pull = floodSide{r.pull.base, lr.bytes("rss_peak"), lr.bytes("held")}
 	if pr.err != nil {
 		return r, fmt.Errorf("%s: %w", push.name, pr.err)
 	}

@@ -151,6 +151,7 @@ func floodPush(ctx context.Context, c floodChildConfig, stdin io.Reader, stdout 
 	w := watchMem(floodSample)
 	floodCtx, cancel := context.WithTimeout(ctx, c.duration)
 	var sent uint64
+	var held int64
 	for {
 		// A new buffer each time, as an application has: what is queued
 		// is memory held, which is what is measured.
@@ -159,7 +160,10 @@ func floodPush(ctx context.Context, c floodChildConfig, stdin io.Reader, stdout 
 		binary.BigEndian.PutUint64(b, sent)
 		if err := push.Send(floodCtx, b); err != nil {
 			if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
-				break // a Send that fails queued nothing: sent is exact
+				// A Send that fails queued nothing, so sent is exact; and
+				// it failed waiting for room: the queue is full now.
+				held = liveAfterGC()
+				break
 			}
 			cancel()
 			w.Stop()
@@ -180,8 +184,8 @@ func floodPush(ctx context.Context, c floodChildConfig, stdin io.Reader, stdout 
 	push.Close() // waits (up to the linger) until the queue is written
 	closeTime := time.Since(t0)
 	p := w.Stop()
-	fmt.Fprintf(stdout, "result sent=%d close_s=%.2f %s %s %s\n", sent, closeTime.Seconds(),
-		bytesKV("rss_peak", p.rss), bytesKV("heap_peak", p.heap), bytesKV("live_peak", p.live))
+	fmt.Fprintf(stdout, "result sent=%d close_s=%.2f %s %s %s %s\n", sent, closeTime.Seconds(),
+		bytesKV("rss_peak", p.rss), bytesKV("heap_peak", p.heap), bytesKV("live_peak", p.live), bytesKV("held", held))
 	return nil
 }
 
@@ -219,6 +223,7 @@ func floodPull(ctx context.Context, c floodChildConfig, stdin io.Reader, stdout 
 	slowUntil := time.Now().Add(c.duration)
 	drainCtx, cancel := context.WithTimeout(ctx, c.duration+c.linger)
 	defer cancel()
+	slow, held := true, int64(-1)
 	for !st.ended {
 		msg, err := pull.Recv(drainCtx)
 		if err != nil {
@@ -229,13 +234,18 @@ func floodPull(ctx context.Context, c floodChildConfig, stdin io.Reader, stdout 
 			w.Stop()
 			return err
 		}
-		if c.pause > 0 && time.Now().Before(slowUntil) {
+		switch {
+		case !slow:
+		case time.Now().Before(slowUntil):
 			time.Sleep(c.pause)
+		default:
+			// The end of the slow part, when the queue is fullest.
+			slow, held = false, liveAfterGC()
 		}
 	}
 	p := w.Stop()
-	fmt.Fprintf(stdout, "result received=%d in_order=%t end=%d %s %s %s\n", st.received, st.misordered == 0, st.end,
-		bytesKV("rss_peak", p.rss), bytesKV("heap_peak", p.heap), bytesKV("live_peak", p.live))
+	fmt.Fprintf(stdout, "result received=%d in_order=%t end=%d %s %s %s %s\n", st.received, st.misordered == 0, st.end,
+		bytesKV("rss_peak", p.rss), bytesKV("heap_peak", p.heap), bytesKV("live_peak", p.live), bytesKV("held", held))
 	return nil
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"os"
+	"runtime"
 	"runtime/metrics"
 	"strconv"
 	"strings"
@@ -41,6 +42,20 @@ type memPeaks struct {
 	// collected; live is the peak of what the collector found live. The
 	// difference is the collector's headroom (GOGC).
 	heap, live int64
+}
+
+// liveAfterGC collects and returns the bytes the collector found live:
+// what the process holds right now, without garbage. It costs one
+// collection, so it is only called when the flood ends, at the moment the
+// queues are fullest.
+func liveAfterGC() int64 {
+	runtime.GC()
+	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindUint64 {
+		return -1
+	}
+	return int64(s[0].Value.Uint64())
 }
 
 // memWatch samples the process's memory until Stop.
