@@ -60,6 +60,8 @@ const benchUsage = `Usage:
   azmq bench local_thr|remote_thr|local_lat|remote_lat ENDPOINT SIZE COUNT
   azmq bench conns_server|conns_client ENDPOINT N
   azmq bench inproc_thr|inproc_lat SIZE COUNT
+  azmq bench soak [-duration D] [-report D]
+  azmq bench flood [-sizes LIST] [-hwm LIST] [-duration D] [-transports LIST]
 
 Without a mode, bench measures PUSH->PULL throughput and REQ/REP latency
 for every transport and size in this process, about half a second a cell,
@@ -72,7 +74,9 @@ COUNT round trips. A local side given a wildcard endpoint such as
 tcp://127.0.0.1:* prints the endpoint it bound as "endpoint=..." on stderr.
 conns_server binds a ROUTER that echoes until N peers made 3 round trips
 each; conns_client opens N DEALER sockets against it; each prints what a
-connection costs it (goroutines, heap, RSS).
+connection costs it (goroutines, heap, RSS). flood runs a PUSH flooding
+a slow PULL, each in its own process, and prints each one's peak memory
+against HWM x size (see "azmq bench flood --help").
 
 Examples:
   azmq bench                                   the whole matrix, in under a minute
@@ -95,6 +99,10 @@ func perfMode(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	switch mode {
 	case "soak":
 		return soakCmd(ctx, args[1:], stdout)
+	case "flood":
+		return floodCmd(ctx, args[1:], stdout, stderr)
+	case "flood_push", "flood_pull":
+		return floodChild(ctx, mode, args[1:], os.Stdin, stdout)
 	case "inproc_thr", "inproc_lat":
 		if len(args) != 3 {
 			return usageErr("bench %s: want SIZE COUNT", args[0])

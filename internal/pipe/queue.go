@@ -197,8 +197,17 @@ func (q *Queue) TryPop() (m Msg, ok, closed bool) {
 	return m, true, false
 }
 
-// PopBatch appends to dst up to max queued messages (all of them if max <= 0)
-// in one lock. closed reports a closed queue that is now empty.
+// popBatchBytes bounds a batch of PopBatch: once the messages taken hold
+// this many frame bytes, it takes no more. A popped message no longer
+// counts against the HWM, yet its owner (an engine's writer) holds it
+// until it is written; a batch bounded in bytes keeps that extra at most
+// one message plus popBatchBytes, where a count alone (256 messages of
+// 1 MiB) let the sending side hold hundreds of MiB past HWM × size.
+const popBatchBytes = 256 << 10
+
+// PopBatch appends to dst up to max queued messages, and no more once they
+// hold popBatchBytes, in one lock; max <= 0 takes all of them, whatever
+// their size. closed reports a closed queue that is now empty.
 func (q *Queue) PopBatch(dst []Msg, max int) (out []Msg, closed bool) {
 	q.mu.Lock()
 	k := q.n
@@ -206,11 +215,23 @@ func (q *Queue) PopBatch(dst []Msg, max int) (out []Msg, closed bool) {
 		k = max
 	}
 	wasFull := q.hwm > 0 && q.n >= q.hwm
-	for i := 0; i < k; i++ {
-		dst = append(dst, q.buf[q.head])
+	taken, size := 0, 0
+	for taken < k {
+		m := q.buf[q.head]
+		dst = append(dst, m)
 		q.buf[q.head] = Msg{}
 		q.head = (q.head + 1) % len(q.buf)
+		taken++
+		if max > 0 {
+			for _, f := range m.Frames {
+				size += len(f)
+			}
+			if size >= popBatchBytes {
+				break
+			}
+		}
 	}
+	k = taken
 	q.n -= k
 	closed = q.closed && q.n == 0
 	w := q.writable

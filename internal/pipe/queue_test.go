@@ -116,6 +116,29 @@ func TestQueuePopBatch(t *testing.T) {
 	}
 }
 
+// A bounded batch stops at popBatchBytes: popped messages are held past
+// the HWM by their owner, so large ones must not come 256 at a time.
+func TestQueuePopBatchBytes(t *testing.T) {
+	q := NewQueue(0, nil, nil)
+	big := make([]byte, 100<<10)
+	for range 10 {
+		q.TryPush(Msg{Frames: [][]byte{big}})
+	}
+	out, _ := q.PopBatch(nil, 256)
+	if want := (popBatchBytes + len(big) - 1) / len(big); len(out) != want {
+		t.Fatalf("PopBatch(256) of 100 KiB messages = %d, want %d", len(out), want)
+	}
+	q.TryPush(Msg{Frames: [][]byte{make([]byte, 2*popBatchBytes)}})
+	out, _ = q.PopBatch(out[:0], 1)
+	if len(out) != 1 || q.Len() != 10-3 {
+		t.Fatalf("PopBatch(1) = %d, left %d", len(out), q.Len())
+	}
+	out, _ = q.PopBatch(out[:0], 0) // unbounded: every message, whatever its size
+	if len(out) != 7 || q.Len() != 0 {
+		t.Fatalf("PopBatch(0) = %d, left %d", len(out), q.Len())
+	}
+}
+
 func TestQueueCloseThenDrain(t *testing.T) {
 	q := NewQueue(10, nil, nil)
 	q.TryPush(m("a"))
