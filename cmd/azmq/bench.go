@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strconv"
 	"syscall"
 	"time"
@@ -30,6 +31,7 @@ func bench(args []string, stdout, stderr io.Writer) error {
 	quick := fs.Bool("quick", false, "tiny fixed counts instead of calibrated ones: a few seconds in all")
 	transports := fs.String("transports", "inproc,ipc,tcp", "comma-separated transports to measure")
 	sizes := fs.String("sizes", "16,256,4k,64k", "comma-separated message sizes in bytes (k = KiB)")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of this process to `file`")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fs.SetOutput(stdout)
@@ -38,6 +40,18 @@ func bench(args []string, stdout, stderr io.Writer) error {
 			return nil
 		}
 		return usageErr("bench: %v", err)
+	}
+
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -56,8 +70,8 @@ func bench(args []string, stdout, stderr io.Writer) error {
 }
 
 const benchUsage = `Usage:
-  azmq bench [-quick] [-transports LIST] [-sizes LIST]
-  azmq bench local_thr|remote_thr|local_lat|remote_lat ENDPOINT SIZE COUNT
+  azmq bench [-quick] [-transports LIST] [-sizes LIST] [-cpuprofile FILE]
+  azmq bench [-cpuprofile FILE] local_thr|remote_thr|local_lat|remote_lat ENDPOINT SIZE COUNT
   azmq bench conns_server|conns_client ENDPOINT N
   azmq bench inproc_thr|inproc_lat SIZE COUNT
   azmq bench soak [-duration D] [-report D]
