@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -135,6 +136,7 @@ func TestAbandonedConnectionsLeaveNothing(t *testing.T) {
 	ctx := testCtx(t)
 	z := NewContext()
 	defer z.Close()
+	fdsBefore := openFDs()
 	pull := newSock(t, z, PULL, WithHandshakeTimeout(2*time.Second))
 	if err := pull.Bind("tcp://127.0.0.1:*"); err != nil {
 		t.Fatal(err)
@@ -162,6 +164,30 @@ func TestAbandonedConnectionsLeaveNothing(t *testing.T) {
 	}
 	mustSend(t, ctx, push, "served")
 	mustRecv(t, ctx, pull, "served")
+	push.Close()
+	pull.Close()
+	if fdsBefore < 0 {
+		return // no /proc/self/fd here
+	}
+	// Closed sockets give their descriptors back at once; allow a moment
+	// for the runtime to finish closing them.
+	deadline := time.Now().Add(5 * time.Second)
+	for openFDs() > fdsBefore {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d file descriptors open after Close, %d before", openFDs(), fdsBefore)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// openFDs counts the process's open file descriptors (-1 without
+// /proc/self/fd).
+func openFDs() int {
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return -1
+	}
+	return len(ents)
 }
 
 // noDisconnect fails the test if the monitor reported a dropped link.
