@@ -9,12 +9,16 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"sync"
 	"time"
 
 	"golang.org/x/crypto/curve25519"
 	"golang.org/x/crypto/nacl/box"
 	"golang.org/x/crypto/nacl/secretbox"
+	// Deprecated for general use, but it is secretbox's own MAC, which
+	// MESSAGE needs apart from secretbox (curveSealMessage).
+	"golang.org/x/crypto/poly1305"
 	"golang.org/x/crypto/salsa20/salsa"
 
 	"github.com/azmq/azmq/internal/wire"
@@ -55,10 +59,6 @@ const (
 // curveCookieKeyLifetime is how long one cookie key seals cookies before it is
 // rotated; the previous key still opens cookies for one more period.
 const curveCookieKeyLifetime = 60 * time.Second
-
-// curveScratchMax bounds the plaintext buffer a codec keeps between Seal
-// calls; larger frames use a temporary one.
-const curveScratchMax = 128 << 10
 
 // Nonce prefixes (PROTOCOL §7.10).
 const (
@@ -727,12 +727,12 @@ type curveCodec struct {
 	recv       uint64   // last nonce received
 	sendPrefix string
 	recvPrefix string
-	scratch    []byte // Seal's plaintext buffer
 }
 
 // Seal appends a data frame (never COMMAND, never MORE: G15) carrying
 // MESSAGE: short nonce and Box[inner flags + body]. wire.FlagMore becomes
-// the inner MORE bit and wire.FlagCommand the inner COMMAND bit.
+// the inner MORE bit and wire.FlagCommand the inner COMMAND bit. body is
+// encrypted straight into dst, whose free capacity it must not overlap.
 func (c *curveCodec) Seal(dst []byte, flags byte, body []byte) ([]byte, error) {
 	n, err := curveNextNonce(&c.send)
 	if err != nil {
@@ -746,15 +746,6 @@ func (c *curveCodec) Seal(dst []byte, flags byte, body []byte) ([]byte, error) {
 	dst = append(dst, curveMessageName...)
 	dst = binary.BigEndian.AppendUint64(dst, n)
 
-	var plain []byte
-	if 1+len(body) <= curveScratchMax {
-		if cap(c.scratch) < 1+len(body) {
-			c.scratch = make([]byte, 1+len(body), max(1+len(body), 256))
-		}
-		plain = c.scratch[:1+len(body)]
-	} else {
-		plain = make([]byte, 1+len(body))
-	}
 	var inner byte
 	if flags&wire.FlagMore != 0 {
 		inner |= curveInnerMore
@@ -762,16 +753,16 @@ func (c *curveCodec) Seal(dst []byte, flags byte, body []byte) ([]byte, error) {
 	if flags&wire.FlagCommand != 0 {
 		inner |= curveInnerCommand
 	}
-	plain[0] = inner
-	copy(plain[1:], body)
 	nonce := curveShortNonce(c.sendPrefix, n)
-	return box.SealAfterPrecomputation(dst, plain, &nonce, &c.key), nil
+	return curveSealMessage(dst, inner, body, &nonce, &c.key), nil
 }
 
 // Open unboxes a MESSAGE. The outer flags do not matter (libzmq sends data
 // frames but a command frame is accepted too); the result's flags are
 // wire.FlagMore and wire.FlagCommand from the inner flags, the other inner
 // bits being ignored as libzmq does. The nonce must exceed the last one.
+// Open decrypts in place: the data returned is a part of body, which is
+// left as it was when the box does not open.
 func (c *curveCodec) Open(_ byte, body []byte) (byte, []byte, error) {
 	if len(body) < curveMessageMin || string(body[:8]) != string(curveMessageName) {
 		return 0, nil, fmt.Errorf("%w: not a CURVE MESSAGE (%d bytes)", wire.ErrMalformed, len(body))
@@ -781,7 +772,7 @@ func (c *curveCodec) Open(_ byte, body []byte) (byte, []byte, error) {
 		return 0, nil, fmt.Errorf("%w: MESSAGE nonce %d after %d", ErrCurveNonce, n, c.recv)
 	}
 	nonce := curveShortNonce(c.recvPrefix, n)
-	plain, ok := box.OpenAfterPrecomputation(nil, body[curveMessageHead:], &nonce, &c.key)
+	plain, ok := curveOpenInPlace(body[curveMessageHead:], &nonce, &c.key)
 	if !ok {
 		return 0, nil, fmt.Errorf("%w: MESSAGE box", ErrCurveAuth)
 	}
@@ -794,4 +785,76 @@ func (c *curveCodec) Open(_ byte, body []byte) (byte, []byte, error) {
 		flags |= wire.FlagCommand
 	}
 	return flags, plain[1:], nil
+}
+
+// MESSAGE's box is NaCl's secretbox (XSalsa20-Poly1305), as
+// box.SealAfterPrecomputation and box.OpenAfterPrecomputation compute it.
+// It is spelled out here because secretbox refuses overlapping buffers: the
+// MESSAGE path seals the inner flags and the body without first copying
+// them into one plaintext buffer, and opens in place, without a second
+// buffer (and a second copy) for every message received. The tests check
+// it against secretbox byte for byte.
+
+// curveBoxStart derives a box's one-time keys: the XSalsa20 subkey and
+// counter, and the first keystream block, whose first half is the Poly1305
+// key and whose second half encrypts the first 32 bytes of plaintext.
+func curveBoxStart(nonce *[24]byte, key *[32]byte) (subKey [32]byte, counter [16]byte, block [64]byte) {
+	var hNonce [16]byte
+	copy(hNonce[:], nonce[:16])
+	salsa.HSalsa20(&subKey, &hNonce, key, &salsa.Sigma)
+	copy(counter[:8], nonce[16:])
+	salsa.XORKeyStream(block[:], block[:], &counter, &subKey)
+	counter[8] = 1 // the rest of the plaintext starts at block 1
+	return subKey, counter, block
+}
+
+// curveSealMessage appends the box of the plaintext inner + body: the
+// Poly1305 tag, then the ciphertext. body must not overlap dst's free
+// capacity.
+func curveSealMessage(dst []byte, inner byte, body []byte, nonce *[24]byte, key *[32]byte) []byte {
+	subKey, counter, block := curveBoxStart(nonce, key)
+	start := len(dst)
+	// Every byte of the box is written below: no need to copy or clear.
+	dst = slices.Grow(dst, box.Overhead+1+len(body))[:start+box.Overhead+1+len(body)]
+	ct := dst[start+box.Overhead:]
+	ct[0] = inner ^ block[32]
+	head := min(len(body), 31)
+	for i, b := range body[:head] {
+		ct[1+i] = b ^ block[33+i]
+	}
+	if len(body) > head {
+		salsa.XORKeyStream(ct[32:], body[head:], &counter, &subKey)
+	}
+	var polyKey [32]byte
+	copy(polyKey[:], block[:32])
+	var tag [poly1305.TagSize]byte
+	poly1305.Sum(&tag, ct, &polyKey)
+	copy(dst[start:], tag[:])
+	return dst
+}
+
+// curveOpenInPlace opens a box (tag, then ciphertext) over itself and
+// returns the plaintext, a part of b. b is not touched when the tag does
+// not match.
+func curveOpenInPlace(b []byte, nonce *[24]byte, key *[32]byte) ([]byte, bool) {
+	if len(b) < box.Overhead {
+		return nil, false
+	}
+	subKey, counter, block := curveBoxStart(nonce, key)
+	var polyKey [32]byte
+	copy(polyKey[:], block[:32])
+	var tag [poly1305.TagSize]byte
+	copy(tag[:], b)
+	ct := b[box.Overhead:]
+	if !poly1305.Verify(&tag, ct, &polyKey) {
+		return nil, false
+	}
+	head := min(len(ct), 32)
+	for i := range ct[:head] {
+		ct[i] ^= block[32+i]
+	}
+	if len(ct) > head {
+		salsa.XORKeyStream(ct[head:], ct[head:], &counter, &subKey)
+	}
+	return ct, true
 }

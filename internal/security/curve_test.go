@@ -9,6 +9,7 @@ import (
 	"io"
 	"math"
 	mrand "math/rand/v2"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -992,16 +993,90 @@ func benchCurveSeal(b *testing.B, n int) {
 	}
 }
 
-func BenchmarkCurveOpen16(b *testing.B) {
+func BenchmarkCurveOpen16(b *testing.B)  { benchCurveOpen(b, 16) }
+func BenchmarkCurveOpen64K(b *testing.B) { benchCurveOpen(b, 64<<10) }
+
+// benchCurveOpen opens a copy of the same MESSAGE again and again (Open
+// decrypts in place), as the engine opens a copy of the read buffer.
+func benchCurveOpen(b *testing.B, n int) {
 	cli, srv := curveEstablished(b)
-	f, _ := cli.Seal(nil, 0, make([]byte, 16))
-	body := f[2:]
-	b.SetBytes(16)
+	f, _ := cli.Seal(nil, 0, make([]byte, n))
+	_, hl, _ := wire.ParseFrameHeader(f)
+	msg := f[hl:]
+	body := make([]byte, len(msg))
+	b.SetBytes(int64(n))
 	b.ReportAllocs()
 	for b.Loop() {
+		copy(body, msg)
 		srv.recv = 0
 		if _, _, err := srv.Open(0, body); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestCurveBoxIsSecretbox: MESSAGE's own XSalsa20-Poly1305 seals what
+// box.SealAfterPrecomputation seals and opens what it opens, in place,
+// leaving a box that does not open as it was.
+func TestCurveBoxIsSecretbox(t *testing.T) {
+	var key [32]byte
+	var nonce [24]byte
+	rng := mrand.New(mrand.NewPCG(1, 2))
+	for _, n := range []int{0, 1, 15, 30, 31, 32, 33, 63, 64, 65, 100, 1000, 4096, 65536, 65537 + 31} {
+		for i := range key {
+			key[i] = byte(rng.Uint32())
+		}
+		for i := range nonce {
+			nonce[i] = byte(rng.Uint32())
+		}
+		inner := byte(rng.Uint32())
+		body := make([]byte, n)
+		for i := range body {
+			body[i] = byte(rng.Uint32())
+		}
+		want := box.SealAfterPrecomputation([]byte("pre"), append([]byte{inner}, body...), &nonce, &key)
+		got := curveSealMessage([]byte("pre"), inner, body, &nonce, &key)
+		if !bytes.Equal(got, want) {
+			t.Fatalf("%d bytes: sealed differently from secretbox", n)
+		}
+		sealed := slices.Clone(got[3:])
+		for _, i := range []int{0, 15, 16, min(17, len(sealed)-1), len(sealed) - 1} {
+			bad := slices.Clone(sealed)
+			bad[i] ^= 1
+			keep := slices.Clone(bad)
+			if _, ok := curveOpenInPlace(bad, &nonce, &key); ok || !bytes.Equal(bad, keep) {
+				t.Fatalf("%d bytes, byte %d flipped: opened %v, box changed %v", n, i, ok, !bytes.Equal(bad, keep))
+			}
+		}
+		plain, ok := curveOpenInPlace(got[3:], &nonce, &key)
+		if !ok || len(plain) != 1+n || plain[0] != inner || !bytes.Equal(plain[1:], body) {
+			t.Fatalf("%d bytes: did not open in place (%v)", n, ok)
+		}
+		if &plain[0] != &got[3+box.Overhead] {
+			t.Fatalf("%d bytes: plaintext not in place", n)
+		}
+		if _, ok := box.OpenAfterPrecomputation(nil, sealed, &nonce, &key); !ok {
+			t.Fatalf("%d bytes: secretbox does not open it", n)
+		}
+	}
+	if _, ok := curveOpenInPlace(make([]byte, box.Overhead-1), &nonce, &key); ok {
+		t.Fatal("a box shorter than its tag opened")
+	}
+}
+
+func TestCurveOpenAllocs(t *testing.T) {
+	cli, srv := curveEstablished(t)
+	f, _ := cli.Seal(nil, 0, make([]byte, 1000))
+	_, hl, _ := wire.ParseFrameHeader(f)
+	msg := f[hl:]
+	body := make([]byte, len(msg))
+	if n := testing.AllocsPerRun(100, func() {
+		copy(body, msg)
+		srv.recv = 0
+		if _, _, err := srv.Open(0, body); err != nil {
+			t.Fatal(err)
+		}
+	}); n != 0 {
+		t.Errorf("Open: %v allocations", n)
 	}
 }
