@@ -15,7 +15,9 @@
 #
 # Knobs (env): REPS (default 5), SIZES ("16 65536"), TARGET_S (1.5),
 # TIMEOUT (60 s a run), OUT (build/bench-curve), NICE (-5: the benchmark
-# runs under `nice -n $NICE` when that is allowed, ahead of background jobs).
+# runs under `nice -n $NICE` when that is allowed, ahead of background jobs),
+# AZMQ_BIN (another azmq binary to measure, say an older build, instead of
+# build/azmq).
 #   REPS=1 SIZES=16 make bench-curve   a quick look
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -50,7 +52,7 @@ fi
 
 cmd_of() { # implementation -> its perf-mode command
 	case $1 in
-	azmq) echo "$PWD/build/azmq bench" ;;
+	azmq) echo "${AZMQ_BIN:-$PWD/build/azmq} bench" ;;
 	libzmq) echo "$PWD/build/perf_curve" ;;
 	*) die "unknown implementation $1" ;;
 	esac
