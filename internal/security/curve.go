@@ -505,8 +505,7 @@ func (h *curveClientHandshake) ready(body, data []byte) error {
 		return fmt.Errorf("security: READY: %w", err)
 	}
 	h.peer = md
-	h.codec = &curveCodec{key: h.key, send: h.nonce, recv: n,
-		sendPrefix: curvePrefixMessageC, recvPrefix: curvePrefixMessageS}
+	h.codec = newCurveCodec(&h.key, h.nonce, n, curvePrefixMessageC, curvePrefixMessageS)
 	clear(h.key[:])
 	h.state = curveDone
 	return nil
@@ -702,8 +701,7 @@ func (h *curveServerHandshake) initiate(ctx context.Context, body, data []byte) 
 	nonce = curveShortNonce(curvePrefixReady, rn)
 	mdb := wire.AppendMetadata(make([]byte, 0, wire.MetadataLen(h.local)), h.local)
 	sealed := box.SealAfterPrecomputation(make([]byte, 0, len(mdb)+box.Overhead), mdb, &nonce, &key)
-	h.codec = &curveCodec{key: key, send: h.nonce, recv: n,
-		sendPrefix: curvePrefixMessageS, recvPrefix: curvePrefixMessageC}
+	h.codec = newCurveCodec(&key, h.nonce, n, curvePrefixMessageS, curvePrefixMessageC)
 	return wire.AppendCommand(nil, wire.CmdReady, sn[:], sealed), nil
 }
 
@@ -727,6 +725,19 @@ type curveCodec struct {
 	recv       uint64   // last nonce received
 	sendPrefix string
 	recvPrefix string
+	// XSalsa20's subkeys, HSalsa20(key, prefix): a MESSAGE nonce is the
+	// direction's 16-byte prefix and an 8-byte counter, and HSalsa20 reads
+	// only the first 16 bytes, so the subkey is the same for every MESSAGE
+	// of a direction and need not be derived again for each.
+	sendSub, recvSub [32]byte
+}
+
+// newCurveCodec returns the codec of an established connection: key is
+// beforenm(peer transient public, own transient secret), send the next
+// nonce to send, recv the last one received.
+func newCurveCodec(key *[32]byte, send, recv uint64, sendPrefix, recvPrefix string) *curveCodec {
+	return &curveCodec{key: *key, send: send, recv: recv, sendPrefix: sendPrefix, recvPrefix: recvPrefix,
+		sendSub: curveSubKey(sendPrefix, key), recvSub: curveSubKey(recvPrefix, key)}
 }
 
 // Seal appends a data frame (never COMMAND, never MORE: G15) carrying
@@ -753,8 +764,7 @@ func (c *curveCodec) Seal(dst []byte, flags byte, body []byte) ([]byte, error) {
 	if flags&wire.FlagCommand != 0 {
 		inner |= curveInnerCommand
 	}
-	nonce := curveShortNonce(c.sendPrefix, n)
-	return curveSealMessage(dst, inner, body, &nonce, &c.key), nil
+	return curveSealMessage(dst, inner, body, &c.sendSub, n), nil
 }
 
 // Open unboxes a MESSAGE. The outer flags do not matter (libzmq sends data
@@ -771,8 +781,7 @@ func (c *curveCodec) Open(_ byte, body []byte) (byte, []byte, error) {
 	if n <= c.recv {
 		return 0, nil, fmt.Errorf("%w: MESSAGE nonce %d after %d", ErrCurveNonce, n, c.recv)
 	}
-	nonce := curveShortNonce(c.recvPrefix, n)
-	plain, ok := curveOpenInPlace(body[curveMessageHead:], &nonce, &c.key)
+	plain, ok := curveOpenInPlace(body[curveMessageHead:], &c.recvSub, n)
 	if !ok {
 		return 0, nil, fmt.Errorf("%w: MESSAGE box", ErrCurveAuth)
 	}
@@ -795,24 +804,32 @@ func (c *curveCodec) Open(_ byte, body []byte) (byte, []byte, error) {
 // buffer (and a second copy) for every message received. The tests check
 // it against secretbox byte for byte.
 
-// curveBoxStart derives a box's one-time keys: the XSalsa20 subkey and
-// counter, and the first keystream block, whose first half is the Poly1305
-// key and whose second half encrypts the first 32 bytes of plaintext.
-func curveBoxStart(nonce *[24]byte, key *[32]byte) (subKey [32]byte, counter [16]byte, block [64]byte) {
+// curveSubKey is the XSalsa20 subkey of the boxes whose nonces start with
+// prefix (16 bytes): HSalsa20 of the key and that half of the nonce.
+func curveSubKey(prefix string, key *[32]byte) (subKey [32]byte) {
 	var hNonce [16]byte
-	copy(hNonce[:], nonce[:16])
+	copy(hNonce[:], prefix)
 	salsa.HSalsa20(&subKey, &hNonce, key, &salsa.Sigma)
-	copy(counter[:8], nonce[16:])
-	salsa.XORKeyStream(block[:], block[:], &counter, &subKey)
-	counter[8] = 1 // the rest of the plaintext starts at block 1
-	return subKey, counter, block
+	return subKey
 }
 
-// curveSealMessage appends the box of the plaintext inner + body: the
-// Poly1305 tag, then the ciphertext. body must not overlap dst's free
+// curveBoxStart starts the box of the short nonce n under subKey: the
+// Salsa20 counter block, and the first keystream block, whose first half is
+// the Poly1305 key and whose second half encrypts the first 32 bytes of
+// plaintext.
+func curveBoxStart(subKey *[32]byte, n uint64) (counter [16]byte, block [64]byte) {
+	binary.BigEndian.PutUint64(counter[:8], n)
+	salsa.XORKeyStream(block[:], block[:], &counter, subKey)
+	counter[8] = 1 // the rest of the plaintext starts at block 1
+	return counter, block
+}
+
+// curveSealMessage appends the box of the plaintext inner + body under the
+// subkey of the nonce's prefix and the short nonce n: the Poly1305 tag, then
+// the ciphertext. body must not overlap dst's free
 // capacity.
-func curveSealMessage(dst []byte, inner byte, body []byte, nonce *[24]byte, key *[32]byte) []byte {
-	subKey, counter, block := curveBoxStart(nonce, key)
+func curveSealMessage(dst []byte, inner byte, body []byte, subKey *[32]byte, n uint64) []byte {
+	counter, block := curveBoxStart(subKey, n)
 	start := len(dst)
 	// Every byte of the box is written below: no need to copy or clear.
 	dst = slices.Grow(dst, box.Overhead+1+len(body))[:start+box.Overhead+1+len(body)]
@@ -823,7 +840,7 @@ func curveSealMessage(dst []byte, inner byte, body []byte, nonce *[24]byte, key 
 		ct[1+i] = b ^ block[33+i]
 	}
 	if len(body) > head {
-		salsa.XORKeyStream(ct[32:], body[head:], &counter, &subKey)
+		salsa.XORKeyStream(ct[32:], body[head:], &counter, subKey)
 	}
 	var polyKey [32]byte
 	copy(polyKey[:], block[:32])
@@ -833,14 +850,15 @@ func curveSealMessage(dst []byte, inner byte, body []byte, nonce *[24]byte, key 
 	return dst
 }
 
-// curveOpenInPlace opens a box (tag, then ciphertext) over itself and
+// curveOpenInPlace opens a box (tag, then ciphertext; subKey and n as for
+// curveSealMessage) over itself and
 // returns the plaintext, a part of b. b is not touched when the tag does
 // not match.
-func curveOpenInPlace(b []byte, nonce *[24]byte, key *[32]byte) ([]byte, bool) {
+func curveOpenInPlace(b []byte, subKey *[32]byte, n uint64) ([]byte, bool) {
 	if len(b) < box.Overhead {
 		return nil, false
 	}
-	subKey, counter, block := curveBoxStart(nonce, key)
+	counter, block := curveBoxStart(subKey, n)
 	var polyKey [32]byte
 	copy(polyKey[:], block[:32])
 	var tag [poly1305.TagSize]byte
@@ -854,7 +872,7 @@ func curveOpenInPlace(b []byte, nonce *[24]byte, key *[32]byte) ([]byte, bool) {
 		ct[i] ^= block[32+i]
 	}
 	if len(ct) > head {
-		salsa.XORKeyStream(ct[head:], ct[head:], &counter, &subKey)
+		salsa.XORKeyStream(ct[head:], ct[head:], &counter, subKey)
 	}
 	return ct, true
 }

@@ -266,7 +266,7 @@ func TestCurveVectors(t *testing.T) {
 		t.Errorf("server on the vector HELLO: %d bytes, %v", len(out), err)
 	}
 
-	cli := &curveCodec{key: vecCurveBeforenm, send: 3, sendPrefix: curveprefixC(), recvPrefix: curveprefixS()}
+	cli := newCurveCodec(&vecCurveBeforenm, 3, 0, curveprefixC(), curveprefixS())
 	msg, err := cli.Seal(nil, 0, []byte("Hello"))
 	if err != nil {
 		t.Fatal(err)
@@ -275,7 +275,7 @@ func TestCurveVectors(t *testing.T) {
 	if !bytes.Equal(msg, want) {
 		t.Errorf("MESSAGE =\n% x\nwant\n% x", msg, want)
 	}
-	srv := &curveCodec{key: vecCurveBeforenm, send: 2, recv: 2, sendPrefix: curveprefixS(), recvPrefix: curveprefixC()}
+	srv := newCurveCodec(&vecCurveBeforenm, 2, 2, curveprefixS(), curveprefixC())
 	if f, data, err := srv.Open(0, msg[2:]); err != nil || f != 0 || string(data) != "Hello" {
 		t.Errorf("Open = %#x %q %v", f, data, err)
 	}
@@ -1020,22 +1020,26 @@ func benchCurveOpen(b *testing.B, n int) {
 // leaving a box that does not open as it was.
 func TestCurveBoxIsSecretbox(t *testing.T) {
 	var key [32]byte
-	var nonce [24]byte
+	var prefix [16]byte
+	var sub [32]byte
 	rng := mrand.New(mrand.NewPCG(1, 2))
 	for _, n := range []int{0, 1, 15, 30, 31, 32, 33, 63, 64, 65, 100, 1000, 4096, 65536, 65537 + 31} {
 		for i := range key {
 			key[i] = byte(rng.Uint32())
 		}
-		for i := range nonce {
-			nonce[i] = byte(rng.Uint32())
+		for i := range prefix {
+			prefix[i] = byte(rng.Uint32())
 		}
+		short := rng.Uint64()
+		nonce := curveShortNonce(string(prefix[:]), short)
+		sub = curveSubKey(string(prefix[:]), &key)
 		inner := byte(rng.Uint32())
 		body := make([]byte, n)
 		for i := range body {
 			body[i] = byte(rng.Uint32())
 		}
 		want := box.SealAfterPrecomputation([]byte("pre"), append([]byte{inner}, body...), &nonce, &key)
-		got := curveSealMessage([]byte("pre"), inner, body, &nonce, &key)
+		got := curveSealMessage([]byte("pre"), inner, body, &sub, short)
 		if !bytes.Equal(got, want) {
 			t.Fatalf("%d bytes: sealed differently from secretbox", n)
 		}
@@ -1044,11 +1048,11 @@ func TestCurveBoxIsSecretbox(t *testing.T) {
 			bad := slices.Clone(sealed)
 			bad[i] ^= 1
 			keep := slices.Clone(bad)
-			if _, ok := curveOpenInPlace(bad, &nonce, &key); ok || !bytes.Equal(bad, keep) {
+			if _, ok := curveOpenInPlace(bad, &sub, short); ok || !bytes.Equal(bad, keep) {
 				t.Fatalf("%d bytes, byte %d flipped: opened %v, box changed %v", n, i, ok, !bytes.Equal(bad, keep))
 			}
 		}
-		plain, ok := curveOpenInPlace(got[3:], &nonce, &key)
+		plain, ok := curveOpenInPlace(got[3:], &sub, short)
 		if !ok || len(plain) != 1+n || plain[0] != inner || !bytes.Equal(plain[1:], body) {
 			t.Fatalf("%d bytes: did not open in place (%v)", n, ok)
 		}
@@ -1059,7 +1063,7 @@ func TestCurveBoxIsSecretbox(t *testing.T) {
 			t.Fatalf("%d bytes: secretbox does not open it", n)
 		}
 	}
-	if _, ok := curveOpenInPlace(make([]byte, box.Overhead-1), &nonce, &key); ok {
+	if _, ok := curveOpenInPlace(make([]byte, box.Overhead-1), &sub, 1); ok {
 		t.Fatal("a box shorter than its tag opened")
 	}
 }
