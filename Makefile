@@ -3,7 +3,7 @@
 
 GO ?= go
 
-.PHONY: test windows-test fuzz bench bench-compare deps vet
+.PHONY: test windows-test fuzz bench bench-compare bench-curve deps vet
 
 ## test: deps, vet (linux/windows/darwin), darwin build, go test -race with
 ## the libzmq interop tests, every fuzz target (FUZZTIME, default 5s), Windows leg.
@@ -28,6 +28,13 @@ bench:
 ## TARGET_S. Not part of `make test`.
 bench-compare:
 	scripts/bench-compare.sh
+
+## bench-curve: azmq's CURVE throughput beside libzmq's CURVE (tcp, 16 B and
+## 64 KiB, bench/libzmq-curve/perf_curve.c; needs libzmq3-dev), medians of
+## REPS (default 5) runs and one cross run each way; tables in
+## build/bench-curve. Knobs: REPS SIZES TARGET_S NICE. Not part of `make test`.
+bench-curve:
+	scripts/bench-curve.sh
 
 ## deps: install python3-zmq when /usr/bin/python3 lacks it.
 deps:

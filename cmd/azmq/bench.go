@@ -25,13 +25,13 @@ var modeAliases = map[string]string{
 }
 
 // bench runs "azmq bench [flags]" (the matrix) or "azmq bench MODE ...".
-func bench(args []string, stdout, stderr io.Writer) error {
+func bench(args []string, stdout, stderr io.Writer) (err error) {
 	fs := flag.NewFlagSet("azmq bench", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	quick := fs.Bool("quick", false, "tiny fixed counts instead of calibrated ones: a few seconds in all")
 	transports := fs.String("transports", "inproc,ipc,tcp", "comma-separated transports to measure")
 	sizes := fs.String("sizes", "16,256,4k,64k", "comma-separated message sizes in bytes (k = KiB)")
-	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of this process to `file`")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this `file` (go tool pprof)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fs.SetOutput(stdout)
@@ -42,31 +42,52 @@ func bench(args []string, stdout, stderr io.Writer) error {
 		return usageErr("bench: %v", err)
 	}
 
-	if *cpuprofile != "" {
-		f, err := os.Create(*cpuprofile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
-	}
-
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	// After the first signal, a second one ends the process at once.
 	context.AfterFunc(ctx, stop)
 
-	if fs.NArg() > 0 {
+	var m *matrix
+	if fs.NArg() == 0 {
+		var err error
+		if m, err = newMatrix(*transports, *sizes, *quick); err != nil {
+			return usageErr("bench: %v", err)
+		}
+	}
+	if *cpuProfile != "" {
+		stopProfile, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer func() {
+			if perr := stopProfile(); perr != nil && err == nil {
+				err = perr
+			}
+		}()
+	}
+	if m == nil {
 		return perfMode(ctx, fs.Args(), stdout, stderr)
 	}
-	m, err := newMatrix(*transports, *sizes, *quick)
-	if err != nil {
-		return usageErr("bench: %v", err)
-	}
 	return m.run(ctx, stdout, stderr)
+}
+
+// startCPUProfile profiles the process into path until the returned stop.
+func startCPUProfile(path string) (stop func() error, err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("bench: cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("bench: cpu profile: %w", err)
+	}
+	return func() error {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			return fmt.Errorf("bench: cpu profile: %w", err)
+		}
+		return nil
+	}, nil
 }
 
 const benchUsage = `Usage:
@@ -92,9 +113,17 @@ connection costs it (goroutines, heap, RSS). flood runs a PUSH flooding
 a slow PULL, each in its own process, and prints each one's peak memory
 against HWM x size (see "azmq bench flood --help").
 
+CURVE: with AZMQ_BENCH_CURVE_SERVER_SECRET (the binding side) and
+AZMQ_BENCH_CURVE_SERVER_PUBLIC (the connecting side) set to a key pair in
+Z85 (azmq keygen), local_thr, remote_thr, local_lat and remote_lat run over
+CURVE: the binding side is the server, the connecting side a client with a
+key pair made for the run. The inproc modes and the matrix ignore them.
+-cpuprofile FILE writes a CPU profile of the run (go tool pprof).
+
 Examples:
   azmq bench                                   the whole matrix, in under a minute
   azmq bench -quick -transports tcp -sizes 16,64k
+  azmq bench -cpuprofile pull.prof local_thr tcp://127.0.0.1:5555 64 1000000
   azmq bench local_thr tcp://127.0.0.1:5555 16 1000000 &
   azmq bench remote_thr tcp://127.0.0.1:5555 16 1000000
   azmq bench conns_server tcp://127.0.0.1:5556 10000 &
@@ -153,6 +182,15 @@ func perfMode(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return usageErr("bench %s: COUNT %q is not a positive number", mode, args[1])
 	}
 
+	var sec []azmq.SocketOption
+	switch mode {
+	case "local_thr", "local_lat", "remote_thr", "remote_lat":
+		server := mode == "local_thr" || mode == "local_lat"
+		if sec, err = benchCurve(server, os.Getenv); err != nil {
+			return err
+		}
+	}
+
 	switch mode {
 	case "inproc_thr":
 		d, err := thrPair(ctx, ep, size, count)
@@ -167,15 +205,48 @@ func perfMode(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		fmt.Fprintln(stdout, latLine(count, d))
 	case "local_thr":
-		return localThr(ctx, ep, size, count, stdout, stderr)
+		return localThr(ctx, ep, size, count, sec, stdout, stderr)
 	case "remote_thr":
-		return remoteThr(ctx, ep, size, count)
+		return remoteThr(ctx, ep, size, count, sec)
 	case "local_lat":
-		return localLat(ctx, ep, size, count, stderr)
+		return localLat(ctx, ep, size, count, sec, stderr)
 	case "remote_lat":
-		return remoteLat(ctx, ep, size, count, stdout)
+		return remoteLat(ctx, ep, size, count, sec, stdout)
 	}
 	return nil
+}
+
+// The CURVE keys of the two-process modes, shared with the C program in
+// bench/libzmq-curve so that either side can be azmq or libzmq. With
+// either variable set, the binding side is a CURVE server with the secret
+// key and the connecting side a client of the public key, with a key pair
+// of its own made for the run.
+const (
+	envCurveServerSecret = "AZMQ_BENCH_CURVE_SERVER_SECRET"
+	envCurveServerPublic = "AZMQ_BENCH_CURVE_SERVER_PUBLIC"
+)
+
+// benchCurve returns the security options of a two-process mode's socket:
+// none unless the CURVE variables are set.
+func benchCurve(server bool, getenv func(string) string) ([]azmq.SocketOption, error) {
+	secret, public := getenv(envCurveServerSecret), getenv(envCurveServerPublic)
+	if secret == "" && public == "" {
+		return nil, nil
+	}
+	if server {
+		if secret == "" {
+			return nil, usageErr("bench: %s is set but not %s, which the binding (server) side needs", envCurveServerPublic, envCurveServerSecret)
+		}
+		return []azmq.SocketOption{azmq.WithCurveServer(secret)}, nil
+	}
+	if public == "" {
+		return nil, usageErr("bench: %s is set but not %s, which the connecting (client) side needs", envCurveServerSecret, envCurveServerPublic)
+	}
+	cpub, csec, err := azmq.NewCurveKeyPair()
+	if err != nil {
+		return nil, fmt.Errorf("bench: client key pair: %w", err)
+	}
+	return []azmq.SocketOption{azmq.WithCurveClient(public, cpub, csec)}, nil
 }
 
 // thrLine is the throughput line of the perf protocol: count messages
@@ -204,9 +275,9 @@ func bound(s *azmq.Socket, given string, stderr io.Writer) {
 }
 
 // localThr: PULL binds and receives count messages.
-func localThr(ctx context.Context, ep string, size, count int, stdout, stderr io.Writer) error {
+func localThr(ctx context.Context, ep string, size, count int, sec []azmq.SocketOption, stdout, stderr io.Writer) error {
 	// The PULL side never sends: there is nothing to linger for.
-	pull, err := azmq.NewSocket(azmq.PULL, azmq.WithLinger(0))
+	pull, err := azmq.NewSocket(azmq.PULL, append(sec, azmq.WithLinger(0))...)
 	if err != nil {
 		return err
 	}
@@ -225,8 +296,8 @@ func localThr(ctx context.Context, ep string, size, count int, stdout, stderr io
 
 // remoteThr: PUSH connects and sends count messages, then waits until all
 // of them are written.
-func remoteThr(ctx context.Context, ep string, size, count int) error {
-	push, err := azmq.NewSocket(azmq.PUSH, azmq.WithLinger(-1))
+func remoteThr(ctx context.Context, ep string, size, count int, sec []azmq.SocketOption) error {
+	push, err := azmq.NewSocket(azmq.PUSH, append(sec, azmq.WithLinger(-1))...)
 	if err != nil {
 		return err
 	}
@@ -242,8 +313,8 @@ func remoteThr(ctx context.Context, ep string, size, count int) error {
 }
 
 // localLat: REP binds and echoes count messages.
-func localLat(ctx context.Context, ep string, size, count int, stderr io.Writer) error {
-	rep, err := azmq.NewSocket(azmq.REP, azmq.WithLinger(-1))
+func localLat(ctx context.Context, ep string, size, count int, sec []azmq.SocketOption, stderr io.Writer) error {
+	rep, err := azmq.NewSocket(azmq.REP, append(sec, azmq.WithLinger(-1))...)
 	if err != nil {
 		return err
 	}
@@ -258,9 +329,9 @@ func localLat(ctx context.Context, ep string, size, count int, stderr io.Writer)
 }
 
 // remoteLat: REQ connects and makes count round trips.
-func remoteLat(ctx context.Context, ep string, size, count int, stdout io.Writer) error {
+func remoteLat(ctx context.Context, ep string, size, count int, sec []azmq.SocketOption, stdout io.Writer) error {
 	// After the last reply nothing is pending: no linger needed.
-	req, err := azmq.NewSocket(azmq.REQ, azmq.WithLinger(0))
+	req, err := azmq.NewSocket(azmq.REQ, append(sec, azmq.WithLinger(0))...)
 	if err != nil {
 		return err
 	}

@@ -3,11 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
+	"io"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/azmq/azmq"
 )
 
 // The drivers of the matrix, in this process (so under -race too).
@@ -80,5 +84,94 @@ func TestConnsModes(t *testing.T) {
 		if !strings.Contains(out, "conns=50 ") || !strings.Contains(out, "goroutines_per_conn=") {
 			t.Fatalf("stats line %q", out)
 		}
+	}
+}
+
+// The two-process throughput and latency modes over CURVE, both sides in
+// this process over tcp loopback, keys from the variables the C program
+// in bench/libzmq-curve reads too.
+func TestPerfModesCurve(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	pub, sec, err := azmq.NewCurveKeyPair()
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{envCurveServerSecret: sec, envCurveServerPublic: pub}
+	srvOpts, err := benchCurve(true, func(k string) string { return env[k] })
+	if err != nil || len(srvOpts) != 1 {
+		t.Fatalf("server options: %d, %v", len(srvOpts), err)
+	}
+	cliOpts, err := benchCurve(false, func(k string) string { return env[k] })
+	if err != nil || len(cliOpts) != 1 {
+		t.Fatalf("client options: %d, %v", len(cliOpts), err)
+	}
+	// local waits for the endpoint line on stderr, as the script does.
+	local := func(run func(stdout, stderr io.Writer) error) (string, *lockedBuf, chan error) {
+		out, errb := &lockedBuf{}, &lockedBuf{}
+		done := make(chan error, 1)
+		go func() { done <- run(out, errb) }()
+		for {
+			if s := errb.String(); strings.HasPrefix(s, "endpoint=") {
+				return strings.TrimSpace(strings.TrimPrefix(s, "endpoint=")), out, done
+			}
+			select {
+			case err := <-done:
+				t.Fatalf("local side ended before binding: %v", err)
+			case <-ctx.Done():
+				t.Fatal("local side never bound")
+			case <-time.After(5 * time.Millisecond):
+			}
+		}
+	}
+	for _, size := range []int{16, 70000} {
+		ep, out, done := local(func(stdout, stderr io.Writer) error {
+			return localThr(ctx, "tcp://127.0.0.1:*", size, 200, srvOpts, stdout, stderr)
+		})
+		if err := remoteThr(ctx, ep, size, 200, cliOpts); err != nil {
+			t.Fatalf("remote_thr %d B: %v", size, err)
+		}
+		if err := <-done; err != nil || !strings.HasPrefix(out.String(), "msgs_per_s=") {
+			t.Fatalf("local_thr %d B: %q, %v", size, out.String(), err)
+		}
+
+		ep, _, done = local(func(_, stderr io.Writer) error {
+			return localLat(ctx, "tcp://127.0.0.1:*", size, 20, srvOpts, stderr)
+		})
+		var lat bytes.Buffer
+		if err := remoteLat(ctx, ep, size, 20, cliOpts, &lat); err != nil || !strings.HasPrefix(lat.String(), "rtt_us=") {
+			t.Fatalf("remote_lat %d B: %q, %v", size, lat.String(), err)
+		}
+		if err := <-done; err != nil {
+			t.Fatalf("local_lat %d B: %v", size, err)
+		}
+	}
+}
+
+func TestBenchCurveEnv(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		env    map[string]string
+		server bool
+		opts   int
+		bad    bool
+	}{
+		{"unset server", nil, true, 0, false},
+		{"unset client", nil, false, 0, false},
+		{"server without secret", map[string]string{envCurveServerPublic: "x"}, true, 0, true},
+		{"client without public", map[string]string{envCurveServerSecret: "x"}, false, 0, true},
+		{"server", map[string]string{envCurveServerSecret: "x"}, true, 1, false},
+		{"client", map[string]string{envCurveServerPublic: "x"}, false, 1, false},
+	} {
+		opts, err := benchCurve(tt.server, func(k string) string { return tt.env[k] })
+		var ue errUsage
+		if len(opts) != tt.opts || (err != nil) != tt.bad || (err != nil && !errors.As(err, &ue)) {
+			t.Errorf("%s: %d options, %v", tt.name, len(opts), err)
+		}
+	}
+	// A malformed key surfaces when the socket is made, naming the option.
+	opts, _ := benchCurve(true, func(k string) string { return map[string]string{envCurveServerSecret: "short"}[k] })
+	if _, err := azmq.NewSocket(azmq.PULL, opts...); err == nil || !strings.Contains(err.Error(), "WithCurveServer") {
+		t.Errorf("short key: %v", err)
 	}
 }

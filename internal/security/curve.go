@@ -9,12 +9,16 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"sync"
 	"time"
 
 	"golang.org/x/crypto/curve25519"
 	"golang.org/x/crypto/nacl/box"
 	"golang.org/x/crypto/nacl/secretbox"
+	// Deprecated for general use, but it is secretbox's own MAC, which
+	// MESSAGE needs apart from secretbox (curveSealMessage).
+	"golang.org/x/crypto/poly1305"
 	"golang.org/x/crypto/salsa20/salsa"
 
 	"github.com/azmq/azmq/internal/wire"
@@ -55,10 +59,6 @@ const (
 // curveCookieKeyLifetime is how long one cookie key seals cookies before it is
 // rotated; the previous key still opens cookies for one more period.
 const curveCookieKeyLifetime = 60 * time.Second
-
-// curveScratchMax bounds the plaintext buffer a codec keeps between Seal
-// calls; larger frames use a temporary one.
-const curveScratchMax = 128 << 10
 
 // Nonce prefixes (PROTOCOL §7.10).
 const (
@@ -505,8 +505,7 @@ func (h *curveClientHandshake) ready(body, data []byte) error {
 		return fmt.Errorf("security: READY: %w", err)
 	}
 	h.peer = md
-	h.codec = &curveCodec{key: h.key, send: h.nonce, recv: n,
-		sendPrefix: curvePrefixMessageC, recvPrefix: curvePrefixMessageS}
+	h.codec = newCurveCodec(&h.key, h.nonce, n, curvePrefixMessageC, curvePrefixMessageS)
 	clear(h.key[:])
 	h.state = curveDone
 	return nil
@@ -702,8 +701,7 @@ func (h *curveServerHandshake) initiate(ctx context.Context, body, data []byte) 
 	nonce = curveShortNonce(curvePrefixReady, rn)
 	mdb := wire.AppendMetadata(make([]byte, 0, wire.MetadataLen(h.local)), h.local)
 	sealed := box.SealAfterPrecomputation(make([]byte, 0, len(mdb)+box.Overhead), mdb, &nonce, &key)
-	h.codec = &curveCodec{key: key, send: h.nonce, recv: n,
-		sendPrefix: curvePrefixMessageS, recvPrefix: curvePrefixMessageC}
+	h.codec = newCurveCodec(&key, h.nonce, n, curvePrefixMessageS, curvePrefixMessageC)
 	return wire.AppendCommand(nil, wire.CmdReady, sn[:], sealed), nil
 }
 
@@ -727,12 +725,25 @@ type curveCodec struct {
 	recv       uint64   // last nonce received
 	sendPrefix string
 	recvPrefix string
-	scratch    []byte // Seal's plaintext buffer
+	// XSalsa20's subkeys, HSalsa20(key, prefix): a MESSAGE nonce is the
+	// direction's 16-byte prefix and an 8-byte counter, and HSalsa20 reads
+	// only the first 16 bytes, so the subkey is the same for every MESSAGE
+	// of a direction and need not be derived again for each.
+	sendSub, recvSub [32]byte
+}
+
+// newCurveCodec returns the codec of an established connection: key is
+// beforenm(peer transient public, own transient secret), send the next
+// nonce to send, recv the last one received.
+func newCurveCodec(key *[32]byte, send, recv uint64, sendPrefix, recvPrefix string) *curveCodec {
+	return &curveCodec{key: *key, send: send, recv: recv, sendPrefix: sendPrefix, recvPrefix: recvPrefix,
+		sendSub: curveSubKey(sendPrefix, key), recvSub: curveSubKey(recvPrefix, key)}
 }
 
 // Seal appends a data frame (never COMMAND, never MORE: G15) carrying
 // MESSAGE: short nonce and Box[inner flags + body]. wire.FlagMore becomes
-// the inner MORE bit and wire.FlagCommand the inner COMMAND bit.
+// the inner MORE bit and wire.FlagCommand the inner COMMAND bit. body is
+// encrypted straight into dst, whose free capacity it must not overlap.
 func (c *curveCodec) Seal(dst []byte, flags byte, body []byte) ([]byte, error) {
 	n, err := curveNextNonce(&c.send)
 	if err != nil {
@@ -746,15 +757,6 @@ func (c *curveCodec) Seal(dst []byte, flags byte, body []byte) ([]byte, error) {
 	dst = append(dst, curveMessageName...)
 	dst = binary.BigEndian.AppendUint64(dst, n)
 
-	var plain []byte
-	if 1+len(body) <= curveScratchMax {
-		if cap(c.scratch) < 1+len(body) {
-			c.scratch = make([]byte, 1+len(body), max(1+len(body), 256))
-		}
-		plain = c.scratch[:1+len(body)]
-	} else {
-		plain = make([]byte, 1+len(body))
-	}
 	var inner byte
 	if flags&wire.FlagMore != 0 {
 		inner |= curveInnerMore
@@ -762,16 +764,15 @@ func (c *curveCodec) Seal(dst []byte, flags byte, body []byte) ([]byte, error) {
 	if flags&wire.FlagCommand != 0 {
 		inner |= curveInnerCommand
 	}
-	plain[0] = inner
-	copy(plain[1:], body)
-	nonce := curveShortNonce(c.sendPrefix, n)
-	return box.SealAfterPrecomputation(dst, plain, &nonce, &c.key), nil
+	return curveSealMessage(dst, inner, body, &c.sendSub, n), nil
 }
 
 // Open unboxes a MESSAGE. The outer flags do not matter (libzmq sends data
 // frames but a command frame is accepted too); the result's flags are
 // wire.FlagMore and wire.FlagCommand from the inner flags, the other inner
 // bits being ignored as libzmq does. The nonce must exceed the last one.
+// Open decrypts in place: the data returned is a part of body, which is
+// left as it was when the box does not open.
 func (c *curveCodec) Open(_ byte, body []byte) (byte, []byte, error) {
 	if len(body) < curveMessageMin || string(body[:8]) != string(curveMessageName) {
 		return 0, nil, fmt.Errorf("%w: not a CURVE MESSAGE (%d bytes)", wire.ErrMalformed, len(body))
@@ -780,8 +781,7 @@ func (c *curveCodec) Open(_ byte, body []byte) (byte, []byte, error) {
 	if n <= c.recv {
 		return 0, nil, fmt.Errorf("%w: MESSAGE nonce %d after %d", ErrCurveNonce, n, c.recv)
 	}
-	nonce := curveShortNonce(c.recvPrefix, n)
-	plain, ok := box.OpenAfterPrecomputation(nil, body[curveMessageHead:], &nonce, &c.key)
+	plain, ok := curveOpenInPlace(body[curveMessageHead:], &c.recvSub, n)
 	if !ok {
 		return 0, nil, fmt.Errorf("%w: MESSAGE box", ErrCurveAuth)
 	}
@@ -794,4 +794,85 @@ func (c *curveCodec) Open(_ byte, body []byte) (byte, []byte, error) {
 		flags |= wire.FlagCommand
 	}
 	return flags, plain[1:], nil
+}
+
+// MESSAGE's box is NaCl's secretbox (XSalsa20-Poly1305), as
+// box.SealAfterPrecomputation and box.OpenAfterPrecomputation compute it.
+// It is spelled out here because secretbox refuses overlapping buffers: the
+// MESSAGE path seals the inner flags and the body without first copying
+// them into one plaintext buffer, and opens in place, without a second
+// buffer (and a second copy) for every message received. The tests check
+// it against secretbox byte for byte.
+
+// curveSubKey is the XSalsa20 subkey of the boxes whose nonces start with
+// prefix (16 bytes): HSalsa20 of the key and that half of the nonce.
+func curveSubKey(prefix string, key *[32]byte) (subKey [32]byte) {
+	var hNonce [16]byte
+	copy(hNonce[:], prefix)
+	salsa.HSalsa20(&subKey, &hNonce, key, &salsa.Sigma)
+	return subKey
+}
+
+// curveBoxStart starts the box of the short nonce n under subKey: the
+// Salsa20 counter block, and the first keystream block, whose first half is
+// the Poly1305 key and whose second half encrypts the first 32 bytes of
+// plaintext.
+func curveBoxStart(subKey *[32]byte, n uint64) (counter [16]byte, block [64]byte) {
+	binary.BigEndian.PutUint64(counter[:8], n)
+	salsa.XORKeyStream(block[:], block[:], &counter, subKey)
+	counter[8] = 1 // the rest of the plaintext starts at block 1
+	return counter, block
+}
+
+// curveSealMessage appends the box of the plaintext inner + body under the
+// subkey of the nonce's prefix and the short nonce n: the Poly1305 tag, then
+// the ciphertext. body must not overlap dst's free
+// capacity.
+func curveSealMessage(dst []byte, inner byte, body []byte, subKey *[32]byte, n uint64) []byte {
+	counter, block := curveBoxStart(subKey, n)
+	start := len(dst)
+	// Every byte of the box is written below: no need to copy or clear.
+	dst = slices.Grow(dst, box.Overhead+1+len(body))[:start+box.Overhead+1+len(body)]
+	ct := dst[start+box.Overhead:]
+	ct[0] = inner ^ block[32]
+	head := min(len(body), 31)
+	for i, b := range body[:head] {
+		ct[1+i] = b ^ block[33+i]
+	}
+	if len(body) > head {
+		salsa.XORKeyStream(ct[32:], body[head:], &counter, subKey)
+	}
+	var polyKey [32]byte
+	copy(polyKey[:], block[:32])
+	var tag [poly1305.TagSize]byte
+	poly1305.Sum(&tag, ct, &polyKey)
+	copy(dst[start:], tag[:])
+	return dst
+}
+
+// curveOpenInPlace opens a box (tag, then ciphertext; subKey and n as for
+// curveSealMessage) over itself and
+// returns the plaintext, a part of b. b is not touched when the tag does
+// not match.
+func curveOpenInPlace(b []byte, subKey *[32]byte, n uint64) ([]byte, bool) {
+	if len(b) < box.Overhead {
+		return nil, false
+	}
+	counter, block := curveBoxStart(subKey, n)
+	var polyKey [32]byte
+	copy(polyKey[:], block[:32])
+	var tag [poly1305.TagSize]byte
+	copy(tag[:], b)
+	ct := b[box.Overhead:]
+	if !poly1305.Verify(&tag, ct, &polyKey) {
+		return nil, false
+	}
+	head := min(len(ct), 32)
+	for i := range ct[:head] {
+		ct[i] ^= block[32+i]
+	}
+	if len(ct) > head {
+		salsa.XORKeyStream(ct[head:], ct[head:], &counter, subKey)
+	}
+	return ct, true
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"math"
 	mrand "math/rand/v2"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -265,7 +266,7 @@ func TestCurveVectors(t *testing.T) {
 		t.Errorf("server on the vector HELLO: %d bytes, %v", len(out), err)
 	}
 
-	cli := &curveCodec{key: vecCurveBeforenm, send: 3, sendPrefix: curveprefixC(), recvPrefix: curveprefixS()}
+	cli := newCurveCodec(&vecCurveBeforenm, 3, 0, curveprefixC(), curveprefixS())
 	msg, err := cli.Seal(nil, 0, []byte("Hello"))
 	if err != nil {
 		t.Fatal(err)
@@ -274,7 +275,7 @@ func TestCurveVectors(t *testing.T) {
 	if !bytes.Equal(msg, want) {
 		t.Errorf("MESSAGE =\n% x\nwant\n% x", msg, want)
 	}
-	srv := &curveCodec{key: vecCurveBeforenm, send: 2, recv: 2, sendPrefix: curveprefixS(), recvPrefix: curveprefixC()}
+	srv := newCurveCodec(&vecCurveBeforenm, 2, 2, curveprefixS(), curveprefixC())
 	if f, data, err := srv.Open(0, msg[2:]); err != nil || f != 0 || string(data) != "Hello" {
 		t.Errorf("Open = %#x %q %v", f, data, err)
 	}
@@ -992,16 +993,94 @@ func benchCurveSeal(b *testing.B, n int) {
 	}
 }
 
-func BenchmarkCurveOpen16(b *testing.B) {
+func BenchmarkCurveOpen16(b *testing.B)  { benchCurveOpen(b, 16) }
+func BenchmarkCurveOpen64K(b *testing.B) { benchCurveOpen(b, 64<<10) }
+
+// benchCurveOpen opens a copy of the same MESSAGE again and again (Open
+// decrypts in place), as the engine opens a copy of the read buffer.
+func benchCurveOpen(b *testing.B, n int) {
 	cli, srv := curveEstablished(b)
-	f, _ := cli.Seal(nil, 0, make([]byte, 16))
-	body := f[2:]
-	b.SetBytes(16)
+	f, _ := cli.Seal(nil, 0, make([]byte, n))
+	_, hl, _ := wire.ParseFrameHeader(f)
+	msg := f[hl:]
+	body := make([]byte, len(msg))
+	b.SetBytes(int64(n))
 	b.ReportAllocs()
 	for b.Loop() {
+		copy(body, msg)
 		srv.recv = 0
 		if _, _, err := srv.Open(0, body); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestCurveBoxIsSecretbox: MESSAGE's own XSalsa20-Poly1305 seals what
+// box.SealAfterPrecomputation seals and opens what it opens, in place,
+// leaving a box that does not open as it was.
+func TestCurveBoxIsSecretbox(t *testing.T) {
+	var key [32]byte
+	var prefix [16]byte
+	var sub [32]byte
+	rng := mrand.New(mrand.NewPCG(1, 2))
+	for _, n := range []int{0, 1, 15, 30, 31, 32, 33, 63, 64, 65, 100, 1000, 4096, 65536, 65537 + 31} {
+		for i := range key {
+			key[i] = byte(rng.Uint32())
+		}
+		for i := range prefix {
+			prefix[i] = byte(rng.Uint32())
+		}
+		short := rng.Uint64()
+		nonce := curveShortNonce(string(prefix[:]), short)
+		sub = curveSubKey(string(prefix[:]), &key)
+		inner := byte(rng.Uint32())
+		body := make([]byte, n)
+		for i := range body {
+			body[i] = byte(rng.Uint32())
+		}
+		want := box.SealAfterPrecomputation([]byte("pre"), append([]byte{inner}, body...), &nonce, &key)
+		got := curveSealMessage([]byte("pre"), inner, body, &sub, short)
+		if !bytes.Equal(got, want) {
+			t.Fatalf("%d bytes: sealed differently from secretbox", n)
+		}
+		sealed := slices.Clone(got[3:])
+		for _, i := range []int{0, 15, 16, min(17, len(sealed)-1), len(sealed) - 1} {
+			bad := slices.Clone(sealed)
+			bad[i] ^= 1
+			keep := slices.Clone(bad)
+			if _, ok := curveOpenInPlace(bad, &sub, short); ok || !bytes.Equal(bad, keep) {
+				t.Fatalf("%d bytes, byte %d flipped: opened %v, box changed %v", n, i, ok, !bytes.Equal(bad, keep))
+			}
+		}
+		plain, ok := curveOpenInPlace(got[3:], &sub, short)
+		if !ok || len(plain) != 1+n || plain[0] != inner || !bytes.Equal(plain[1:], body) {
+			t.Fatalf("%d bytes: did not open in place (%v)", n, ok)
+		}
+		if &plain[0] != &got[3+box.Overhead] {
+			t.Fatalf("%d bytes: plaintext not in place", n)
+		}
+		if _, ok := box.OpenAfterPrecomputation(nil, sealed, &nonce, &key); !ok {
+			t.Fatalf("%d bytes: secretbox does not open it", n)
+		}
+	}
+	if _, ok := curveOpenInPlace(make([]byte, box.Overhead-1), &sub, 1); ok {
+		t.Fatal("a box shorter than its tag opened")
+	}
+}
+
+func TestCurveOpenAllocs(t *testing.T) {
+	cli, srv := curveEstablished(t)
+	f, _ := cli.Seal(nil, 0, make([]byte, 1000))
+	_, hl, _ := wire.ParseFrameHeader(f)
+	msg := f[hl:]
+	body := make([]byte, len(msg))
+	if n := testing.AllocsPerRun(100, func() {
+		copy(body, msg)
+		srv.recv = 0
+		if _, _, err := srv.Open(0, body); err != nil {
+			t.Fatal(err)
+		}
+	}); n != 0 {
+		t.Errorf("Open: %v allocations", n)
 	}
 }

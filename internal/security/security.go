@@ -53,6 +53,8 @@ type Handshake interface {
 type Codec interface {
 	// Seal appends the wire frame carrying one frame with the given flags.
 	Seal(dst []byte, flags byte, body []byte) ([]byte, error)
-	// Open returns the inner flags and data of a received wire frame.
+	// Open returns the inner flags and data of a received wire frame. It
+	// may decrypt in place: body is the caller's to give up, and the data
+	// returned may be a part of it.
 	Open(flags byte, body []byte) (byte, []byte, error)
 }
