@@ -25,11 +25,11 @@ import (
 const (
 	hbIvl     = 100 * time.Millisecond
 	hbTimeout = 300 * time.Millisecond
-	hbTTL     = 500 * time.Millisecond
+	hbTTL     = time.Second
 	// hbIdle is how long a connection stays idle while heartbeats run.
 	hbIdle = 1500 * time.Millisecond
 	// hbDetect bounds the time from silencing a peer to the disconnect.
-	hbDetect = 1500 * time.Millisecond
+	hbDetect = 3 * time.Second
 )
 
 // hbLib is a libzmq heartbeat configuration in peer.py's options (ms).
@@ -267,7 +267,7 @@ func TestHeartbeatIdle(t *testing.T) {
 //   - "azmq-pings": azmq's own PINGs (WithHeartbeat(hbIvl, hbTimeout, 0)) go
 //     unanswered (also over CURVE, both roles);
 //   - "libzmq-ttl": azmq has no heartbeat of its own, but libzmq's PINGs
-//     carry a TTL (HEARTBEAT_IVL 100, HEARTBEAT_TTL 500), which azmq honours.
+//     carry a TTL (HEARTBEAT_IVL 100, HEARTBEAT_TTL 1000), which azmq honours.
 func TestHeartbeatDeadPeer(t *testing.T) {
 	t.Parallel()
 	type hbCase struct {
