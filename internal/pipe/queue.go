@@ -203,7 +203,7 @@ func (q *Queue) TryPop() (m Msg, ok, closed bool) {
 // until it is written; a batch bounded in bytes keeps that extra at most
 // one message plus popBatchBytes, where a count alone (256 messages of
 // 1 MiB) let the sending side hold hundreds of MiB past HWM × size.
-const popBatchBytes = 256 << 10
+const popBatchBytes = 1 << 20
 
 // PopBatch appends to dst up to max queued messages, and no more once they
 // hold popBatchBytes, in one lock; max <= 0 takes all of them, whatever

@@ -121,20 +121,23 @@ func TestQueuePopBatch(t *testing.T) {
 func TestQueuePopBatchBytes(t *testing.T) {
 	q := NewQueue(0, nil, nil)
 	big := make([]byte, 100<<10)
-	for range 10 {
+	const n = 2 * popBatchBytes / (100 << 10)
+	for range n {
 		q.TryPush(Msg{Frames: [][]byte{big}})
 	}
 	out, _ := q.PopBatch(nil, 256)
-	if want := (popBatchBytes + len(big) - 1) / len(big); len(out) != want {
+	want := (popBatchBytes + len(big) - 1) / len(big)
+	if len(out) != want {
 		t.Fatalf("PopBatch(256) of 100 KiB messages = %d, want %d", len(out), want)
 	}
+	left := n - want
 	q.TryPush(Msg{Frames: [][]byte{make([]byte, 2*popBatchBytes)}})
 	out, _ = q.PopBatch(out[:0], 1)
-	if len(out) != 1 || q.Len() != 10-3 {
-		t.Fatalf("PopBatch(1) = %d, left %d", len(out), q.Len())
+	if len(out) != 1 || q.Len() != left {
+		t.Fatalf("PopBatch(1) = %d, left %d, want 1, %d", len(out), q.Len(), left)
 	}
 	out, _ = q.PopBatch(out[:0], 0) // unbounded: every message, whatever its size
-	if len(out) != 7 || q.Len() != 0 {
+	if len(out) != left || q.Len() != 0 {
 		t.Fatalf("PopBatch(0) = %d, left %d", len(out), q.Len())
 	}
 }
