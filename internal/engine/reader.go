@@ -251,7 +251,9 @@ func (e *Engine) decodeLoop(in, out *pipe.Queue) error {
 			b, more = data, flags&wire.FlagMore != 0
 		}
 		frames = append(frames, b)
-		small = small && len(b) <= slabMaxBody && e.codec == nil
+		// A codec opens in place (or into something no larger), so a
+		// small decrypted body pins no more than a small plain one.
+		small = small && len(b) <= slabMaxBody
 		if more {
 			continue
 		}
