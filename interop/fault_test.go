@@ -163,17 +163,10 @@ func shapedProxy(t *testing.T, target string) *faultproxy.Proxy {
 }
 
 // noDrop fails the test if the monitor reported a dropped link.
-func noDrop(t *testing.T, ev <-chan azmq.Event) {
+func noDrop(t *testing.T, mon *monEvents) {
 	t.Helper()
-	for {
-		select {
-		case e := <-ev:
-			if e.Kind == azmq.EventDisconnected {
-				t.Fatalf("the link was dropped: %v", e.Err)
-			}
-		default:
-			return
-		}
+	if ev, ok := mon.find(azmq.EventDisconnected); ok {
+		t.Fatalf("the link was dropped: %v; events: %s", ev.Err, mon)
 	}
 }
 
@@ -186,7 +179,7 @@ func TestFaultThrottledLibzmqToAzmq(t *testing.T) {
 	ctx := testCtx(t)
 	hb := azmq.WithHeartbeat(50*time.Millisecond, 300*time.Millisecond, 0)
 	pull := newSocket(t, azmq.PULL, hb)
-	ev := pull.Monitor(ctx)
+	mon := monitor(ctx, pull)
 	if err := pull.Bind("tcp://127.0.0.1:*"); err != nil {
 		t.Fatal(err)
 	}
@@ -205,12 +198,7 @@ func TestFaultThrottledLibzmqToAzmq(t *testing.T) {
 		m, err := pull.Recv(rctx)
 		cancel()
 		if err != nil {
-			var seen []string
-			for len(ev) > 0 {
-				e := <-ev
-				seen = append(seen, fmt.Sprint(e.Kind, " ", e.Err))
-			}
-			t.Fatalf("message %d: %v; azmq events: %v", i, err, seen)
+			t.Fatalf("message %d: %v; azmq events: %s", i, err, mon)
 		}
 		if len(m) != 1 || !bytes.Equal(m[0], want[0]) {
 			t.Fatalf("message %d is not the one sent %d-th", i, i)
@@ -223,7 +211,7 @@ func TestFaultThrottledLibzmqToAzmq(t *testing.T) {
 			t.Fatalf("libzmq dropped the link")
 		}
 	}
-	noDrop(t, ev)
+	noDrop(t, mon)
 	p.do(step{"op": "exit"})
 	p.wait()
 }
@@ -240,7 +228,7 @@ func TestFaultThrottledAzmqToLibzmq(t *testing.T) {
 			{"op": "sleep", "ms": 1000}, {"op": "events", "ms": 0}, {"op": "interactive"}}})
 	proxy := shapedProxy(t, p.ready())
 	push := newSocket(t, azmq.PUSH, azmq.WithHeartbeat(50*time.Millisecond, 300*time.Millisecond, 0))
-	ev := push.Monitor(ctx)
+	mon := monitor(ctx, push)
 	if err := push.Connect("tcp://" + proxy.Addr()); err != nil {
 		t.Fatal(err)
 	}
@@ -259,7 +247,7 @@ func TestFaultThrottledAzmqToLibzmq(t *testing.T) {
 			t.Fatalf("libzmq dropped the link")
 		}
 	}
-	noDrop(t, ev)
+	noDrop(t, mon)
 	p.do(step{"op": "exit"})
 	p.wait()
 }
