@@ -9,8 +9,9 @@ import (
 )
 
 // benchThroughput pushes b.N messages of size bytes from a PUSH to a PULL
-// and counts the time until the last has arrived.
-func benchThroughput(b *testing.B, ep string, size int, pushOpts, pullOpts []azmq.SocketOption) {
+// and counts the time until the last has arrived. With release, the PULL
+// gives every message back with azmq.Release.
+func benchThroughput(b *testing.B, ep string, size int, release bool, pushOpts, pullOpts []azmq.SocketOption) {
 	ctx := context.Background()
 	zctx := azmq.NewContext()
 	defer zctx.Close()
@@ -54,8 +55,12 @@ func benchThroughput(b *testing.B, ep string, size int, pushOpts, pullOpts []azm
 		errc <- nil
 	}()
 	for i := 0; i < b.N; i++ {
-		if _, err := pull.Recv(ctx); err != nil {
+		msg, err := pull.Recv(ctx)
+		if err != nil {
 			b.Fatal(err)
+		}
+		if release {
+			azmq.Release(msg)
 		}
 	}
 	if err := <-errc; err != nil {
@@ -67,7 +72,19 @@ func BenchmarkThroughput(b *testing.B) {
 	for _, ep := range []string{"inproc://bench", "tcp://127.0.0.1:*"} {
 		for _, size := range []int{16, 256, 4096, 65536} {
 			b.Run(fmt.Sprintf("%s/%dB", ep[:3], size), func(b *testing.B) {
-				benchThroughput(b, ep, size, nil, nil)
+				benchThroughput(b, ep, size, false, nil, nil)
+			})
+		}
+	}
+}
+
+// BenchmarkThroughputRelease: large messages over tcp, left to the
+// collector or given back with azmq.Release.
+func BenchmarkThroughputRelease(b *testing.B) {
+	for _, size := range []int{65536, 1 << 20} {
+		for _, release := range []bool{false, true} {
+			b.Run(fmt.Sprintf("%dB/release=%v", size, release), func(b *testing.B) {
+				benchThroughput(b, "tcp://127.0.0.1:*", size, release, nil, nil)
 			})
 		}
 	}
@@ -79,10 +96,10 @@ func BenchmarkCurveVsNull(b *testing.B) {
 	cpub, csec, _ := azmq.NewCurveKeyPair()
 	for _, size := range []int{16, 65536} {
 		b.Run(fmt.Sprintf("NULL/%dB", size), func(b *testing.B) {
-			benchThroughput(b, "tcp://127.0.0.1:*", size, nil, nil)
+			benchThroughput(b, "tcp://127.0.0.1:*", size, false, nil, nil)
 		})
 		b.Run(fmt.Sprintf("CURVE/%dB", size), func(b *testing.B) {
-			benchThroughput(b, "tcp://127.0.0.1:*", size,
+			benchThroughput(b, "tcp://127.0.0.1:*", size, false,
 				[]azmq.SocketOption{azmq.WithCurveClient(spub, cpub, csec)},
 				[]azmq.SocketOption{azmq.WithCurveServer(ssec)})
 		})

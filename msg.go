@@ -1,6 +1,9 @@
 package azmq
 
-import "github.com/azmq/azmq/internal/pipe"
+import (
+	"github.com/azmq/azmq/internal/bufpool"
+	"github.com/azmq/azmq/internal/pipe"
+)
 
 // Msg is one received message with the properties of the connection it
 // came from.
@@ -16,3 +19,25 @@ type Msg struct {
 // peer's IP on tcp), and any property the peer announced. Names are
 // compared case-insensitively.
 func (m Msg) Property(name string) (string, bool) { return m.peer.Property(name) }
+
+// Release gives the memory of received frames back to azmq, which reuses
+// it for large frames (32 KiB and more) received later over tcp and ipc,
+// instead of leaving every one to the garbage collector. A stream of large
+// messages whose receiver releases each one when done with it runs at up
+// to twice the speed, with far fewer collections.
+//
+// Releasing is optional, and only an optimization: a frame not released is
+// collected as usual. Release takes only what azmq allocated for a frame
+// it received and has not been given back yet; any other slice (a frame
+// that came over inproc, which is the sender's, a part of a frame, your
+// own buffer, a frame released before) is left alone.
+//
+// After Release, the frames and anything sliced from them are not yours:
+// do not read or keep them, and do not release frames you have passed to
+// Send, which may still be writing them.
+func Release(frames [][]byte) {
+	bufpool.Enable()
+	for _, f := range frames {
+		bufpool.Put(f)
+	}
+}

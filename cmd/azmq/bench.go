@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"runtime/pprof"
 	"strconv"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -32,6 +33,7 @@ func bench(args []string, stdout, stderr io.Writer) (err error) {
 	transports := fs.String("transports", "inproc,ipc,tcp", "comma-separated transports to measure")
 	sizes := fs.String("sizes", "16,256,4k,64k", "comma-separated message sizes in bytes (k = KiB)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this `file` (go tool pprof)")
+	release := fs.Bool("release", true, "give each received message back with azmq.Release, as libzmq's perf tools close theirs; false leaves them to the garbage collector")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fs.SetOutput(stdout)
@@ -41,6 +43,8 @@ func bench(args []string, stdout, stderr io.Writer) (err error) {
 		}
 		return usageErr("bench: %v", err)
 	}
+
+	noRelease.Store(!*release)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -91,8 +95,8 @@ func startCPUProfile(path string) (stop func() error, err error) {
 }
 
 const benchUsage = `Usage:
-  azmq bench [-quick] [-transports LIST] [-sizes LIST] [-cpuprofile FILE]
-  azmq bench [-cpuprofile FILE] local_thr|remote_thr|local_lat|remote_lat ENDPOINT SIZE COUNT
+  azmq bench [-quick] [-transports LIST] [-sizes LIST] [-cpuprofile FILE] [-release=false]
+  azmq bench [-cpuprofile FILE] [-release=false] local_thr|remote_thr|local_lat|remote_lat ENDPOINT SIZE COUNT
   azmq bench conns_server|conns_client ENDPOINT N
   azmq bench inproc_thr|inproc_lat SIZE COUNT
   azmq bench soak [-duration D] [-report D]
@@ -119,6 +123,9 @@ Z85 (azmq keygen), local_thr, remote_thr, local_lat and remote_lat run over
 CURVE: the binding side is the server, the connecting side a client with a
 key pair made for the run. The inproc modes and the matrix ignore them.
 -cpuprofile FILE writes a CPU profile of the run (go tool pprof).
+The receiving sides give every message back with azmq.Release once they
+have checked it, as libzmq's perf tools close each message; with
+-release=false they leave them to the garbage collector instead.
 
 Examples:
   azmq bench                                   the whole matrix, in under a minute
@@ -431,6 +438,19 @@ func sendThr(ctx context.Context, push *azmq.Socket, size, count int) error {
 	return nil
 }
 
+// noRelease leaves received messages to the garbage collector (bench
+// -release=false) instead of giving them back with azmq.Release.
+var noRelease atomic.Bool
+
+// done is the end of a received message's life in the benchmark: libzmq's
+// perf tools close each message (zmq_msg_close) once received, which gives
+// its memory back; azmq.Release is the same.
+func done(msg [][]byte) {
+	if !noRelease.Load() {
+		azmq.Release(msg)
+	}
+}
+
 // recvThr receives count messages of size bytes and returns the time from
 // the first to the last.
 func recvThr(ctx context.Context, pull *azmq.Socket, size, count int) (time.Duration, error) {
@@ -443,6 +463,7 @@ func recvThr(ctx context.Context, pull *azmq.Socket, size, count int) (time.Dura
 		if err := checkSize(msg, size); err != nil {
 			return 0, err
 		}
+		done(msg)
 		if i == 0 {
 			t0 = time.Now()
 		}
@@ -482,6 +503,7 @@ func roundTrips(ctx context.Context, req *azmq.Socket, size, count int) (time.Du
 		if err := checkSize(msg, size); err != nil {
 			return 0, err
 		}
+		done(msg)
 	}
 	return time.Since(t0), nil
 }

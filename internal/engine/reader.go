@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 
+	"github.com/azmq/azmq/internal/bufpool"
 	"github.com/azmq/azmq/internal/pipe"
 	"github.com/azmq/azmq/internal/security"
 	"github.com/azmq/azmq/internal/wire"
@@ -158,16 +159,12 @@ func (r *reader) body(size uint64) ([]byte, error) {
 	if initial > eagerAlloc {
 		initial = eagerAlloc
 	}
-	b := make([]byte, have, initial)
+	b := bufpool.Get(int(initial))[:have]
 	copy(b, r.buf[r.r:r.w])
 	r.r, r.w = 0, 0
 	for uint64(len(b)) < size {
 		if len(b) == cap(b) {
-			grow := uint64(cap(b))
-			if uint64(len(b))+grow > size {
-				grow = size - uint64(len(b))
-			}
-			b = append(b[:cap(b)], make([]byte, grow)...)[:len(b)]
+			b = growBody(b, size)
 		}
 		want := cap(b)
 		if uint64(want) > size {
@@ -186,6 +183,16 @@ func (r *reader) body(size uint64) ([]byte, error) {
 		}
 	}
 	return b, nil
+}
+
+// growBody moves a partly read body of size bytes to a buffer twice as
+// large (or of size bytes, if that is less).
+func growBody(b []byte, size uint64) []byte {
+	n := min(2*uint64(cap(b)), size)
+	nb := bufpool.Get(int(n))[:len(b)]
+	copy(nb, b)
+	bufpool.Put(b) // taken back only if it came from the pool
+	return nb
 }
 
 // readLoop decodes messages and pushes them to in until an error.

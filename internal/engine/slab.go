@@ -1,5 +1,7 @@
 package engine
 
+import "github.com/azmq/azmq/internal/bufpool"
+
 // slab hands out the memory of small received messages from larger
 // chunks, so that receiving a small message costs a fraction of an
 // allocation instead of two (its frame list and its body). The user owns
@@ -37,7 +39,7 @@ func nextChunk(cur, init, max int) int {
 // body returns n bytes for a frame body.
 func (s *slab) body(n int) []byte {
 	if n > slabMaxBody {
-		return make([]byte, n)
+		return bufpool.Get(n)
 	}
 	if len(s.bytes)-s.boff < n {
 		s.bytes = make([]byte, nextChunk(len(s.bytes), slabBytesInit, slabBytes))

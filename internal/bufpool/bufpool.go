@@ -1,0 +1,151 @@
+// Package bufpool keeps the memory of large received frames for reuse once
+// their owner gives it back, so a stream of large messages need not make
+// the collector free and clear a fresh body for every one of them.
+//
+// Only what Get handed out is taken back, each buffer once: Put looks the
+// frame up among the buffers given out and not yet returned, so a slice
+// from anywhere else (a frame that came over inproc, one that azmq still
+// uses, one returned twice) is refused instead of being handed to the next
+// reader while someone still holds it.
+//
+// Sizes are rounded up to classes, eight per doubling from MinSize to
+// MaxSize (at most 12.5 % more than asked for). Nothing is pooled, rounded
+// or recorded until Enable: a program that never gives memory back pays
+// nothing.
+package bufpool
+
+import (
+	"math/bits"
+	"sync"
+	"sync/atomic"
+	"unsafe"
+	"weak"
+)
+
+const (
+	minShift = 15 // MinSize: below it an allocation is cheap enough
+	maxShift = 26 // MaxSize: above it a buffer is too big to keep idle
+	steps    = 8  // classes per doubling
+	// MinSize and MaxSize bound the sizes that are pooled.
+	MinSize = 1 << minShift
+	MaxSize = 1 << maxShift
+	classes = (maxShift-minShift)*steps + 1
+)
+
+// The pools hold unsafe.Pointer values, the first byte of a buffer of
+// the class's size: storing a pointer in an interface allocates nothing,
+// where a slice would be boxed on every Put.
+var (
+	pools   [classes]sync.Pool
+	enabled atomic.Bool
+	out     outstanding
+)
+
+// outstanding records the buffers handed out and not yet returned, by
+// address. The weak pointer tells a live buffer from a dead one whose
+// address the allocator may since have given to something else.
+type outstanding struct {
+	mu      sync.Mutex
+	m       map[uintptr]entry
+	pruneAt int
+}
+
+type entry struct {
+	w     weak.Pointer[byte]
+	class int
+}
+
+const pruneMin = 64
+
+func (o *outstanding) add(p *byte, c int) {
+	o.mu.Lock()
+	if o.m == nil {
+		o.m = make(map[uintptr]entry)
+	}
+	if len(o.m) >= max(o.pruneAt, pruneMin) {
+		// Buffers dropped without a Put leave entries behind; sweep the
+		// dead ones whenever the map has doubled since the last sweep.
+		for k, e := range o.m {
+			if e.w.Value() == nil {
+				delete(o.m, k)
+			}
+		}
+		o.pruneAt = 2 * len(o.m)
+	}
+	o.m[uintptr(unsafe.Pointer(p))] = entry{weak.Make(p), c}
+	o.mu.Unlock()
+}
+
+// take removes p's entry and returns its class, if p is a live buffer
+// handed out by Get.
+func (o *outstanding) take(p *byte) (int, bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	k := uintptr(unsafe.Pointer(p))
+	e, ok := o.m[k]
+	if !ok {
+		return 0, false
+	}
+	delete(o.m, k)
+	return e.class, e.w.Value() == p
+}
+
+// Enabled tells whether pooling is on.
+func Enabled() bool { return enabled.Load() }
+
+// size is the size of class c.
+func size(c int) int {
+	s := minShift + c/steps
+	return 1<<s + (c%steps)<<(s-3)
+}
+
+// ceilClass is the smallest class of at least n bytes (MinSize <= n <=
+// MaxSize).
+func ceilClass(n int) int {
+	s := bits.Len(uint(n)) - 1 // 1<<s <= n < 1<<(s+1)
+	step := 1 << (s - 3)
+	k := (n - 1<<s + step - 1) / step // 0..8; 8 is the next doubling
+	return (s-minShift)*steps + k
+}
+
+// Get returns a slice of length n whose bytes are undefined: the caller
+// overwrites them all.
+func Get(n int) []byte {
+	if n < MinSize || n > MaxSize || !enabled.Load() {
+		return make([]byte, n)
+	}
+	c := ceilClass(n)
+	var b []byte
+	if p, _ := pools[c].Get().(unsafe.Pointer); p != nil {
+		b = unsafe.Slice((*byte)(p), size(c))[:n]
+	} else {
+		b = make([]byte, n, size(c))
+	}
+	out.add(unsafe.SliceData(b), c)
+	return b
+}
+
+// Enable turns pooling on: from now on Get rounds sizes up and records
+// what it hands out, so that Put can take it back.
+func Enable() {
+	if !enabled.Load() {
+		enabled.Store(true)
+	}
+}
+
+// Put gives back a buffer that Get handed out (b starts where it starts;
+// its length does not matter) and reports whether it was taken. Anything
+// else is left alone. The caller gives b up: nothing may use it, or
+// anything sliced from it, afterwards.
+func Put(b []byte) bool {
+	if cap(b) == 0 || !enabled.Load() {
+		return false
+	}
+	p := unsafe.SliceData(b)
+	c, ok := out.take(p)
+	if !ok {
+		return false
+	}
+	pools[c].Put(unsafe.Pointer(p))
+	return true
+}

@@ -1,0 +1,110 @@
+package bufpool
+
+import (
+	"runtime"
+	"testing"
+	"unsafe"
+)
+
+func TestClasses(t *testing.T) {
+	if got := size(0); got != MinSize {
+		t.Fatalf("size(0) = %d, want %d", got, MinSize)
+	}
+	if got := size(classes - 1); got != MaxSize {
+		t.Fatalf("size(last) = %d, want %d", got, MaxSize)
+	}
+	for c := 1; c < classes; c++ {
+		if size(c) <= size(c-1) {
+			t.Fatalf("size(%d) = %d is not above size(%d) = %d", c, size(c), c-1, size(c-1))
+		}
+		if got := ceilClass(size(c)); got != c {
+			t.Fatalf("ceilClass(size(%d)) = %d", c, got)
+		}
+	}
+	for _, n := range []int{MinSize, MinSize + 1, 36863, 36864, 36865, 65535, 65536, 65537,
+		100000, 1<<20 - 1, 1 << 20, 1<<20 + 1, MaxSize - 1, MaxSize} {
+		c := ceilClass(n)
+		if size(c) < n || (c > 0 && size(c-1) >= n) {
+			t.Errorf("ceilClass(%d) = %d (size %d), not the smallest class of at least n", n, c, size(c))
+		}
+		if over := float64(size(c)-n) / float64(n); over > 0.125 {
+			t.Errorf("ceilClass(%d): size %d is %.1f%% more", n, size(c), 100*over)
+		}
+	}
+}
+
+// The tests share the package's state: they run in order, and pooling,
+// once on, stays on.
+func TestGetPut(t *testing.T) {
+	if !Enabled() {
+		if got := Get(100000); cap(got) != 100000 || Put(got) {
+			t.Fatalf("before Enable: Get(100000) has cap %d, or Put took it", cap(got))
+		}
+	}
+	Enable()
+	if got := Get(100); len(got) != 100 || cap(got) != 100 || Put(got) {
+		t.Fatalf("Get(100): len %d cap %d, or Put took it", len(got), cap(got))
+	}
+	// Only what Get handed out comes back, each buffer once.
+	for _, b := range [][]byte{make([]byte, 1<<20), make([]byte, 0, 40960), nil} {
+		if Put(b) {
+			t.Fatalf("Put took a buffer of cap %d that Get never handed out", cap(b))
+		}
+	}
+	b := Get(100000)
+	if len(b) != 100000 || cap(b) != size(ceilClass(100000)) {
+		t.Fatalf("Get(100000): len %d cap %d, want cap %d", len(b), cap(b), size(ceilClass(100000)))
+	}
+	if Put(b[1:]) {
+		t.Fatal("Put took a slice that does not start where the buffer does")
+	}
+	if !Put(b[:0]) {
+		t.Fatal("Put refused a buffer Get handed out")
+	}
+	if Put(b) {
+		t.Fatal("Put took the same buffer twice")
+	}
+	// The pool may drop what it was given (the race detector makes it do so
+	// at random): a buffer must come back within a few tries.
+	want := unsafe.SliceData(b)
+	for range 100 {
+		b = Get(100000 - 7)
+		if unsafe.SliceData(b) == want {
+			if len(b) != 100000-7 {
+				t.Fatalf("reused buffer has len %d", len(b))
+			}
+			return
+		}
+		want = unsafe.SliceData(b)
+		Put(b)
+	}
+	t.Fatal("a buffer given back was never handed out again")
+}
+
+func TestDroppedBuffersAreForgotten(t *testing.T) {
+	Enable()
+	// Buffers dropped without a Put must not be remembered for ever: with
+	// a collection every 100, the record stays within a few hundred.
+	most := 0
+	for i := range 2000 {
+		_ = Get(MinSize)
+		if i%100 == 99 {
+			runtime.GC()
+		}
+		out.mu.Lock()
+		most = max(most, len(out.m))
+		out.mu.Unlock()
+	}
+	if most > 400 {
+		t.Fatalf("%d buffers recorded at once, with at most 100 alive", most)
+	}
+}
+
+func BenchmarkGetPut(b *testing.B) {
+	b.ReportAllocs()
+	Enable()
+	Put(Get(1 << 16))
+	for b.Loop() {
+		Put(Get(1 << 16))
+	}
+}
