@@ -14,8 +14,16 @@ import (
 //go:noescape
 func xorKeyStreamAVX2(out, in *byte, n int, state *[16]uint32)
 
+// xorKeyStreamAVX512 is xorKeyStreamAVX2 with 16 blocks at a time; n is a
+// multiple of 1024.
+//
+//go:noescape
+func xorKeyStreamAVX512(out, in *byte, n int, state *[16]uint32)
+
 func bestImpl() implKind {
 	switch {
+	case supported(implAVX512):
+		return implAVX512
 	case supported(implAVX2):
 		return implAVX2
 	}
@@ -28,7 +36,8 @@ func supported(k implKind) bool {
 	case implAVX2:
 		return cpu.X86.HasAVX2
 	case implAVX512:
-		return false
+		// VL for the EVEX-encoded helpers on 128/256-bit registers.
+		return cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL
 	}
 	return true
 }
@@ -41,8 +50,21 @@ func xorKeyStream(out, in []byte, counter *[16]byte, key *[32]byte) {
 	}
 	var state [16]uint32
 	initState(&state, counter, key)
-	done := len(in) &^ (8*blockSize - 1)
-	xorKeyStreamAVX2(&out[0], &in[0], done, &state)
+	done := 0
+	if k == implAVX512 {
+		if n := len(in) &^ (16*blockSize - 1); n > 0 {
+			xorKeyStreamAVX512(&out[0], &in[0], n, &state)
+			done = n
+		}
+	}
+	// AVX2 takes what is left in whole 8-block groups (at most one group
+	// after the AVX-512 path).
+	if n := (len(in) - done) &^ (8*blockSize - 1); n > 0 {
+		c := advance(counter, uint64(done/blockSize))
+		initState(&state, &c, key)
+		xorKeyStreamAVX2(&out[done], &in[done], n, &state)
+		done += n
+	}
 	if done < len(in) {
 		c := advance(counter, uint64(done/blockSize))
 		salsa.XORKeyStream(out[done:], in[done:], &c, key)

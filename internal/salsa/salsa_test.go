@@ -180,3 +180,22 @@ func TestNoAllocs(t *testing.T) {
 		}
 	})
 }
+
+// TestWrap pins the behaviour at the end of the 64-bit block counter: like
+// x/crypto, the block after 2^64-1 is block 0 of the same nonce.
+func TestWrap(t *testing.T) {
+	forEachImpl(t, func(t *testing.T) {
+		var key [32]byte
+		var counter [16]byte
+		key[7], counter[3] = 7, 3
+		zero := counter
+		binary.LittleEndian.PutUint64(counter[8:], 0xFFFFFFFFFFFFFFFF-4) // 5 blocks before the wrap
+		got := make([]byte, 64*40)
+		XORKeyStream(got, got, &counter, &key)
+		want := make([]byte, 64*35)
+		XORKeyStream(want, want, &zero, &key)
+		if !bytes.Equal(got[64*5:], want) {
+			t.Fatalf("keystream after the wrap is not block 0 onwards (differs at byte %d)", firstDiff(got[64*5:], want))
+		}
+	})
+}
