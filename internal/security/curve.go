@@ -21,6 +21,7 @@ import (
 	"golang.org/x/crypto/poly1305"
 	"golang.org/x/crypto/salsa20/salsa"
 
+	fastsalsa "github.com/azmq/azmq/internal/salsa"
 	"github.com/azmq/azmq/internal/wire"
 )
 
@@ -840,7 +841,7 @@ func curveSealMessage(dst []byte, inner byte, body []byte, subKey *[32]byte, n u
 		ct[1+i] = b ^ block[33+i]
 	}
 	if len(body) > head {
-		salsa.XORKeyStream(ct[32:], body[head:], &counter, subKey)
+		fastsalsa.XORKeyStream(ct[32:], body[head:], &counter, subKey)
 	}
 	var polyKey [32]byte
 	copy(polyKey[:], block[:32])
@@ -872,7 +873,7 @@ func curveOpenInPlace(b []byte, subKey *[32]byte, n uint64) ([]byte, bool) {
 		ct[i] ^= block[32+i]
 	}
 	if len(ct) > head {
-		salsa.XORKeyStream(ct[head:], ct[head:], &counter, subKey)
+		fastsalsa.XORKeyStream(ct[head:], ct[head:], &counter, subKey)
 	}
 	return ct, true
 }
