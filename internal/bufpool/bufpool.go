@@ -51,8 +51,9 @@ type outstanding struct {
 }
 
 type entry struct {
-	w     weak.Pointer[byte]
+	w     weak.Pointer[byte] // the buffer's first byte
 	class int
+	off   uintptr // where the frame starts in the buffer
 }
 
 const pruneMin = 64
@@ -72,22 +73,45 @@ func (o *outstanding) add(p *byte, c int) {
 		}
 		o.pruneAt = 2 * len(o.m)
 	}
-	o.m[uintptr(unsafe.Pointer(p))] = entry{weak.Make(p), c}
+	o.m[uintptr(unsafe.Pointer(p))] = entry{w: weak.Make(p), class: c}
 	o.mu.Unlock()
 }
 
-// take removes p's entry and returns its class, if p is a live buffer
-// handed out by Get.
-func (o *outstanding) take(p *byte) (int, bool) {
+// take removes the entry of the frame starting at p and returns its
+// buffer and class, if p is where a live buffer handed out by Get has its
+// frame.
+func (o *outstanding) take(p *byte) (*byte, int, bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	k := uintptr(unsafe.Pointer(p))
 	e, ok := o.m[k]
 	if !ok {
-		return 0, false
+		return nil, 0, false
 	}
 	delete(o.m, k)
-	return e.class, e.w.Value() == p
+	// A buffer that died may have left its entry behind, and its address
+	// may since belong to something else: only a live buffer counts (and
+	// while it lives, nothing else can be at p).
+	base := e.w.Value()
+	if base == nil || uintptr(unsafe.Pointer(base))+e.off != k {
+		return nil, 0, false
+	}
+	return base, e.class, true
+}
+
+// move records that the frame of the buffer at from now starts at to, a
+// later byte of the same buffer.
+func (o *outstanding) move(from, to *byte) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	k := uintptr(unsafe.Pointer(from))
+	e, ok := o.m[k]
+	if !ok || e.w.Value() != from || e.off != 0 {
+		return
+	}
+	delete(o.m, k)
+	e.off = uintptr(unsafe.Pointer(to)) - k
+	o.m[uintptr(unsafe.Pointer(to))] = e
 }
 
 // Enabled tells whether pooling is on.
@@ -133,19 +157,34 @@ func Enable() {
 	}
 }
 
-// Put gives back a buffer that Get handed out (b starts where it starts;
-// its length does not matter) and reports whether it was taken. Anything
-// else is left alone. The caller gives b up: nothing may use it, or
-// anything sliced from it, afterwards.
+// Rebase records that the frame handed out as buf is now part, a
+// non-empty slice of buf (a message decrypted in place, whose plaintext
+// follows a header), so that Put takes part back. A buffer not handed out
+// by Get is left alone.
+func Rebase(buf, part []byte) {
+	if len(part) == 0 || len(buf) == 0 || !enabled.Load() {
+		return
+	}
+	b, p := unsafe.SliceData(buf), unsafe.SliceData(part)
+	off := uintptr(unsafe.Pointer(p)) - uintptr(unsafe.Pointer(b))
+	if p == b || off >= uintptr(cap(buf)) {
+		return
+	}
+	out.move(b, p)
+}
+
+// Put gives back a frame that Get handed out (b starts where the frame
+// starts; its length does not matter) and reports whether it was taken.
+// Anything else is left alone. The caller gives b up: nothing may use it,
+// or anything sliced from it, afterwards.
 func Put(b []byte) bool {
 	if cap(b) == 0 || !enabled.Load() {
 		return false
 	}
-	p := unsafe.SliceData(b)
-	c, ok := out.take(p)
+	base, c, ok := out.take(unsafe.SliceData(b))
 	if !ok {
 		return false
 	}
-	pools[c].Put(unsafe.Pointer(p))
+	pools[c].Put(unsafe.Pointer(base))
 	return true
 }

@@ -81,6 +81,54 @@ func TestGetPut(t *testing.T) {
 	t.Fatal("a buffer given back was never handed out again")
 }
 
+func TestRebase(t *testing.T) {
+	Enable()
+	b := Get(100000)
+	part := b[33:]
+	Rebase(b, part)
+	if Put(b) {
+		t.Fatal("Put took the buffer at its old start after Rebase")
+	}
+	if Put(part[1:]) {
+		t.Fatal("Put took a slice that does not start where the frame does")
+	}
+	Rebase(b, part[5:]) // b is no longer where the frame starts: no effect
+	if !Put(part) {
+		t.Fatal("Put refused the frame at its new start")
+	}
+	// What comes back out is the whole buffer, from its start.
+	want := unsafe.SliceData(b)
+	for range 100 {
+		got := Get(100000)
+		if unsafe.SliceData(got) == want {
+			if cap(got) != cap(b) {
+				t.Fatalf("reused buffer has cap %d, want %d", cap(got), cap(b))
+			}
+			return
+		}
+		Put(got)
+		want = unsafe.SliceData(got)
+		b = got
+	}
+	t.Fatal("a rebased buffer given back was never handed out again")
+}
+
+func TestRebaseLeavesOthersAlone(t *testing.T) {
+	Enable()
+	mine := make([]byte, 1<<20)
+	Rebase(mine, mine[10:])
+	if Put(mine[10:]) || Put(mine) {
+		t.Fatal("Put took a buffer Get never handed out")
+	}
+	b := Get(MinSize)
+	Rebase(b, b[:0])     // empty part: nothing
+	Rebase(b, mine[:10]) // not within b: nothing
+	Rebase(b[1:], b[2:]) // b[1:] is not where the frame starts: nothing
+	if !Put(b) {
+		t.Fatal("a frame Rebase should have left alone was not taken back")
+	}
+}
+
 func TestDroppedBuffersAreForgotten(t *testing.T) {
 	Enable()
 	// Buffers dropped without a Put must not be remembered for ever: with

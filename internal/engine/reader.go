@@ -255,6 +255,10 @@ func (e *Engine) decodeLoop(in, out *pipe.Queue) error {
 				total -= int64(h.Size)
 				continue
 			}
+			if len(b) >= bufpool.MinSize {
+				// The plaintext is a part of b: Release will find it there.
+				bufpool.Rebase(b, data)
+			}
 			b, more = data, flags&wire.FlagMore != 0
 		}
 		frames = append(frames, b)
