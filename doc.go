@@ -32,6 +32,14 @@
 // writes them from where they are). The slices returned by [Socket.Recv]
 // belong to the caller.
 //
+// A receiver of large messages may give each one back with [Release] once
+// done with it: azmq then reads later frames of 32 KiB and more into that
+// memory instead of allocating, and the garbage collector has far less to
+// do. It is optional (what is not released is collected as usual) and
+// safe against mistakes of provenance: only frames azmq received over tcp
+// or ipc come back, each once. The caller must not touch a frame after
+// releasing it.
+//
 // # Blocking and dropping
 //
 // Each peer has a queue bounded by a high-water mark ([WithSendHWM],
