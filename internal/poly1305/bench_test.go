@@ -58,7 +58,7 @@ func BenchmarkPath(b *testing.B) {
 			if !supported(k) {
 				b.Skipf("%v not supported on this CPU or build", k)
 			}
-			for _, n := range []int{64, 128, 192, 256, 384, 512, 1024} {
+			for _, n := range []int{64, 256, 512, 768, 1024, 1536, 2048} {
 				b.Run(strconv.Itoa(n)+"B", func(b *testing.B) {
 					msg := make([]byte, n)
 					b.SetBytes(int64(n))
