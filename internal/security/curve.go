@@ -16,11 +16,9 @@ import (
 	"golang.org/x/crypto/curve25519"
 	"golang.org/x/crypto/nacl/box"
 	"golang.org/x/crypto/nacl/secretbox"
-	// Deprecated for general use, but it is secretbox's own MAC, which
-	// MESSAGE needs apart from secretbox (curveSealMessage).
-	"golang.org/x/crypto/poly1305"
 	"golang.org/x/crypto/salsa20/salsa"
 
+	fastpoly "github.com/azmq/azmq/internal/poly1305"
 	fastsalsa "github.com/azmq/azmq/internal/salsa"
 	"github.com/azmq/azmq/internal/wire"
 )
@@ -845,8 +843,8 @@ func curveSealMessage(dst []byte, inner byte, body []byte, subKey *[32]byte, n u
 	}
 	var polyKey [32]byte
 	copy(polyKey[:], block[:32])
-	var tag [poly1305.TagSize]byte
-	poly1305.Sum(&tag, ct, &polyKey)
+	var tag [fastpoly.TagSize]byte
+	fastpoly.Sum(&tag, ct, &polyKey)
 	copy(dst[start:], tag[:])
 	return dst
 }
@@ -862,10 +860,10 @@ func curveOpenInPlace(b []byte, subKey *[32]byte, n uint64) ([]byte, bool) {
 	counter, block := curveBoxStart(subKey, n)
 	var polyKey [32]byte
 	copy(polyKey[:], block[:32])
-	var tag [poly1305.TagSize]byte
+	var tag [fastpoly.TagSize]byte
 	copy(tag[:], b)
 	ct := b[box.Overhead:]
-	if !poly1305.Verify(&tag, ct, &polyKey) {
+	if !fastpoly.Verify(&tag, ct, &polyKey) {
 		return nil, false
 	}
 	head := min(len(ct), 32)
