@@ -33,7 +33,7 @@
 // belong to the caller.
 //
 // A receiver of large messages may give each one back with [Release] once
-// done with it: azmq then reads later frames of 32 KiB and more into that
+// done with it: azmq then reads later frames of 1 KiB and more into that
 // memory instead of allocating, and the garbage collector has far less to
 // do. It is optional (what is not released is collected as usual) and
 // safe against mistakes of provenance: only frames azmq received over tcp

@@ -21,7 +21,7 @@ type Msg struct {
 func (m Msg) Property(name string) (string, bool) { return m.peer.Property(name) }
 
 // Release gives the memory of received frames back to azmq, which reads
-// large frames (32 KiB and more) received later over tcp and ipc, with any
+// frames of 1 KiB and more received later over tcp and ipc, with any
 // security mechanism, into it instead of allocating, as a C program
 // closes each zmq_msg_t to give its memory back. A receiver of large
 // messages that releases each one when done with it leaves the garbage

@@ -12,12 +12,12 @@ import (
 // releaseBodies are the large parts of the test messages: their sizes vary
 // (class sizes and sizes between them) and their bytes depend on the
 // message, so a buffer reused while still in use shows as a wrong byte.
-// Message i carries releaseBodies[i%8]; Send may send a slice again as long
+// Message i carries releaseBodies[i%12]; Send may send a slice again as long
 // as nobody changes it, so the test allocates nothing per message and
 // the collector, which empties the pool, rarely runs.
 var releaseBodies = func() [][]byte {
-	sizes := []int{32 << 10, 100000, 64<<10 + 1, 300000}
-	bodies := make([][]byte, 8)
+	sizes := []int{1500, 32 << 10, 4096, 100000, 64<<10 + 1, 300000}
+	bodies := make([][]byte, 12)
 	for k := range bodies {
 		b := make([]byte, sizes[k%len(sizes)])
 		for j := range b {

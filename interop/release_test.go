@@ -10,10 +10,10 @@ import (
 	"github.com/azmq/azmq"
 )
 
-// releaseMsgs are large messages of sizes on and between azmq's buffer
+// releaseMsgs are messages of sizes on and between azmq's buffer
 // classes, each with its own bytes, some with small frames around them.
 var releaseMsgs = func() [][][]byte {
-	sizes := []int{32 << 10, 100000, 64<<10 + 1, 300000}
+	sizes := []int{1500, 32 << 10, 4096, 100000, 64<<10 + 1, 300000}
 	var msgs [][][]byte
 	for i := range 16 {
 		body := pattern(sizes[i%len(sizes)], byte(i))

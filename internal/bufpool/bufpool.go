@@ -23,7 +23,7 @@ import (
 )
 
 const (
-	minShift = 15 // MinSize: below it an allocation is cheap enough
+	minShift = 10 // MinSize: below it pooling gains nothing measurable
 	maxShift = 26 // MaxSize: above it a buffer is too big to keep idle
 	steps    = 8  // classes per doubling
 	// MinSize and MaxSize bound the sizes that are pooled.
@@ -38,8 +38,17 @@ const (
 var (
 	pools   [classes]sync.Pool
 	enabled atomic.Bool
-	out     outstanding
+	out     [shards]outstanding
 )
+
+// The record is split by address so that connections receiving at once
+// seldom wait for each other's lock.
+const shards = 16
+
+func shard(p *byte) *outstanding {
+	h := uint64(uintptr(unsafe.Pointer(p))) * 0x9e3779b97f4a7c15
+	return &out[h>>(64-4)]
+}
 
 // outstanding records the buffers handed out and not yet returned, by
 // address. The weak pointer tells a live buffer from a dead one whose
@@ -56,7 +65,7 @@ type entry struct {
 	off   uintptr // where the frame starts in the buffer
 }
 
-const pruneMin = 64
+const pruneMin = 16 // per shard
 
 func (o *outstanding) add(p *byte, c int) {
 	o.mu.Lock()
@@ -99,19 +108,26 @@ func (o *outstanding) take(p *byte) (*byte, int, bool) {
 	return base, e.class, true
 }
 
-// move records that the frame of the buffer at from now starts at to, a
-// later byte of the same buffer.
-func (o *outstanding) move(from, to *byte) {
+// remove takes p's entry out, whatever it holds.
+func (o *outstanding) remove(p *byte) (entry, bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	k := uintptr(unsafe.Pointer(from))
+	k := uintptr(unsafe.Pointer(p))
 	e, ok := o.m[k]
-	if !ok || e.w.Value() != from || e.off != 0 {
-		return
+	if ok {
+		delete(o.m, k)
 	}
-	delete(o.m, k)
-	e.off = uintptr(unsafe.Pointer(to)) - k
-	o.m[uintptr(unsafe.Pointer(to))] = e
+	return e, ok
+}
+
+// put records e under p.
+func (o *outstanding) put(p *byte, e entry) {
+	o.mu.Lock()
+	if o.m == nil {
+		o.m = make(map[uintptr]entry)
+	}
+	o.m[uintptr(unsafe.Pointer(p))] = e
+	o.mu.Unlock()
 }
 
 // Enabled tells whether pooling is on.
@@ -145,7 +161,8 @@ func Get(n int) []byte {
 	} else {
 		b = make([]byte, n, size(c))
 	}
-	out.add(unsafe.SliceData(b), c)
+	p := unsafe.SliceData(b)
+	shard(p).add(p, c)
 	return b
 }
 
@@ -170,7 +187,13 @@ func Rebase(buf, part []byte) {
 	if p == b || off >= uintptr(cap(buf)) {
 		return
 	}
-	out.move(b, p)
+	// The frame is not out yet: nothing can look for it in between.
+	e, ok := shard(b).remove(b)
+	if !ok || e.w.Value() != b || e.off != 0 {
+		return
+	}
+	e.off = off
+	shard(p).put(p, e)
 }
 
 // Put gives back a frame that Get handed out (b starts where the frame
@@ -181,7 +204,8 @@ func Put(b []byte) bool {
 	if cap(b) == 0 || !enabled.Load() {
 		return false
 	}
-	base, c, ok := out.take(unsafe.SliceData(b))
+	p := unsafe.SliceData(b)
+	base, c, ok := shard(p).take(p)
 	if !ok {
 		return false
 	}
