@@ -29,6 +29,9 @@ func (m Msg) Property(name string) (string, bool) { return m.peer.Property(name)
 // three times as fast.
 //
 // Releasing is optional: a frame not released is collected as usual.
+// Once a process has called Release, frames of 1 KiB and more are
+// allocated in size classes (up to 12.5 % larger than the frame) so that
+// a released buffer can carry any later frame of its class.
 // Release takes only what azmq allocated for a frame it received and has
 // not been given back yet; any other slice (a frame that came over
 // inproc, which is the sender's, a part of a frame, your own buffer, a
