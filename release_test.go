@@ -238,3 +238,36 @@ func ExampleRelease() {
 	// 1048576 b
 	// 1048576 c
 }
+
+// TestReleaseHugeFrames: a frame larger than what the reader allocates at
+// once grows while it arrives; with pooling on, the smaller buffers it
+// outgrows go back to the pool while the frame is still being read. Each
+// message must still arrive intact.
+func TestReleaseHugeFrames(t *testing.T) {
+	ctx := testCtx(t)
+	z := NewContext()
+	defer z.Close()
+	pull := newSock(t, z, PULL)
+	push := newSock(t, z, PUSH)
+	bindConnect(t, pull, push, "tcp://127.0.0.1:*")
+	Release(nil) // turns pooling on, as a receiver's first Release does
+
+	const size = 9<<20 + 123 // read into 4 MiB, then 8 MiB, then its own size
+	for i := range 3 {
+		body := make([]byte, size)
+		for j := range body {
+			body[j] = byte(i*13 + j*5)
+		}
+		if err := push.Send(ctx, body); err != nil {
+			t.Fatal(err)
+		}
+		m, err := pull.Recv(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(m) != 1 || !bytes.Equal(m[0], body) {
+			t.Fatalf("message %d: a %d-byte frame did not arrive intact", i, size)
+		}
+		Release(m)
+	}
+}
