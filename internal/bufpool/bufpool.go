@@ -67,7 +67,8 @@ type entry struct {
 
 const pruneMin = 16 // per shard
 
-func (o *outstanding) add(p *byte, c int) {
+// put records e under p.
+func (o *outstanding) put(p *byte, e entry) {
 	o.mu.Lock()
 	if o.m == nil {
 		o.m = make(map[uintptr]entry)
@@ -82,30 +83,8 @@ func (o *outstanding) add(p *byte, c int) {
 		}
 		o.pruneAt = 2 * len(o.m)
 	}
-	o.m[uintptr(unsafe.Pointer(p))] = entry{w: weak.Make(p), class: c}
+	o.m[uintptr(unsafe.Pointer(p))] = e
 	o.mu.Unlock()
-}
-
-// take removes the entry of the frame starting at p and returns its
-// buffer and class, if p is where a live buffer handed out by Get has its
-// frame.
-func (o *outstanding) take(p *byte) (*byte, int, bool) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	k := uintptr(unsafe.Pointer(p))
-	e, ok := o.m[k]
-	if !ok {
-		return nil, 0, false
-	}
-	delete(o.m, k)
-	// A buffer that died may have left its entry behind, and its address
-	// may since belong to something else: only a live buffer counts (and
-	// while it lives, nothing else can be at p).
-	base := e.w.Value()
-	if base == nil || uintptr(unsafe.Pointer(base))+e.off != k {
-		return nil, 0, false
-	}
-	return base, e.class, true
 }
 
 // remove takes p's entry out, whatever it holds.
@@ -120,14 +99,22 @@ func (o *outstanding) remove(p *byte) (entry, bool) {
 	return e, ok
 }
 
-// put records e under p.
-func (o *outstanding) put(p *byte, e entry) {
-	o.mu.Lock()
-	if o.m == nil {
-		o.m = make(map[uintptr]entry)
+// take removes the entry of the frame starting at p and returns its
+// buffer and class, if p is where a live buffer handed out by Get has its
+// frame.
+func (o *outstanding) take(p *byte) (*byte, int, bool) {
+	e, ok := o.remove(p)
+	if !ok {
+		return nil, 0, false
 	}
-	o.m[uintptr(unsafe.Pointer(p))] = e
-	o.mu.Unlock()
+	// A buffer that died may have left its entry behind, and its address
+	// may since belong to something else: only a live buffer counts (and
+	// while it lives, nothing else can be at p).
+	base := e.w.Value()
+	if base == nil || uintptr(unsafe.Pointer(base))+e.off != uintptr(unsafe.Pointer(p)) {
+		return nil, 0, false
+	}
+	return base, e.class, true
 }
 
 // Enabled tells whether pooling is on.
@@ -162,7 +149,7 @@ func Get(n int) []byte {
 		b = make([]byte, n, size(c))
 	}
 	p := unsafe.SliceData(b)
-	shard(p).add(p, c)
+	shard(p).put(p, entry{w: weak.Make(p), class: c})
 	return b
 }
 
