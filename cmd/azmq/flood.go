@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -107,24 +106,14 @@ func yesNo(ok bool) string {
 }
 
 func floodCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("azmq bench flood", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+	fs := newFlagSet("azmq bench flood")
 	transports := fs.String("transports", "tcp", "comma-separated transports: tcp, ipc")
 	sizes := fs.String("sizes", "16,4k,64k,1m", "comma-separated message sizes (k = KiB, m = MiB; at least 8 bytes)")
 	hwms := fs.String("hwm", "1000", "comma-separated high-water marks, used for both WithSendHWM and WithRecvHWM")
 	dur := fs.Duration("duration", 10*time.Second, "how long each flood lasts")
 	pause := fs.Duration("pause", 10*time.Millisecond, "the PULL side's pause after each message during the flood")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(stdout)
-			fmt.Fprint(stdout, floodUsage)
-			fs.PrintDefaults()
-			return nil
-		}
-		return usageErr("bench flood: %v", err)
-	}
-	if fs.NArg() > 0 {
-		return usageErr("bench flood: unexpected argument %q", fs.Arg(0))
+	if help, err := parseBenchFlags(fs, args, stdout, floodUsage); help || err != nil {
+		return err
 	}
 	cfg, err := newFloodConfig(*transports, *sizes, *hwms, *dur, *pause)
 	if err != nil {

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"errors"
-	"flag"
 	"fmt"
 	"hash/crc32"
 	"io"
@@ -87,21 +85,11 @@ type soakConfig struct {
 
 // soakCmd runs "azmq bench soak [flags]".
 func soakCmd(ctx context.Context, args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("azmq bench soak", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+	fs := newFlagSet("azmq bench soak")
 	dur := fs.Duration("duration", 10*time.Minute, "how long the patterns run")
 	rep := fs.Duration("report", 30*time.Second, "interval between report lines")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(stdout)
-			fmt.Fprint(stdout, soakUsage)
-			fs.PrintDefaults()
-			return nil
-		}
-		return usageErr("bench soak: %v", err)
-	}
-	if fs.NArg() > 0 {
-		return usageErr("bench soak: unexpected argument %q", fs.Arg(0))
+	if help, err := parseBenchFlags(fs, args, stdout, soakUsage); help || err != nil {
+		return err
 	}
 	if *dur <= 0 || *rep <= 0 {
 		return usageErr("bench soak: -duration and -report must be positive")
