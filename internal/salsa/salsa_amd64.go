@@ -3,6 +3,8 @@
 package salsa
 
 import (
+	"encoding/binary"
+
 	"golang.org/x/crypto/salsa20/salsa"
 	"golang.org/x/sys/cpu"
 )
@@ -62,7 +64,8 @@ func xorKeyStream(out, in []byte, counter *[16]byte, key *[32]byte) {
 	// after the AVX-512 path).
 	if n := (len(in) - done) &^ (8*blockSize - 1); n > 0 {
 		c := advance(counter, uint64(done/blockSize))
-		initState(&state, &c, key)
+		state[8] = binary.LittleEndian.Uint32(c[8:])
+		state[9] = binary.LittleEndian.Uint32(c[12:])
 		xorKeyStreamAVX2(&out[done], &in[done], n, &state)
 		done += n
 	}
