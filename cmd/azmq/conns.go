@@ -1,14 +1,10 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"runtime"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -40,21 +36,7 @@ func readStats() procStats {
 }
 
 // rssBytes reads the resident set size (Linux; 0 elsewhere).
-func rssBytes() uint64 {
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
-			kb, _ := strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-			return kb << 10
-		}
-	}
-	return 0
-}
+func rssBytes() uint64 { return uint64(max(procStatus("VmRSS"), 0)) }
 
 // statsLine reports the growth from base over n connections.
 func statsLine(side string, n int, base, now procStats, d time.Duration) string {
