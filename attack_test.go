@@ -1,0 +1,319 @@
+package azmq
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/azmq/azmq/internal/engine"
+	"github.com/azmq/azmq/internal/wire"
+)
+
+// The attack tests: each one is a hostile peer speaking ZMTP by hand over
+// a real tcp connection, and each checks the three things a bound must
+// give (DESIGN.md, "Bad input"; STYLE.md §8): the process stays up and the
+// attacked socket keeps working, a legitimate peer of the same socket is
+// served within maxServeDelay during the attack and after it, and the
+// memory the process keeps stays under a stated bound. They are not
+// parallel: the memory figures need the process to themselves.
+
+// attackPull is a PULL bound on loopback tcp with a legitimate PUSH
+// connected, the probe running through them, and the PULL's events logged.
+func attackPull(t *testing.T, opts ...SocketOption) (*Socket, *eventLog, *probe) {
+	t.Helper()
+	ctx := testCtx(t)
+	z := NewContext()
+	t.Cleanup(func() { z.Close() })
+	pull := newSock(t, z, PULL, opts...)
+	log := logEvents(t, pull)
+	if err := pull.Bind("tcp://127.0.0.1:*"); err != nil {
+		t.Fatal(err)
+	}
+	push := newSock(t, z, PUSH)
+	if err := push.Connect(pull.LastEndpoint()); err != nil {
+		t.Fatal(err)
+	}
+	mustSend(t, ctx, push, "warm-up")
+	mustRecv(t, ctx, pull, "warm-up")
+	return pull, log, startProbe(t, pushPullExchange(push, pull))
+}
+
+const (
+	// pingFloodCount is how many PINGs the flood sends: 25 MB on the wire.
+	// Code that queues a PONG per PING keeps ~23 bytes for each one that
+	// cannot be written, tens of MB here.
+	pingFloodCount = 1 << 20
+	// pingFloodBound bounds what the process may keep during the flood.
+	// One pending PONG is 23 bytes; the rest is the connection's buffers
+	// and what the legitimate peer has in flight, well under 4 MiB.
+	pingFloodBound = 4 << 20
+)
+
+// TestAttackPingFlood: a peer completes the NULL handshake, then sends
+// PINGs (TTL 0, a 16-byte context each) as fast as tcp takes them and
+// never reads. azmq keeps one pending PONG, not one per PING.
+func TestAttackPingFlood(t *testing.T) {
+	pull, log, pr := attackPull(t)
+	raw := dialRaw(t, pull)
+	raw.handshake(socketType("PUSH"))
+
+	ping := wire.AppendPing(nil, 0, []byte("0123456789abcdef"))
+	perChunk := (64 << 10) / len(ping)
+	chunk := make([]byte, 0, perChunk*len(ping))
+	for range perChunk {
+		chunk = append(chunk, ping...)
+	}
+	guard := newMemGuard(pingFloodBound)
+	sent := 0
+	var werr error
+	start := time.Now()
+	for sent < pingFloodCount && !guard.over() {
+		if werr = raw.write(chunk, 30*time.Second); werr != nil {
+			break // azmq may close the connection: that bounds it too
+		}
+		sent += perChunk
+	}
+	elapsed := time.Since(start)
+	// The last PINGs may still sit in the socket buffers: measure a few
+	// times while azmq reads them.
+	for range 3 {
+		time.Sleep(200 * time.Millisecond)
+		guard.sample()
+	}
+	t.Logf("%d PINGs (%d bytes) sent in %v (write error: %v); the process grew by at most %s (bound %s); VmRSS %s → %s",
+		sent, sent*len(ping), elapsed.Round(time.Millisecond), werr, mib(guard.peak), mib(pingFloodBound), mib(guard.base.rss), mib(vmRSS()))
+	if guard.peak > pingFloodBound {
+		t.Errorf("a PING flood made the process keep %s more, bound %s: PONGs are queued, not coalesced", mib(guard.peak), mib(pingFloodBound))
+	}
+	if sent < pingFloodCount && werr == nil {
+		t.Errorf("the flood stopped after %d of %d PINGs: memory past twice the bound", sent, pingFloodCount)
+	}
+	raw.c.Close()
+	pr.waitMore(t, 5)
+	pr.stop(t)
+	if e, ok := log.first(kindAt(EventDisconnected, raw.addr())); ok && e.Err != nil && !errors.Is(e.Err, context.Canceled) {
+		t.Logf("the flooding connection was dropped: %v", e.Err)
+	}
+}
+
+const (
+	// frameOverhead is what each received frame counts toward
+	// WithMaxMsgSize besides its size (engine.FrameOverhead).
+	frameOverhead = 64
+	// emptyFramesMaxMsg is the attacked socket's WithMaxMsgSize.
+	emptyFramesMaxMsg = 1 << 20
+	// emptyFramesAllowed is how many empty frames of one message fit in
+	// emptyFramesMaxMsg: 16,384. The next one drops the connection.
+	emptyFramesAllowed = emptyFramesMaxMsg / frameOverhead
+	// emptyFloodFrames is how many empty MORE frames the flood may send
+	// (2 bytes each on the wire, 8 MB): far more than the limit allows.
+	emptyFloodFrames = 4 << 20
+	// emptyFloodBound bounds what the process may keep during the flood.
+	// The limit lets one message of at most 16,384 empty frames be
+	// assembled (some 100 bytes each, under 2 MiB) before the drop; code
+	// that counts only the bytes of the bodies keeps ~100 bytes for every
+	// frame of the flood, hundreds of MB.
+	emptyFloodBound = 8 << 20
+)
+
+// TestAttackEmptyFrames: a peer sends one unfinished message of empty MORE
+// frames to a PULL with WithMaxMsgSize(1 MiB). Each frame counts its size
+// plus frameOverhead toward the limit, so the connection is dropped with
+// ErrTooLarge after emptyFramesAllowed frames, however small they are.
+func TestAttackEmptyFrames(t *testing.T) {
+	pull, log, pr := attackPull(t, WithMaxMsgSize(emptyFramesMaxMsg))
+	more := wire.AppendFrame(nil, wire.FlagMore, nil)
+	tooLarge := func(addr string) func(Event) bool {
+		return func(e Event) bool {
+			return e.Kind == EventDisconnected && e.Endpoint == addr && errors.Is(e.Err, engine.ErrTooLarge)
+		}
+	}
+
+	// Just past the limit: the connection must be dropped for it.
+	raw := dialRaw(t, pull)
+	raw.handshake(socketType("PUSH"))
+	justOver := bytes.Repeat(more, emptyFramesAllowed+64)
+	if err := raw.write(justOver, rawIOTimeout); err != nil {
+		t.Fatalf("sending %d empty frames: %v", emptyFramesAllowed+64, err)
+	}
+	if _, ok := log.wait(tooLarge(raw.addr()), 5*time.Second); !ok {
+		t.Errorf("%d empty MORE frames (limit %d bytes, %d per frame) did not drop the connection with ErrTooLarge; events: %s",
+			emptyFramesAllowed+64, emptyFramesMaxMsg, frameOverhead, log.summary())
+	}
+
+	// The flood: far more, until azmq closes the connection.
+	raw = dialRaw(t, pull)
+	raw.handshake(socketType("PUSH"))
+	chunk := bytes.Repeat(more, 32<<10)
+	guard := newMemGuard(emptyFloodBound)
+	sent := 0
+	var werr error
+	start := time.Now()
+	for sent < emptyFloodFrames && !guard.over() {
+		if werr = raw.write(chunk, 10*time.Second); werr != nil {
+			break
+		}
+		sent += len(chunk) / len(more)
+	}
+	elapsed := time.Since(start)
+	guard.sample()
+	t.Logf("flood: %d empty frames written in %v before the write failed (%v); the process grew by at most %s (bound %s)",
+		sent, elapsed.Round(time.Millisecond), werr, mib(guard.peak), mib(emptyFloodBound))
+	if guard.peak > emptyFloodBound {
+		t.Errorf("empty frames made the process keep %s more, bound %s: frames are not counted toward WithMaxMsgSize", mib(guard.peak), mib(emptyFloodBound))
+	}
+	if e, ok := log.wait(tooLarge(raw.addr()), 5*time.Second); !ok {
+		t.Errorf("the flood of %d empty frames did not drop the connection with ErrTooLarge; events: %s", sent, log.summary())
+	} else {
+		t.Logf("dropped: %v", e.Err)
+	}
+	pr.waitMore(t, 5)
+	pr.stop(t)
+}
+
+const (
+	// propFloodConns is how many connections each part of the property
+	// flood opens (and holds, when azmq accepts them).
+	propFloodConns = 500
+	// propFloodBatch is how many connections are dialled before waiting
+	// for their handshakes: the monitor's channel holds 256 events.
+	propFloodBatch = 50
+	// maxProperties is the most properties a READY may carry
+	// (wire.MaxProperties).
+	maxProperties = 128
+	// maxPropertyValue is the longest property value (wire.MaxPropertyValue).
+	maxPropertyValue = 16 << 10
+	// propFloodBound bounds what the process may keep after the refused
+	// connections: they hold nothing once refused, so what remains is
+	// the client ends of the connections (this process dials them) and
+	// the garbage of the last handshakes. Code that accepts the READY
+	// keeps ~900 KB per connection, hundreds of MB for 500.
+	propFloodBound = 16 << 20
+	// propKeptFactor bounds what an accepted connection keeps for a READY
+	// within the caps: at most this many times the READY's size, plus what
+	// a connection with a small READY keeps (measured first).
+	propKeptFactor = 3
+)
+
+// floodReady is a READY of empty 1-byte-named properties filling a whole
+// command frame (a 64 KiB body): ~10,900 of them, where a READY may have
+// maxProperties.
+func floodReady() (wire.Metadata, int) {
+	const body = 64 << 10
+	md := socketType("PUSH")
+	for n := 1 + len(wire.CmdReady) + wire.MetadataLen(md); n+6 <= body; n += 6 {
+		md = append(md, wire.Property{Name: string(rune('a' + len(md)%26)), Value: []byte{}})
+	}
+	return md, len(md)
+}
+
+// bigReady is a READY within the caps and as large as they let a command
+// be: propCount properties whose values add up to ~60 KiB.
+func bigReady() wire.Metadata {
+	const propCount = 100
+	md := socketType("PUSH")
+	for i := range propCount {
+		md = append(md, wire.Property{Name: fmt.Sprintf("X-Attack-%03d", i), Value: bytes.Repeat([]byte{byte(i)}, 600)})
+	}
+	return md
+}
+
+// openRaw opens n raw connections to s, each sending greeting+READY with
+// md in one write, in batches, waiting after each batch until azmq has
+// finished each handshake (succeeded or failed). It stops early if guard
+// reports the memory past its bound. It returns the connections, open.
+func openRaw(t *testing.T, s *Socket, log *eventLog, n int, md wire.Metadata, guard *memGuard) []*rawPeer {
+	t.Helper()
+	hello := nullGreeting(md)
+	done := func(e Event) bool { return e.Kind == EventHandshakeSucceeded || e.Kind == EventHandshakeFailed }
+	start := log.count(done)
+	var conns []*rawPeer
+	for len(conns) < n {
+		for range min(propFloodBatch, n-len(conns)) {
+			p := dialRaw(t, s)
+			if err := p.write(hello, rawIOTimeout); err != nil {
+				t.Fatalf("connection %d: send greeting and READY: %v", len(conns), err)
+			}
+			conns = append(conns, p)
+		}
+		if got := log.waitCount(done, start+len(conns), 10*time.Second); got < start+len(conns) {
+			t.Fatalf("%d of %d handshakes ended within 10 s; events: %s", got-start, len(conns), log.summary())
+		}
+		if guard != nil && guard.over() {
+			t.Errorf("stopped after %d connections: the process keeps %s more, past twice the bound %s", len(conns), mib(guard.peak), mib(guard.bound))
+			break
+		}
+	}
+	return conns
+}
+
+// TestAttackPropertyFlood: 500 connections each send a 64 KiB READY of
+// ~10,900 empty properties; each is refused as malformed (more than 128
+// properties, and repeated names), and the process keeps nothing for them.
+// Then 500 connections each send a READY within the caps but large
+// (100 properties, ~60 KiB), and are held open: each keeps about what it
+// sent.
+func TestAttackPropertyFlood(t *testing.T) {
+	pull, log, pr := attackPull(t)
+	md, count := floodReady()
+	readySize := len(wire.AppendReady(nil, md))
+	refused := func(e Event) bool { return e.Kind == EventHandshakeFailed && errors.Is(e.Err, wire.ErrMalformed) }
+	accepted := kindAt(EventHandshakeSucceeded, "")
+
+	guard := newMemGuard(propFloodBound)
+	conns := openRaw(t, pull, log, propFloodConns, md, guard)
+	guard.sample()
+	t.Logf("flood: %d connections, each a %d-byte READY of %d properties: %d refused as malformed, %d accepted; the process keeps %s more (bound %s, %s a connection); VmRSS %s → %s",
+		len(conns), readySize, count, log.count(refused), log.count(accepted)-1, mib(guard.peak), mib(propFloodBound),
+		kib(guard.peak/uint64(max(len(conns), 1))), mib(guard.base.rss), mib(vmRSS()))
+	if n := log.count(refused); n != propFloodConns {
+		t.Errorf("%d of %d READYs of %d properties were refused as malformed; events: %s", n, propFloodConns, count, log.summary())
+	}
+	if guard.peak > propFloodBound {
+		t.Errorf("%d connections with a flood of properties made the process keep %s more, bound %s", len(conns), mib(guard.peak), mib(propFloodBound))
+	}
+	for _, c := range conns {
+		c.c.Close()
+	}
+	if t.Failed() {
+		pr.stop(t)
+		return
+	}
+
+	// Within the caps: what a connection keeps is about what it sent.
+	keep := func(md wire.Metadata) uint64 {
+		t.Helper()
+		gone := kindAt(EventDisconnected, "")
+		base := measureMem()
+		ok := log.count(accepted)
+		conns := openRaw(t, pull, log, propFloodConns, md, nil)
+		m := measureMem()
+		if n := log.count(accepted) - ok; n != len(conns) {
+			t.Fatalf("%d of %d READYs of %d properties (%d bytes) within the caps were accepted; events: %s",
+				n, len(conns), len(md), len(wire.AppendReady(nil, md)), log.summary())
+		}
+		before := log.count(gone)
+		for _, c := range conns {
+			c.c.Close()
+		}
+		if got := log.waitCount(gone, before+len(conns), 10*time.Second); got < before+len(conns) {
+			t.Fatalf("%d of %d connections ended within 10 s of their close", got-before, len(conns))
+		}
+		return growth(base, m) / uint64(len(conns))
+	}
+	fixed := keep(socketType("PUSH"))
+	big := bigReady()
+	bigSize := uint64(len(wire.AppendReady(nil, big)))
+	perConn := keep(big)
+	bound := fixed + propKeptFactor*bigSize
+	t.Logf("within the caps: a connection with a small READY keeps %s; with a %d-byte READY of %d properties %s (bound %s)",
+		kib(fixed), bigSize, len(big), kib(perConn), kib(bound))
+	if perConn > bound {
+		t.Errorf("a connection with a %d-byte READY keeps %s, more than %d times its READY plus %s", bigSize, kib(perConn), propKeptFactor, kib(fixed))
+	}
+	pr.waitMore(t, 5)
+	pr.stop(t)
+}
