@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -316,4 +318,212 @@ func TestAttackPropertyFlood(t *testing.T) {
 	}
 	pr.waitMore(t, 5)
 	pr.stop(t)
+}
+
+// attackRouter is a ROUTER bound on loopback tcp whose application echoes
+// what the legitimate DEALERs send (routing ids "legit" and "fast") and
+// hands every other message to others. The probe runs through "legit".
+type attackRouter struct {
+	router  *Socket
+	log     *eventLog
+	probe   *probe
+	fast    *Socket // a legitimate DEALER for the throughput measurement
+	others  chan [][]byte
+	foreign atomic.Int64 // messages from other peers (others may drop some)
+}
+
+func newAttackRouter(t *testing.T) *attackRouter {
+	t.Helper()
+	ctx := testCtx(t)
+	z := NewContext()
+	t.Cleanup(func() { z.Close() })
+	a := &attackRouter{others: make(chan [][]byte, 16)}
+	a.router = newSock(t, z, ROUTER)
+	a.log = logEvents(t, a.router)
+	if err := a.router.Bind("tcp://127.0.0.1:*"); err != nil {
+		t.Fatal(err)
+	}
+	legit := newSock(t, z, DEALER, WithRoutingID([]byte("legit")))
+	a.fast = newSock(t, z, DEALER, WithRoutingID([]byte("fast")))
+	for _, d := range []*Socket{legit, a.fast} {
+		if err := d.Connect(a.router.LastEndpoint()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	echoCtx, stop := context.WithCancel(context.Background())
+	echoDone := make(chan struct{})
+	go func() {
+		defer close(echoDone)
+		for {
+			m, err := a.router.Recv(echoCtx)
+			if err != nil {
+				return
+			}
+			if id := string(m[0]); id == "legit" || id == "fast" {
+				a.router.Send(echoCtx, m...)
+				continue
+			}
+			a.foreign.Add(1)
+			select {
+			case a.others <- m:
+			default:
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		stop()
+		<-echoDone
+	})
+	for _, d := range []*Socket{legit, a.fast} {
+		mustSend(t, ctx, d, "warm-up")
+		mustRecv(t, ctx, d, "warm-up")
+	}
+	a.probe = startProbe(t, func(ctx context.Context, i int) error {
+		want := []byte("legit-" + strconv.Itoa(i))
+		if err := legit.Send(ctx, want); err != nil {
+			return err
+		}
+		got, err := legit.Recv(ctx)
+		if err != nil {
+			return err
+		}
+		if len(got) != 1 || !bytes.Equal(got[0], want) {
+			return fmt.Errorf("DEALER received %q, want %q", got, want)
+		}
+		return nil
+	})
+	return a
+}
+
+// roundTrips times n sequential round trips of the "fast" DEALER and
+// returns them per second.
+func (a *attackRouter) roundTrips(t *testing.T, n int) float64 {
+	t.Helper()
+	ctx := testCtx(t)
+	start := time.Now()
+	for range n {
+		mustSend(t, ctx, a.fast, "rt")
+		mustRecv(t, ctx, a.fast, "rt")
+	}
+	return float64(n) / time.Since(start).Seconds()
+}
+
+const (
+	// longIDConns is how many connections ask for a 65,000-byte routing id.
+	longIDConns = 100
+	// longIDBound bounds what the process may keep once they are refused:
+	// nothing of theirs. Code that accepts them keeps each id several times
+	// over (the routing table, the pipe, the peer's properties) and the
+	// messages they send, tens of MB here.
+	longIDBound = 8 << 20
+	// longIDRoundTrips is the length of each throughput measurement.
+	longIDRoundTrips = 300
+	// longIDMinSpeed is the least fraction of its speed before the attack
+	// the legitimate DEALER must keep during it. The refused peers cost
+	// nothing once refused; code that accepts them copies a 65,000-byte
+	// id into every message they send, and the legitimate DEALER waits
+	// its turn behind them.
+	longIDMinSpeed = 0.25
+	// maxIdentity is the longest routing id a peer may ask for.
+	maxIdentity = 255
+)
+
+// TestAttackLongIdentity: peers connect to a ROUTER asking for routing ids
+// longer than 255 bytes (65,000 bytes still fit a READY); each handshake
+// fails as malformed, and the ROUTER keeps serving a legitimate DEALER at
+// its speed before the attack while they send messages. An id of 255 bytes
+// is accepted and routable.
+func TestAttackLongIdentity(t *testing.T) {
+	a := newAttackRouter(t)
+	ready := func(idLen int) wire.Metadata {
+		return wire.Metadata{
+			{Name: wire.PropSocketType, Value: []byte("DEALER")},
+			{Name: wire.PropIdentity, Value: bytes.Repeat([]byte{'i'}, idLen)},
+		}
+	}
+	refused := func(addr string) func(Event) bool {
+		return func(e Event) bool {
+			return e.Kind == EventHandshakeFailed && e.Endpoint == addr && errors.Is(e.Err, wire.ErrMalformed)
+		}
+	}
+
+	t.Run("65000", func(t *testing.T) {
+		before := a.roundTrips(t, longIDRoundTrips)
+		guard := newMemGuard(longIDBound)
+		conns := openRaw(t, a.router, a.log, longIDConns, ready(65000), guard)
+		n := 0
+		for _, c := range conns {
+			if _, ok := a.log.first(refused(c.addr())); ok {
+				n++
+			}
+		}
+		if n != len(conns) {
+			t.Errorf("%d of %d READYs with a 65,000-byte Identity were refused as malformed; events: %s", n, len(conns), a.log.summary())
+		}
+		// Each sends messages anyway (a write to a closed connection may
+		// fail or vanish: either is fine), while the DEALER is timed.
+		msgs := bytes.Repeat(wire.AppendFrame(nil, 0, []byte("x")), (64<<10)/3)
+		for _, c := range conns {
+			c.write(msgs, 100*time.Millisecond)
+		}
+		during := a.roundTrips(t, longIDRoundTrips)
+		guard.sample()
+		t.Logf("%d connections with a 65,000-byte Identity: %d refused; the ROUTER received %d of their messages; the process keeps %s more (bound %s); DEALER round trips %.0f/s before, %.0f/s during",
+			len(conns), n, a.foreign.Load(), mib(guard.peak), mib(longIDBound), before, during)
+		if during < longIDMinSpeed*before {
+			t.Errorf("the legitimate DEALER slowed from %.0f to %.0f round trips/s", before, during)
+		}
+		if guard.peak > longIDBound {
+			t.Errorf("the long ids made the process keep %s more, bound %s", mib(guard.peak), mib(longIDBound))
+		}
+	})
+
+	t.Run("256", func(t *testing.T) {
+		raw := dialRaw(t, a.router)
+		if err := raw.write(nullGreeting(ready(maxIdentity+1)), rawIOTimeout); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := a.log.wait(refused(raw.addr()), 5*time.Second); !ok {
+			t.Errorf("a READY with a %d-byte Identity was not refused as malformed; events: %s", maxIdentity+1, a.log.summary())
+		}
+		if !raw.closedByPeer(5 * time.Second) {
+			t.Errorf("the connection with a %d-byte Identity is still open", maxIdentity+1)
+		}
+	})
+
+	t.Run("255", func(t *testing.T) {
+		ctx := testCtx(t)
+		md := ready(maxIdentity)
+		id, _ := md.Get(wire.PropIdentity)
+		raw := dialRaw(t, a.router)
+		raw.handshake(md)
+		if err := raw.write(wire.AppendFrame(nil, 0, []byte("from-255")), rawIOTimeout); err != nil {
+			t.Fatal(err)
+		}
+		// Wait for its message; any other peer's are not the point here.
+		deadline := time.After(5 * time.Second)
+		for got := false; !got; {
+			select {
+			case m := <-a.others:
+				if len(m) != 2 || len(m[0]) != len(id) {
+					continue
+				}
+				if !bytes.Equal(m[0], id) || string(m[1]) != "from-255" {
+					t.Fatalf("ROUTER received [%q, %q], want [the 255-byte id, \"from-255\"]", m[0], m[1])
+				}
+				got = true
+			case <-deadline:
+				t.Fatal("the ROUTER received nothing from the peer with a 255-byte id")
+			}
+		}
+		if err := a.router.Send(ctx, id, []byte("to-255")); err != nil {
+			t.Fatal(err)
+		}
+		if _, body, err := raw.readFrame(); err != nil || string(body) != "to-255" {
+			t.Fatalf("the peer with a 255-byte id read %q, %v; want \"to-255\"", body, err)
+		}
+	})
+
+	a.probe.waitMore(t, 5)
+	a.probe.stop(t)
 }
