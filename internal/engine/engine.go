@@ -63,8 +63,8 @@ type Engine struct {
 	closeOnce sync.Once
 	done      chan struct{} // closed by Close
 	pending   []pipe.Msg    // decoded, not yet handed to the socket
-	ctrlMu    sync.Mutex
-	ctrl      []byte // command frames the writer must send (PONG, PING)
+	pongMu    sync.Mutex
+	pong      []byte // the PONG the writer must send; one at most
 
 	// Heartbeat state: a read deadline stands for both the PING timeout
 	// and the peer's TTL, so no goroutine watches the clock.
@@ -307,20 +307,24 @@ func isClosedErr(err error) bool {
 	return err == nil || errors.Is(err, net.ErrClosed) || errors.Is(err, errDrained)
 }
 
-// sendCtrl queues a command frame for the writer and wakes it.
-func (e *Engine) sendCtrl(frame []byte, out *pipe.Queue) {
-	e.ctrlMu.Lock()
-	e.ctrl = append(e.ctrl, frame...)
-	e.ctrlMu.Unlock()
+// sendPong queues the PONG echoing ctx and wakes the writer. A PONG not yet
+// sent is replaced, not joined: a peer that sends PINGs and never reads
+// would otherwise grow the queue without end (libzmq, too, keeps one).
+// Only the latest matters, as any frame proves us alive.
+func (e *Engine) sendPong(ctx []byte, out *pipe.Queue) {
+	e.pongMu.Lock()
+	e.pong = wire.AppendPong(e.pong[:0], ctx)
+	e.pongMu.Unlock()
 	out.Readable().Notify()
 }
 
-func (e *Engine) takeCtrl(dst []byte) []byte {
-	e.ctrlMu.Lock()
-	if len(e.ctrl) > 0 {
-		dst = append(dst, e.ctrl...)
-		e.ctrl = e.ctrl[:0]
+// takePong appends the pending PONG, if any, to dst.
+func (e *Engine) takePong(dst []byte) []byte {
+	e.pongMu.Lock()
+	if len(e.pong) > 0 {
+		dst = append(dst, e.pong...)
+		e.pong = e.pong[:0]
 	}
-	e.ctrlMu.Unlock()
+	e.pongMu.Unlock()
 	return dst
 }

@@ -46,11 +46,12 @@ func (e *Engine) pinged() {
 	e.hbMu.Unlock()
 }
 
-// gotPing handles a PING: answer with PONG and honour its TTL.
-func (e *Engine) gotPing(data []byte) []byte {
+// gotPing handles a PING: it honours its TTL and returns the context the
+// PONG must echo (ok false: a malformed PING, ignored).
+func (e *Engine) gotPing(data []byte) (ctx []byte, ok bool) {
 	ttl, ctx, err := wire.ParsePing(data)
 	if err != nil {
-		return nil
+		return nil, false
 	}
 	if ttl > 0 {
 		e.hbOn.Store(true)
@@ -59,7 +60,7 @@ func (e *Engine) gotPing(data []byte) []byte {
 		e.applyDeadline()
 		e.hbMu.Unlock()
 	}
-	return wire.AppendPong(nil, ctx)
+	return ctx, true
 }
 
 func (e *Engine) pingFrame() []byte {

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/azmq/azmq/internal/pipe"
 	"github.com/azmq/azmq/internal/wire"
 )
 
@@ -235,5 +236,25 @@ func TestHeartbeatPingTTL(t *testing.T) {
 				t.Errorf("vector % x", want)
 			}
 		})
+	}
+}
+
+// TestPongKeepsOne: PONGs the writer has not sent yet are replaced, not
+// queued, so a peer that PINGs and never reads holds one PONG's memory.
+func TestPongKeepsOne(t *testing.T) {
+	e := New(nil, Config{})
+	out := pipe.NewQueue(1, new(pipe.Signal), new(pipe.Signal))
+	for i := range 10000 {
+		e.sendPong([]byte{byte(i), byte(i >> 8)}, out)
+	}
+	got := e.takePong(nil)
+	if want := wire.AppendPong(nil, []byte{0x0f, 0x27}); !bytes.Equal(got, want) {
+		t.Fatalf("pending PONGs % x, want only the last one % x", got, want)
+	}
+	if cap(e.pong) > 64 {
+		t.Errorf("PONG buffer grew to %d bytes", cap(e.pong))
+	}
+	if rest := e.takePong(nil); len(rest) != 0 {
+		t.Errorf("a second take gave % x", rest)
 	}
 }

@@ -314,8 +314,8 @@ func (e *Engine) command(body []byte, in, out *pipe.Queue) error {
 	}
 	switch string(name) {
 	case wire.CmdPing:
-		if pong := e.gotPing(data); pong != nil {
-			e.sendCtrl(pong, out)
+		if ctx, ok := e.gotPing(data); ok {
+			e.sendPong(ctx, out)
 		}
 	case wire.CmdSubscribe, wire.CmdCancel:
 		f := pipe.Subscribe

@@ -224,16 +224,20 @@ func TestRunCommandInsideMessage(t *testing.T) {
 				if m := pop(t, p.In); !sameFrames(m.Frames, frames([]byte("part1"), pattern(300), []byte("part3"))) || m.Flags != 0 {
 					t.Errorf("got %s flags %d", short(m.Frames), m.Flags)
 				}
+				// Two PINGs get one or two PONGs: one still unsent when the
+				// second PING comes is replaced by its answer.
+				var got []byte
 				if tt.wantPong != nil {
-					for range 2 {
-						if got := c.raw.readFrame(); !bytes.Equal(got, tt.wantPong) {
-							t.Errorf("PONG % x, want % x", got, tt.wantPong)
-						}
+					if got = c.raw.readFrame(); !bytes.Equal(got, tt.wantPong) {
+						t.Errorf("PONG % x, want % x", got, tt.wantPong)
 					}
 				}
 				// Nothing else was sent, and nothing else arrived.
 				push(t, p.Out, msg("end"))
-				if got := c.raw.readFrame(); !bytes.Equal(got, hx("00 03 65 6e 64")) {
+				if got = c.raw.readFrame(); tt.wantPong != nil && bytes.Equal(got, tt.wantPong) {
+					got = c.raw.readFrame()
+				}
+				if !bytes.Equal(got, hx("00 03 65 6e 64")) {
 					t.Errorf("sent % x, want only the marker", got)
 				}
 				if n := p.In.Len(); n != 0 {

@@ -127,11 +127,11 @@ func (e *Engine) writeLoop(out *pipe.Queue) error {
 		defer t.Stop()
 		tick = t.C
 	}
-	var ctrl []byte
+	var pong []byte
 	for {
 		sig := out.Readable().C()
-		if ctrl = e.takeCtrl(ctrl[:0]); len(ctrl) > 0 {
-			if err := e.commands(ctrl); err != nil {
+		if pong = e.takePong(pong[:0]); len(pong) > 0 {
+			if err := e.commands(pong); err != nil {
 				return err
 			}
 		}

@@ -11,7 +11,6 @@ import (
 	"math"
 	"slices"
 	"sync"
-	"time"
 
 	"golang.org/x/crypto/curve25519"
 	"golang.org/x/crypto/nacl/box"
@@ -54,10 +53,6 @@ const (
 	curveInnerMore    = 0x01
 	curveInnerCommand = 0x02 // libzmq's extension: PING, PONG, SUBSCRIBE, CANCEL
 )
-
-// curveCookieKeyLifetime is how long one cookie key seals cookies before it is
-// rotated; the previous key still opens cookies for one more period.
-const curveCookieKeyLifetime = 60 * time.Second
 
 // Nonce prefixes (PROTOCOL §7.10).
 const (
@@ -160,15 +155,7 @@ type CurveServer struct {
 	pubOnce sync.Once
 	public  [32]byte
 
-	rand io.Reader        // nil: crypto/rand (tests inject)
-	now  func() time.Time // nil: time.Now (tests inject)
-
-	mu      sync.Mutex // guards the cookie keys
-	key     [32]byte   // current cookie key
-	keyAt   time.Time  // start of the current key's period
-	hasKey  bool
-	prev    [32]byte // the key before, valid for one more period
-	hasPrev bool
+	rand io.Reader // nil: crypto/rand (tests inject)
 }
 
 // NewCurveServer returns a CURVE server with the long-term secret key s; its
@@ -202,87 +189,6 @@ func (s *CurveServer) random() io.Reader {
 		return s.rand
 	}
 	return crand.Reader
-}
-
-func (s *CurveServer) clock() time.Time {
-	if s.now != nil {
-		return s.now()
-	}
-	return time.Now()
-}
-
-// rotate brings the cookie keys up to date as if they were rotated every
-// curveCookieKeyLifetime: periods stay aligned, so a cookie sealed with the
-// previous key is at most two periods old. s.mu must be held.
-func (s *CurveServer) rotate(now time.Time) error {
-	age := now.Sub(s.keyAt)
-	switch {
-	case s.hasKey && age < curveCookieKeyLifetime:
-		return nil
-	case s.hasKey && age < 2*curveCookieKeyLifetime:
-		var k [32]byte
-		if err := curveRandom(s.random(), k[:]); err != nil {
-			return err
-		}
-		s.prev, s.hasPrev = s.key, true
-		s.key, s.keyAt = k, s.keyAt.Add(curveCookieKeyLifetime)
-	default:
-		var k [32]byte
-		if err := curveRandom(s.random(), k[:]); err != nil {
-			return err
-		}
-		clear(s.prev[:])
-		s.hasPrev = false
-		s.key, s.keyAt, s.hasKey = k, now, true
-	}
-	return nil
-}
-
-// sealCookie appends the cookie of a connection: a 16-byte nonce and
-// secretbox[C' + s'](K).
-func (s *CurveServer) sealCookie(dst []byte, clientT, serverTSecret *[32]byte) ([]byte, error) {
-	var n [16]byte
-	if err := curveRandom(s.random(), n[:]); err != nil {
-		return nil, err
-	}
-	var plain [64]byte
-	copy(plain[:], clientT[:])
-	copy(plain[32:], serverTSecret[:])
-	defer clear(plain[:])
-	nonce := curveLongNonce(curvePrefixCookie, n[:])
-
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if err := s.rotate(s.clock()); err != nil {
-		return nil, err
-	}
-	dst = append(dst, n[:]...)
-	return secretbox.Seal(dst, plain[:], &nonce, &s.key), nil
-}
-
-// openCookie recovers C' and s' from a cookie sealed by this server within
-// the last one or two key periods.
-func (s *CurveServer) openCookie(cookie []byte) (clientT, serverTSecret [32]byte, ok bool) {
-	nonce := curveLongNonce(curvePrefixCookie, cookie[:16])
-	var buf [64]byte
-	s.mu.Lock()
-	if err := s.rotate(s.clock()); err != nil {
-		s.mu.Unlock()
-		return clientT, serverTSecret, false
-	}
-	plain, ok := secretbox.Open(buf[:0], cookie[16:], &nonce, &s.key)
-	if !ok && s.hasPrev {
-		plain, ok = secretbox.Open(buf[:0], cookie[16:], &nonce, &s.prev)
-	}
-	s.mu.Unlock()
-	if ok && len(plain) == 64 {
-		copy(clientT[:], plain[:32])
-		copy(serverTSecret[:], plain[32:])
-	} else {
-		ok = false
-	}
-	clear(buf[:])
-	return clientT, serverTSecret, ok
 }
 
 // CurveClient is the client side of CURVE: it knows the server's public key
@@ -521,8 +427,17 @@ func (h *curveClientHandshake) Codec() Codec {
 }
 
 // curveServerHandshake is one connection's server state machine. Between
-// WELCOME and INITIATE it holds only C' and HELLO's nonce: s' travels in the
-// cookie.
+// WELCOME and INITIATE it holds C', HELLO's nonce and the cookie key: s'
+// travels in the cookie.
+//
+// The cookie key K is made for this connection alone (as libzmq does) and
+// forgotten after INITIATE. A cookie is therefore good for one connection
+// and one INITIATE: an attacker who replays a recorded HELLO and INITIATE
+// on a new connection gets a WELCOME under a new K, and the recorded
+// cookie, sealed under the old one, does not open. A K shared by all
+// connections would let that replay through, since the recorded cookie
+// holds the C' of the replayed HELLO and the s' that opens the recorded
+// INITIATE and MESSAGEs.
 type curveServerHandshake struct {
 	m     *CurveServer
 	local wire.Metadata
@@ -532,6 +447,7 @@ type curveServerHandshake struct {
 
 	clientT   [32]byte // C' from HELLO
 	peerNonce uint64   // last short nonce received
+	cookieKey [32]byte // K, this connection's; cleared after INITIATE
 
 	peer   wire.Metadata
 	userID string
@@ -541,7 +457,42 @@ type curveServerHandshake struct {
 
 func (h *curveServerHandshake) fail(out []byte, err error) ([]byte, bool, error) {
 	h.state = curveFailed
+	clear(h.cookieKey[:])
 	return out, false, err
+}
+
+// sealCookie appends the cookie of this connection: a 16-byte nonce and
+// secretbox[C' + s'](K), under a K made for it.
+func (h *curveServerHandshake) sealCookie(dst []byte, serverTSecret *[32]byte) ([]byte, error) {
+	if err := curveRandom(h.m.random(), h.cookieKey[:]); err != nil {
+		return nil, err
+	}
+	var n [16]byte
+	if err := curveRandom(h.m.random(), n[:]); err != nil {
+		return nil, err
+	}
+	var plain [64]byte
+	copy(plain[:], h.clientT[:])
+	copy(plain[32:], serverTSecret[:])
+	defer clear(plain[:])
+	nonce := curveLongNonce(curvePrefixCookie, n[:])
+	dst = append(dst, n[:]...)
+	return secretbox.Seal(dst, plain[:], &nonce, &h.cookieKey), nil
+}
+
+// openCookie recovers C' and s' from a cookie sealed for this connection.
+func (h *curveServerHandshake) openCookie(cookie []byte) (clientT, serverTSecret [32]byte, ok bool) {
+	nonce := curveLongNonce(curvePrefixCookie, cookie[:16])
+	var buf [64]byte
+	plain, ok := secretbox.Open(buf[:0], cookie[16:], &nonce, &h.cookieKey)
+	if ok && len(plain) == 64 {
+		copy(clientT[:], plain[:32])
+		copy(serverTSecret[:], plain[32:])
+	} else {
+		ok = false
+	}
+	clear(buf[:])
+	return clientT, serverTSecret, ok
 }
 
 // Start sends nothing: the client speaks first.
@@ -610,7 +561,7 @@ func (h *curveServerHandshake) hello(body, data []byte) ([]byte, error) {
 	defer clear(tsec[:])
 	plain := make([]byte, 0, 32+curveCookieSize)
 	plain = append(plain, tpub[:]...)
-	if plain, err = h.m.sealCookie(plain, &h.clientT, &tsec); err != nil {
+	if plain, err = h.sealCookie(plain, &tsec); err != nil {
 		return nil, err
 	}
 	var wn [16]byte
@@ -627,7 +578,8 @@ func (h *curveServerHandshake) initiate(ctx context.Context, body, data []byte) 
 	if len(body) < curveInitiateMin {
 		return nil, fmt.Errorf("%w: CURVE INITIATE of %d bytes", wire.ErrMalformed, len(body))
 	}
-	clientT, tsec, ok := h.m.openCookie(data[:curveCookieSize])
+	clientT, tsec, ok := h.openCookie(data[:curveCookieSize])
+	clear(h.cookieKey[:]) // one INITIATE per cookie
 	defer clear(tsec[:])
 	if !ok {
 		return nil, fmt.Errorf("%w: INITIATE cookie", ErrCurveAuth)
