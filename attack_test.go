@@ -93,12 +93,14 @@ func TestAttackPingFlood(t *testing.T) {
 	if sent < pingFloodCount && werr == nil {
 		t.Errorf("the flood stopped after %d of %d PINGs: memory past twice the bound", sent, pingFloodCount)
 	}
+	if e, ok := log.first(kindAt(EventDisconnected, raw.addr())); ok {
+		t.Logf("azmq dropped the flooding connection: %v", e.Err)
+	} else {
+		t.Logf("the flooding connection stayed open")
+	}
 	raw.c.Close()
 	pr.waitMore(t, 5)
 	pr.stop(t)
-	if e, ok := log.first(kindAt(EventDisconnected, raw.addr())); ok && e.Err != nil && !errors.Is(e.Err, context.Canceled) {
-		t.Logf("the flooding connection was dropped: %v", e.Err)
-	}
 }
 
 const (
@@ -354,7 +356,7 @@ func newAttackRouter(t *testing.T) *attackRouter {
 	echoDone := make(chan struct{})
 	go func() {
 		defer close(echoDone)
-		for {
+		for range 10_000_000 {
 			m, err := a.router.Recv(echoCtx)
 			if err != nil {
 				return
@@ -526,4 +528,120 @@ func TestAttackLongIdentity(t *testing.T) {
 
 	a.probe.waitMore(t, 5)
 	a.probe.stop(t)
+}
+
+const (
+	// subFloodCap is the attacked PUB's WithMaxSubscriptionBytes.
+	subFloodCap = 1 << 20
+	// subTopicSize is the size of each topic the attacker subscribes to.
+	subTopicSize = 1 << 10
+	// subOverhead is what each distinct topic counts toward the cap
+	// besides its length.
+	subOverhead = 256
+	// subFloodTopics is how many distinct topics the attacker may send
+	// (32 MB): forty times what the cap allows (819).
+	subFloodTopics = 32 << 10
+	// subFloodBound bounds what the process may keep during the flood:
+	// the topics the cap lets one connection hold (1 MiB), the
+	// subscriptions queued on their way to the PUB (at most the receive
+	// HWM, 1000 of 1 KiB), buffers. Code without the cap keeps every
+	// topic, over 32 MB here.
+	subFloodBound = 8 << 20
+)
+
+// TestAttackSubscriptionFlood: a raw SUB subscribes to ever more distinct
+// 1 KiB topics on a PUB bound with WithMaxSubscriptionBytes(1 MiB), while
+// the PUB keeps publishing to a legitimate SUB. The attacker's connection
+// is dropped once its topics pass the cap, with ErrTooManySubscriptions,
+// and the legitimate SUB keeps receiving.
+func TestAttackSubscriptionFlood(t *testing.T) {
+	ctx := testCtx(t)
+	z := NewContext()
+	t.Cleanup(func() { z.Close() })
+	pub := newSock(t, z, PUB, subCapOption(subFloodCap))
+	log := logEvents(t, pub)
+	if err := pub.Bind("tcp://127.0.0.1:*"); err != nil {
+		t.Fatal(err)
+	}
+	sub := newSock(t, z, SUB)
+	if err := sub.Subscribe([]byte("legit")); err != nil {
+		t.Fatal(err)
+	}
+	if err := sub.Connect(pub.LastEndpoint()); err != nil {
+		t.Fatal(err)
+	}
+	publishUntilReceived(t, ctx, pub, sub, []string{"noise"}, []string{"legit", "warm-up"})
+	// The PUB keeps publishing (subscriptions are applied as it does)...
+	stopNoise := make(chan struct{})
+	noiseDone := make(chan struct{})
+	go func() {
+		defer close(noiseDone)
+		tick := time.NewTicker(2 * time.Millisecond)
+		defer tick.Stop()
+		for range 1_000_000 {
+			select {
+			case <-tick.C:
+				pub.Send(ctx, []byte("noise"))
+			case <-stopNoise:
+				return
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		close(stopNoise)
+		<-noiseDone
+	})
+	// ...and the legitimate SUB receives each numbered message.
+	pr := startProbe(t, func(ctx context.Context, i int) error {
+		want := strconv.Itoa(i)
+		if err := pub.Send(ctx, []byte("legit"), []byte(want)); err != nil {
+			return err
+		}
+		for range 1000 { // skips what an earlier, slow exchange left
+			m, err := sub.Recv(ctx)
+			if err != nil {
+				return err
+			}
+			if len(m) == 2 && string(m[1]) == want {
+				return nil
+			}
+		}
+		return fmt.Errorf("message %s not received", want)
+	})
+
+	raw := dialRaw(t, pub)
+	raw.handshake(socketType("SUB"))
+	topic := bytes.Repeat([]byte{'t'}, subTopicSize)
+	perChunk := (64 << 10) / len(wire.AppendSubscribe(nil, topic))
+	guard := newMemGuard(subFloodBound)
+	sent := 0
+	var werr error
+	start := time.Now()
+	for sent < subFloodTopics && werr == nil && !guard.over() {
+		var chunk []byte
+		for range perChunk {
+			copy(topic, fmt.Sprintf("attack-%08d-", sent))
+			chunk = wire.AppendSubscribe(chunk, topic)
+			sent++
+		}
+		werr = raw.write(chunk, 10*time.Second)
+	}
+	elapsed := time.Since(start)
+	guard.sample()
+	t.Logf("%d distinct %d-byte topics sent in %v (write error: %v); the process grew by at most %s (bound %s)",
+		sent, subTopicSize, elapsed.Round(time.Millisecond), werr, mib(guard.peak), mib(subFloodBound))
+	if guard.peak > subFloodBound {
+		t.Errorf("subscriptions made the process keep %s more, bound %s", mib(guard.peak), mib(subFloodBound))
+	}
+	tooMany := func(e Event) bool {
+		return e.Kind == EventDisconnected && e.Endpoint == raw.addr() && isTooManySubs(e.Err)
+	}
+	if e, ok := log.wait(tooMany, 5*time.Second); !ok {
+		t.Errorf("%d distinct topics (%d bytes counted each, cap %d) did not drop the connection with ErrTooManySubscriptions; events: %s",
+			sent, subTopicSize+subOverhead, subFloodCap, log.summary())
+	} else {
+		t.Logf("dropped: %v (the cap holds %d topics)", e.Err, subFloodCap/(subTopicSize+subOverhead))
+	}
+	pr.waitMore(t, 5)
+	pr.stop(t)
 }

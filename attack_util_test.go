@@ -30,6 +30,8 @@ const (
 	// rawIOTimeout bounds each read or write of a raw peer that expects an
 	// answer (a handshake, a reply).
 	rawIOTimeout = 5 * time.Second
+	// maxProbes bounds a probe's exchanges (an hour's worth).
+	maxProbes = int(time.Hour / probeEvery)
 )
 
 // rawPeer speaks ZMTP by hand: the test builds every byte with
@@ -258,7 +260,7 @@ func startProbe(t *testing.T, exchange func(ctx context.Context, i int) error) *
 		defer close(p.done)
 		tick := time.NewTicker(probeEvery)
 		defer tick.Stop()
-		for i := 0; ; i++ {
+		for i := 0; i < maxProbes; i++ {
 			ctx, cancel := context.WithTimeout(context.Background(), 3*maxServeDelay)
 			t0 := time.Now()
 			err := exchange(ctx, i)
@@ -440,3 +442,10 @@ func mib(n uint64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
 
 // kib formats a byte count in KiB.
 func kib(n uint64) string { return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10)) }
+
+// subCapOption and isTooManySubs stand for WithMaxSubscriptionBytes and
+// errors.Is(err, pattern.ErrTooManySubscriptions) until they exist: no
+// cap, and no error matches.
+func subCapOption(n int) SocketOption { return func(*socketConfig) error { return nil } }
+
+func isTooManySubs(err error) bool { return false }
