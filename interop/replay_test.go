@@ -148,6 +148,7 @@ func TestReplayCurveConnection(t *testing.T) {
 		if _, err := c.Write(stream); err != nil {
 			t.Logf("replay %d: write: %v", i, err)
 		}
+		c.(*net.TCPConn).CloseWrite() // all sent, as the client did before it left
 		// Read what azmq answers (its greeting, a WELCOME) until it closes.
 		n, _ := io.Copy(io.Discard, c)
 		c.Close()
