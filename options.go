@@ -160,8 +160,14 @@ func WithHeartbeat(interval, timeout, ttl time.Duration) SocketOption {
 	}
 }
 
-// WithMaxMsgSize drops a connection that sends a message (all its frames
-// together) larger than n bytes (default -1: no limit).
+// WithMaxMsgSize drops a connection that sends a message larger than n
+// bytes (default -1: no limit, as in libzmq). A message counts the sizes of
+// all its frames, and 64 bytes more for every frame after the first: that
+// is what holding a frame costs, so n bounds the memory one incoming
+// message can take, even one made of millions of empty frames, not only
+// its payload. A single frame of n bytes passes. With no limit, a peer can
+// make one message as large as it likes: set one for peers you do not
+// trust (docs/SECURITY.md).
 func WithMaxMsgSize(n int64) SocketOption {
 	return func(c *socketConfig) error {
 		if n < -1 {

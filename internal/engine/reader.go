@@ -22,9 +22,17 @@ const (
 	// maxCommand bounds a command frame: commands are decoded from the read
 	// buffer, and none of ZMTP's needs more.
 	maxCommand = readBufSize
-	// Bodies up to this size are allocated at once; larger ones grow as
-	// their bytes arrive, so a peer declaring a huge frame and sending
-	// nothing costs nothing.
+	// FrameOverhead is what a received frame costs beyond its body (its
+	// place in the message's frame list, with room to grow), counted
+	// toward Config.MaxMsgSize for every frame after a message's first.
+	FrameOverhead = 64
+	// A body is allocated whole at once up to the largest body this
+	// connection has already delivered, at least eagerInit and at most
+	// eagerAlloc; past that it grows as its bytes arrive. So a peer that
+	// declares a huge frame and sends nothing costs at most eagerInit, or
+	// as much as it has sent before, and a connection that carries large
+	// messages allocates each one once.
+	eagerInit  = 64 << 10
 	eagerAlloc = 4 << 20
 )
 
@@ -39,6 +47,7 @@ type reader struct {
 	// messages are handed over before waiting for more bytes.
 	beforeRead func() error
 	slab       slab
+	eager      int // see eagerInit
 }
 
 func (r *reader) read(b []byte) (int, error) {
@@ -54,6 +63,7 @@ func (r *reader) init(c net.Conn, max int64) {
 	r.conn = c
 	r.buf = make([]byte, readBufInit)
 	r.max = max
+	r.eager = eagerInit
 }
 
 func (r *reader) avail() []byte { return r.buf[r.r:r.w] }
@@ -155,10 +165,7 @@ func (r *reader) body(size uint64) ([]byte, error) {
 		r.consume(int(size))
 		return b, nil
 	}
-	initial := size
-	if initial > eagerAlloc {
-		initial = eagerAlloc
-	}
+	initial := min(size, uint64(r.eager))
 	b := bufpool.Get(int(initial))[:have]
 	copy(b, r.buf[r.r:r.w])
 	r.r, r.w = 0, 0
@@ -181,6 +188,9 @@ func (r *reader) body(size uint64) ([]byte, error) {
 			}
 			return nil, err
 		}
+	}
+	if size > uint64(r.eager) {
+		r.eager = int(min(size, eagerAlloc))
 	}
 	return b, nil
 }
@@ -234,9 +244,17 @@ func (e *Engine) decodeLoop(in, out *pipe.Queue) error {
 			}
 			continue
 		}
-		total += int64(h.Size)
-		if e.r.max >= 0 && (total > e.r.max || h.Size > uint64(e.r.max)) {
-			return fmt.Errorf("%w (%d bytes)", ErrTooLarge, e.r.max)
+		// The first frame counts its size, every further one FrameOverhead
+		// more: the frame list, not the bodies, is what a peer grows with
+		// empty frames. (h.Size is checked alone first: total could
+		// overflow.)
+		cost := int64(h.Size)
+		if len(frames) > 0 {
+			cost += FrameOverhead
+		}
+		total += cost
+		if e.r.max >= 0 && (h.Size > uint64(e.r.max) || total > e.r.max) {
+			return fmt.Errorf("%w (%d bytes, %d more per frame after the first)", ErrTooLarge, e.r.max, FrameOverhead)
 		}
 		b, err := r.body(h.Size)
 		if err != nil {
@@ -252,7 +270,7 @@ func (e *Engine) decodeLoop(in, out *pipe.Queue) error {
 				if err := e.command(data, in, out); err != nil {
 					return err
 				}
-				total -= int64(h.Size)
+				total -= cost
 				continue
 			}
 			if len(b) >= bufpool.MinSize {

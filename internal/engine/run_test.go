@@ -317,8 +317,17 @@ func TestRunSubscriptionsOut(t *testing.T) {
 	}
 }
 
-// TestRunMaxMsgSize: the limit counts the frames of a message together.
+// TestRunMaxMsgSize: the limit counts the frames of a message together,
+// each one after the first with FrameOverhead more, so that empty frames
+// cannot pile up without limit.
 func TestRunMaxMsgSize(t *testing.T) {
+	empties := func(n int) [][]byte {
+		f := make([][]byte, n)
+		for i := range f {
+			f[i] = []byte{}
+		}
+		return f
+	}
 	tests := []struct {
 		name   string
 		max    int64
@@ -327,9 +336,14 @@ func TestRunMaxMsgSize(t *testing.T) {
 	}{
 		{"at-limit", 100, frames(pattern(100)), false},
 		{"over-limit", 100, frames(pattern(101)), true},
-		{"parts-at-limit", 100, frames(pattern(50), pattern(50)), false},
-		{"parts-over-limit", 100, frames(pattern(60), pattern(41)), true},
-		{"many-empty", 0, frames([]byte{}, []byte{}, []byte{}), false},
+		{"parts-at-limit", 100 + FrameOverhead, frames(pattern(50), pattern(50)), false},
+		{"parts-over-limit", 100 + FrameOverhead, frames(pattern(60), pattern(41)), true},
+		{"payload-at-limit-two-parts", 100, frames(pattern(50), pattern(50)), true},
+		{"three-empty-at-limit", 2 * FrameOverhead, frames([]byte{}, []byte{}, []byte{}), false},
+		{"three-empty-over-limit", 2*FrameOverhead - 1, frames([]byte{}, []byte{}, []byte{}), true},
+		{"empty-frames-at-1MiB", 1 << 20, empties(1 + (1<<20)/FrameOverhead), false},
+		{"empty-frames-over-1MiB", 1 << 20, empties(2 + (1<<20)/FrameOverhead), true},
+		{"one-empty", 0, frames([]byte{}), false},
 		{"zero-limit", 0, frames([]byte("a")), true},
 		{"long-over-limit", 1000, frames(pattern(1001)), true},
 		{"huge-declared", 1 << 20, [][]byte{nil}, true}, // header only, see below
@@ -637,5 +651,57 @@ func TestRunBackPressure(t *testing.T) {
 		if m := pop(t, p.In); !bytes.Equal(m.Frames[0], mk(i)) {
 			t.Fatalf("message %d wrong", i)
 		}
+	}
+}
+
+// TestRunDeclaredFrameCostsLittle: a peer that declares a huge frame and
+// sends only its first bytes gets eagerInit bytes of memory, not the
+// declared size or eagerAlloc; once it has delivered a large body, the
+// next one of that size is allocated whole at once.
+func TestRunDeclaredFrameCostsLittle(t *testing.T) {
+	const conns = 8
+	type open struct {
+		c   *connected
+		p   *pipe.Pipe
+		res *future[error]
+	}
+	var all []open
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	for range conns {
+		c := handshake(t, dealerCfg(), 1, "ROUTER")
+		p := newPipe(16)
+		res := run(t, c.e, p)
+		c.raw.write(append(longHeader(0, 1<<30), pattern(10)...))
+		all = append(all, open{c, p, res})
+	}
+	time.Sleep(200 * time.Millisecond) // the engines read what was sent
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	// eagerInit each, and the connections' own buffers; allocated whole,
+	// each would hold eagerAlloc (4 MiB): 32 MiB in all.
+	const bound = conns * (eagerInit + 128<<10)
+	grew := int64(after.HeapAlloc) - int64(before.HeapAlloc)
+	if grew > bound {
+		t.Errorf("heap grew by %d KiB for %d declared 1 GiB frames; bound %d KiB", grew>>10, conns, bound>>10)
+	}
+	t.Logf("heap grew by %d KiB for %d connections", grew>>10, conns)
+	for _, o := range all {
+		if !running(o.res) {
+			t.Fatalf("Run ended: %v", waitRun(t, o.res, 0))
+		}
+	}
+	// A connection that delivered a 1 MiB body gets the next one's memory
+	// at once.
+	c2 := handshake(t, dealerCfg(), 1, "ROUTER")
+	p2 := newPipe(16)
+	run(t, c2.e, p2)
+	c2.raw.write(encode(pattern(1 << 20)))
+	if m := pop(t, p2.In); !bytes.Equal(m.Frames[0], pattern(1<<20)) {
+		t.Fatal("1 MiB body wrong")
+	}
+	if c2.e.r.eager != 1<<20 {
+		t.Errorf("eager = %d after a 1 MiB body, want %d", c2.e.r.eager, 1<<20)
 	}
 }
