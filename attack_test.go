@@ -104,29 +104,29 @@ func TestAttackPingFlood(t *testing.T) {
 }
 
 const (
-	// frameOverhead is what each received frame counts toward
-	// WithMaxMsgSize besides its size (engine.FrameOverhead).
-	frameOverhead = 64
 	// emptyFramesMaxMsg is the attacked socket's WithMaxMsgSize.
 	emptyFramesMaxMsg = 1 << 20
 	// emptyFramesAllowed is how many empty frames of one message fit in
-	// emptyFramesMaxMsg: 16,384. The next one drops the connection.
-	emptyFramesAllowed = emptyFramesMaxMsg / frameOverhead
+	// emptyFramesMaxMsg when each counts engine.FrameOverhead (64 bytes):
+	// 16,384. Two more drop the connection, whether or not the first
+	// frame counts the overhead.
+	emptyFramesAllowed = emptyFramesMaxMsg / engine.FrameOverhead
 	// emptyFloodFrames is how many empty MORE frames the flood may send
 	// (2 bytes each on the wire, 8 MB): far more than the limit allows.
 	emptyFloodFrames = 4 << 20
 	// emptyFloodBound bounds what the process may keep during the flood.
 	// The limit lets one message of at most 16,384 empty frames be
-	// assembled (some 100 bytes each, under 2 MiB) before the drop; code
-	// that counts only the bytes of the bodies keeps ~100 bytes for every
-	// frame of the flood, hundreds of MB.
-	emptyFloodBound = 8 << 20
+	// assembled (a few dozen bytes each, under 1 MiB) before the drop;
+	// code that counts only the bytes of the bodies keeps every frame of
+	// the flood, tens of MB before the test gives up.
+	emptyFloodBound = 4 << 20
 )
 
 // TestAttackEmptyFrames: a peer sends one unfinished message of empty MORE
 // frames to a PULL with WithMaxMsgSize(1 MiB). Each frame counts its size
-// plus frameOverhead toward the limit, so the connection is dropped with
-// ErrTooLarge after emptyFramesAllowed frames, however small they are.
+// plus engine.FrameOverhead toward the limit, so the connection is dropped
+// with ErrTooLarge after about emptyFramesAllowed frames, however small
+// they are.
 func TestAttackEmptyFrames(t *testing.T) {
 	pull, log, pr := attackPull(t, WithMaxMsgSize(emptyFramesMaxMsg))
 	more := wire.AppendFrame(nil, wire.FlagMore, nil)
@@ -136,23 +136,34 @@ func TestAttackEmptyFrames(t *testing.T) {
 		}
 	}
 
-	// Just past the limit: the connection must be dropped for it.
+	// Up to the limit: the message is still being assembled, and what it
+	// keeps is what the limit lets any peer make azmq keep.
 	raw := dialRaw(t, pull)
 	raw.handshake(socketType("PUSH"))
-	justOver := bytes.Repeat(more, emptyFramesAllowed+64)
-	if err := raw.write(justOver, rawIOTimeout); err != nil {
-		t.Fatalf("sending %d empty frames: %v", emptyFramesAllowed+64, err)
+	guard := newMemGuard(emptyFloodBound)
+	if err := raw.write(bytes.Repeat(more, emptyFramesAllowed), rawIOTimeout); err != nil {
+		t.Fatalf("sending %d empty frames: %v", emptyFramesAllowed, err)
+	}
+	if e, ok := log.wait(kindAt(EventDisconnected, raw.addr()), 300*time.Millisecond); ok {
+		t.Errorf("%d empty frames (%d bytes counted, limit %d) dropped the connection: %v",
+			emptyFramesAllowed, (emptyFramesAllowed-1)*engine.FrameOverhead, emptyFramesMaxMsg, e.Err)
+	}
+	atLimit := guard.sample()
+	t.Logf("an unfinished message of %d empty frames keeps %s (%d bytes a frame)", emptyFramesAllowed, kib(atLimit), atLimit/emptyFramesAllowed)
+	// Two frames more pass the limit however the first frame is counted.
+	if err := raw.write(bytes.Repeat(more, 2), rawIOTimeout); err != nil {
+		t.Fatalf("sending 2 more empty frames: %v", err)
 	}
 	if _, ok := log.wait(tooLarge(raw.addr()), 5*time.Second); !ok {
 		t.Errorf("%d empty MORE frames (limit %d bytes, %d per frame) did not drop the connection with ErrTooLarge; events: %s",
-			emptyFramesAllowed+64, emptyFramesMaxMsg, frameOverhead, log.summary())
+			emptyFramesAllowed+2, emptyFramesMaxMsg, engine.FrameOverhead, log.summary())
 	}
 
 	// The flood: far more, until azmq closes the connection.
 	raw = dialRaw(t, pull)
 	raw.handshake(socketType("PUSH"))
 	chunk := bytes.Repeat(more, 32<<10)
-	guard := newMemGuard(emptyFloodBound)
+	guard = newMemGuard(emptyFloodBound)
 	sent := 0
 	var werr error
 	start := time.Now()
@@ -164,10 +175,11 @@ func TestAttackEmptyFrames(t *testing.T) {
 	}
 	elapsed := time.Since(start)
 	guard.sample()
+	peak := max(guard.peak, atLimit)
 	t.Logf("flood: %d empty frames written in %v before the write failed (%v); the process grew by at most %s (bound %s)",
-		sent, elapsed.Round(time.Millisecond), werr, mib(guard.peak), mib(emptyFloodBound))
-	if guard.peak > emptyFloodBound {
-		t.Errorf("empty frames made the process keep %s more, bound %s: frames are not counted toward WithMaxMsgSize", mib(guard.peak), mib(emptyFloodBound))
+		sent, elapsed.Round(time.Millisecond), werr, mib(peak), mib(emptyFloodBound))
+	if peak > emptyFloodBound {
+		t.Errorf("empty frames made the process keep %s more, bound %s: frames are not counted toward WithMaxMsgSize", mib(peak), mib(emptyFloodBound))
 	}
 	if e, ok := log.wait(tooLarge(raw.addr()), 5*time.Second); !ok {
 		t.Errorf("the flood of %d empty frames did not drop the connection with ErrTooLarge; events: %s", sent, log.summary())
