@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -218,29 +219,55 @@ func (e *Engine) handshake(ctx context.Context) (*pipe.Peer, error) {
 		return nil, fmt.Errorf("%w: %s cannot talk to %s", ErrSocketType, e.cfg.SocketType, st)
 	}
 	e.codec = hs.Codec()
-	p := e.peer(md)
-	if userID, authMD := hs.Auth(); userID != "" || len(authMD) > 0 {
+	userID, authMD := hs.Auth()
+	return e.peer(md, userID, authMD), nil
+}
+
+// peer describes the peer from what it announced (md) and what ZAP said of
+// it. What this side knows comes first, as in libzmq, where the first of
+// two same-named properties wins: a peer that announces its own
+// "Peer-Address" or "User-Id" cannot pass for another. The peer's values
+// are copied into one string, so a connection keeps about what the peer
+// sent (ParseMetadata caps that).
+func (e *Engine) peer(md wire.Metadata, userID string, authMD wire.Metadata) *pipe.Peer {
+	p := &pipe.Peer{Minor: e.peerMinor}
+	n := 0
+	if e.cfg.PeerAddress != "" {
+		n++
+	}
+	if userID != "" || len(authMD) > 0 {
+		n += 1 + len(authMD)
+	}
+	p.Props = make([]pipe.KV, 0, n+len(md))
+	if e.cfg.PeerAddress != "" {
+		p.Props = append(p.Props, pipe.KV{Name: "Peer-Address", Value: e.cfg.PeerAddress})
+	}
+	if userID != "" || len(authMD) > 0 {
 		p.Props = append(p.Props, pipe.KV{Name: "User-Id", Value: userID})
 		for _, prop := range authMD {
 			p.Props = append(p.Props, pipe.KV{Name: prop.Name, Value: string(prop.Value)})
 		}
 	}
-	return p, nil
-}
-
-func (e *Engine) peer(md wire.Metadata) *pipe.Peer {
-	p := &pipe.Peer{Minor: e.peerMinor}
+	size := 0
 	for _, prop := range md {
-		p.Props = append(p.Props, pipe.KV{Name: prop.Name, Value: string(prop.Value)})
+		size += len(prop.Value)
+	}
+	var all strings.Builder
+	all.Grow(size)
+	for _, prop := range md {
+		all.Write(prop.Value)
+	}
+	values := all.String()
+	for _, prop := range md {
+		v := values[:len(prop.Value)]
+		values = values[len(prop.Value):]
+		p.Props = append(p.Props, pipe.KV{Name: prop.Name, Value: v})
 		switch {
 		case equalFold(prop.Name, wire.PropSocketType):
-			p.SocketType = string(prop.Value)
+			p.SocketType = v
 		case equalFold(prop.Name, wire.PropIdentity):
-			p.RoutingID = prop.Value
+			p.RoutingID = []byte(v) // at most wire.MaxIdentity bytes
 		}
-	}
-	if e.cfg.PeerAddress != "" {
-		p.Props = append(p.Props, pipe.KV{Name: "Peer-Address", Value: e.cfg.PeerAddress})
 	}
 	return p
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -229,6 +230,10 @@ func TestHandshakeRefused(t *testing.T) {
 		{name: "unexpected-hello", send: [][]byte{okGreeting, wire.AppendCommand(nil, wire.CmdHello)}, want: security.ErrUnexpected, tail: vecReadyDealerABC},
 		{name: "ping-before-ready", send: [][]byte{okGreeting, wire.AppendPing(nil, 0, nil)}, want: security.ErrUnexpected, tail: vecReadyDealerABC},
 		{name: "malformed-metadata", send: [][]byte{okGreeting, badMeta}, want: wire.ErrMalformed, tail: vecReadyDealerABC},
+		{name: "identity-256", send: [][]byte{okGreeting, ready("Socket-Type", "ROUTER", "Identity", strings.Repeat("i", 256))}, want: wire.ErrMalformed, tail: vecReadyDealerABC},
+		{name: "identity-65000", send: [][]byte{okGreeting, ready("Socket-Type", "ROUTER", "Identity", strings.Repeat("i", 65000))}, want: wire.ErrMalformed, tail: vecReadyDealerABC},
+		{name: "duplicate-property", send: [][]byte{okGreeting, ready("Socket-Type", "ROUTER", "socket-type", "DEALER")}, want: wire.ErrMalformed, tail: vecReadyDealerABC},
+		{name: "too-many-properties", send: [][]byte{okGreeting, manyProps(wire.MaxProperties + 1)}, want: wire.ErrMalformed, tail: vecReadyDealerABC},
 		{name: "malformed-command-name", send: [][]byte{okGreeting, {0x04, 0x03, 0x05, 'R', 'E'}}, want: wire.ErrMalformed, tail: vecReadyDealerABC},
 		{name: "empty-command", send: [][]byte{okGreeting, {0x04, 0x00}}, want: wire.ErrMalformed, tail: vecReadyDealerABC},
 		{name: "command-over-64KiB", send: [][]byte{okGreeting, bigCmd}, want: wire.ErrMalformed, tail: vecReadyDealerABC},
@@ -492,5 +497,58 @@ func TestHandshakePipelinedData(t *testing.T) {
 		if m := pop(t, q.In); !sameFrames(m.Frames, want.Frames) || m.Flags != want.Flags {
 			t.Errorf("got %s flags %d, want %s", short(m.Frames), m.Flags, short(want.Frames))
 		}
+	}
+}
+
+// manyProps is a READY from a ROUTER with n properties in all.
+func manyProps(n int) []byte {
+	md := wire.Metadata{{Name: wire.PropSocketType, Value: []byte("ROUTER")}}
+	for i := 1; i < n; i++ {
+		md = append(md, wire.Property{Name: fmt.Sprintf("X-%d", i), Value: nil})
+	}
+	return wire.AppendReady(nil, md)
+}
+
+// TestHandshakePeerProperties: the properties a peer announces are kept
+// (up to the caps), but what this side knows comes first: a peer that
+// announces its own Peer-Address or User-Id does not pass for another.
+func TestHandshakePeerProperties(t *testing.T) {
+	a, b := tcpPair(t)
+	cfg := dealerCfg()
+	cfg.PeerAddress = "192.0.2.1"
+	e := New(a, cfg)
+	f := startHandshake(t, e)
+	raw := &rawPeer{t: t, c: b}
+	props := []string{"Socket-Type", "ROUTER", "Identity", strings.Repeat("i", wire.MaxIdentity),
+		"Peer-Address", "203.0.113.9", "User-Id", "admin", "X-Big", strings.Repeat("v", wire.MaxPropertyValue)}
+	for i := 0; len(props) < 2*wire.MaxProperties; i++ {
+		props = append(props, fmt.Sprintf("X-%d", i), "")
+	}
+	raw.write(greeting(3, 1, "NULL"), ready(props...))
+	r := waitHandshake(t, f)
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	for _, tt := range []struct{ name, want string }{
+		{"Peer-Address", "192.0.2.1"},
+		{"Socket-Type", "ROUTER"},
+		{"Routing-Id", strings.Repeat("i", wire.MaxIdentity)},
+		{"X-Big", strings.Repeat("v", wire.MaxPropertyValue)},
+		{"X-0", ""},
+	} {
+		if v, ok := r.peer.Property(tt.name); !ok || v != tt.want {
+			t.Errorf("Property(%q) = %.20q, %v; want %.20q", tt.name, v, ok, tt.want)
+		}
+	}
+	if string(r.peer.RoutingID) != strings.Repeat("i", wire.MaxIdentity) {
+		t.Errorf("RoutingID %.20q", r.peer.RoutingID)
+	}
+	if len(r.peer.Props) != wire.MaxProperties+1 {
+		t.Errorf("%d properties kept, want the peer's %d and Peer-Address", len(r.peer.Props), wire.MaxProperties)
+	}
+	// With ZAP's answer, its User-Id is the one found.
+	p := e.peer(wire.Metadata{{Name: "User-Id", Value: []byte("admin")}}, "alice", nil)
+	if v, _ := p.Property("User-Id"); v != "alice" {
+		t.Errorf("User-Id = %q, want ZAP's %q", v, "alice")
 	}
 }

@@ -16,6 +16,20 @@ const (
 	PropIdentity = "Identity"
 )
 
+// Caps on a received property list (ParseMetadata). ZMTP sets none beyond
+// the frame, but every property is memory the connection keeps for its
+// lifetime: peers send two or three (Socket-Type, Identity, a few X-
+// properties of their own), so these leave ample room and keep what a
+// peer can make a connection hold close to what it sent.
+const (
+	// MaxProperties is the most properties one list may hold.
+	MaxProperties = 128
+	// MaxPropertyValue is the longest value a property may have.
+	MaxPropertyValue = 16 << 10
+	// MaxIdentity is the longest Identity (routing id) ZMTP allows.
+	MaxIdentity = 255
+)
+
 // Property is one metadata property: a name and an opaque value.
 type Property struct {
 	// Name is 1..255 bytes of printable ASCII.
@@ -90,14 +104,26 @@ func AppendMetadata(dst []byte, m Metadata) []byte {
 
 // ParseMetadata parses a whole property list. The property lengths must add
 // up exactly to len(b); a name must be 1..255 bytes of printable ASCII; a
-// value length must not exceed the bytes that remain. Any violation is
-// ErrMalformed, and all lengths are checked before anything is allocated.
-// The result does not alias b, so the caller may reuse its buffer. An empty
-// b yields an empty (nil) Metadata.
+// value length must not exceed the bytes that remain nor MaxPropertyValue
+// (MaxIdentity for Identity); there may be at most MaxProperties, and no
+// two with the same name (compared case-insensitively, as RFC 37 compares
+// names: a second value would be ambiguous, and libzmq keeps the first).
+// Any violation is ErrMalformed, and everything is checked before anything
+// is allocated. The result does not alias b, so the caller may reuse its
+// buffer. An empty b yields an empty (nil) Metadata.
 func ParseMetadata(b []byte) (Metadata, error) {
-	// First pass: validate and size everything, allocating nothing.
+	// First pass: validate and size everything, allocating nothing. Names
+	// are remembered by offset and a case-folded hash for the duplicate
+	// check.
+	var seen [MaxProperties]struct {
+		off  int // of the name's length byte
+		hash uint32
+	}
 	count, nameBytes, valueBytes := 0, 0, 0
 	for off := 0; off < len(b); {
+		if count == MaxProperties {
+			return nil, fmt.Errorf("%w: metadata of more than %d properties", ErrMalformed, MaxProperties)
+		}
 		nl := int(b[off])
 		off++
 		if nl == 0 {
@@ -106,11 +132,20 @@ func ParseMetadata(b []byte) (Metadata, error) {
 		if nl > len(b)-off {
 			return nil, fmt.Errorf("%w: metadata property %d name length %d exceeds %d remaining bytes", ErrMalformed, count, nl, len(b)-off)
 		}
+		h := uint32(2166136261) // FNV-1a of the lower-cased name
 		for _, c := range b[off : off+nl] {
 			if !printable(c) {
 				return nil, fmt.Errorf("%w: metadata property %d name has non-printable byte %#02x", ErrMalformed, count, c)
 			}
+			h = (h ^ uint32(lower(c))) * 16777619
 		}
+		name := b[off : off+nl]
+		for _, prev := range seen[:count] {
+			if prev.hash == h && equalFold(b[prev.off+1:prev.off+1+int(b[prev.off])], name) {
+				return nil, fmt.Errorf("%w: metadata property %q twice", ErrMalformed, name)
+			}
+		}
+		seen[count].off, seen[count].hash = off-1, h
 		off += nl
 		if len(b)-off < 4 {
 			return nil, fmt.Errorf("%w: metadata property %d value length truncated", ErrMalformed, count)
@@ -119,6 +154,12 @@ func ParseMetadata(b []byte) (Metadata, error) {
 		off += 4
 		if vl > uint64(len(b)-off) {
 			return nil, fmt.Errorf("%w: metadata property %d value length %d exceeds %d remaining bytes", ErrMalformed, count, vl, len(b)-off)
+		}
+		switch {
+		case vl > MaxIdentity && equalFold(name, []byte(PropIdentity)):
+			return nil, fmt.Errorf("%w: Identity of %d bytes (ZMTP allows %d)", ErrMalformed, vl, MaxIdentity)
+		case vl > MaxPropertyValue:
+			return nil, fmt.Errorf("%w: metadata property %q value of %d bytes (at most %d)", ErrMalformed, name, vl, MaxPropertyValue)
 		}
 		off += int(vl)
 		count++
@@ -156,4 +197,24 @@ func ParseMetadata(b []byte) (Metadata, error) {
 		off += vl
 	}
 	return md, nil
+}
+
+func lower(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+// equalFold compares two ASCII names case-insensitively.
+func equalFold(a, b []byte) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if lower(a[i]) != lower(b[i]) {
+			return false
+		}
+	}
+	return true
 }

@@ -3,6 +3,7 @@ package wire
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"runtime"
 	"strings"
 	"testing"
@@ -173,14 +174,48 @@ func TestParseMetadataDoesNotAlias(t *testing.T) {
 	}
 }
 
-func TestParseMetadataDuplicatesKept(t *testing.T) {
-	in := AppendMetadata(nil, Metadata{{"Identity", []byte("1")}, {"identity", []byte("2")}})
-	md, err := ParseMetadata(in)
-	if err != nil || len(md) != 2 {
-		t.Fatalf("%q %v", md, err)
+// TestParseMetadataCaps: what a peer can make a connection keep is capped:
+// the number of properties, a value's length (an Identity's most of all),
+// and no name twice.
+func TestParseMetadataCaps(t *testing.T) {
+	props := func(n int) Metadata {
+		md := make(Metadata, n)
+		for i := range md {
+			md[i] = Property{Name: fmt.Sprintf("X-%d", i), Value: []byte{}}
+		}
+		return md
 	}
-	if v, ok := md.Get("IDENTITY"); !ok || string(v) != "1" {
-		t.Fatalf("Get = %q %v", v, ok)
+	tests := []struct {
+		name string
+		md   Metadata
+		ok   bool
+	}{
+		{"max-properties", props(MaxProperties), true},
+		{"too-many-properties", props(MaxProperties + 1), false},
+		{"10900-empty-properties", props(10900), false},
+		{"duplicate", Metadata{{"X-a", nil}, {"X-b", nil}, {"X-a", nil}}, false},
+		{"duplicate-other-case", Metadata{{"Identity", []byte("1")}, {"identity", []byte("2")}}, false},
+		{"same-length-names", Metadata{{"X-ab", nil}, {"X-ba", nil}, {"x-Ab", nil}}, false},
+		{"value-at-cap", Metadata{{"X-v", make([]byte, MaxPropertyValue)}}, true},
+		{"value-over-cap", Metadata{{"X-v", make([]byte, MaxPropertyValue+1)}}, false},
+		{"identity-255", Metadata{{PropIdentity, make([]byte, MaxIdentity)}}, true},
+		{"identity-256", Metadata{{PropIdentity, make([]byte, MaxIdentity+1)}}, false},
+		{"identity-lower-case-256", Metadata{{"identity", make([]byte, MaxIdentity+1)}}, false},
+		{"identity-65000", Metadata{{PropIdentity, make([]byte, 65000)}}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			md, err := ParseMetadata(AppendMetadata(nil, tt.md))
+			if tt.ok {
+				if err != nil || len(md) != len(tt.md) {
+					t.Fatalf("%d properties, %v", len(md), err)
+				}
+				return
+			}
+			if !errors.Is(err, ErrMalformed) || md != nil {
+				t.Fatalf("%d properties, err %v; want ErrMalformed", len(md), err)
+			}
+		})
 	}
 }
 
