@@ -197,17 +197,12 @@ const (
 	// propFloodBatch is how many connections are dialled before waiting
 	// for their handshakes: the monitor's channel holds 256 events.
 	propFloodBatch = 50
-	// maxProperties is the most properties a READY may carry
-	// (wire.MaxProperties).
-	maxProperties = 128
-	// maxPropertyValue is the longest property value (wire.MaxPropertyValue).
-	maxPropertyValue = 16 << 10
 	// propFloodBound bounds what the process may keep after the refused
 	// connections: they hold nothing once refused, so what remains is
 	// the client ends of the connections (this process dials them) and
 	// the garbage of the last handshakes. Code that accepts the READY
 	// keeps ~900 KB per connection, hundreds of MB for 500.
-	propFloodBound = 16 << 20
+	propFloodBound = 8 << 20
 	// propKeptFactor bounds what an accepted connection keeps for a READY
 	// within the caps: at most this many times the READY's size, plus what
 	// a connection with a small READY keeps (measured first).
@@ -216,18 +211,19 @@ const (
 
 // floodReady is a READY of empty 1-byte-named properties filling a whole
 // command frame (a 64 KiB body): ~10,900 of them, where a READY may have
-// maxProperties.
-func floodReady() (wire.Metadata, int) {
+// wire.MaxProperties.
+func floodReady() wire.Metadata {
 	const body = 64 << 10
 	md := socketType("PUSH")
 	for n := 1 + len(wire.CmdReady) + wire.MetadataLen(md); n+6 <= body; n += 6 {
 		md = append(md, wire.Property{Name: string(rune('a' + len(md)%26)), Value: []byte{}})
 	}
-	return md, len(md)
+	return md
 }
 
-// bigReady is a READY within the caps and as large as they let a command
-// be: propCount properties whose values add up to ~60 KiB.
+// bigReady is a READY within the caps (wire.MaxProperties,
+// wire.MaxPropertyValue) and nearly as large as a command frame may be:
+// 100 properties whose values add up to ~60 KiB.
 func bigReady() wire.Metadata {
 	const propCount = 100
 	md := socketType("PUSH")
@@ -274,7 +270,8 @@ func openRaw(t *testing.T, s *Socket, log *eventLog, n int, md wire.Metadata, gu
 // sent.
 func TestAttackPropertyFlood(t *testing.T) {
 	pull, log, pr := attackPull(t)
-	md, count := floodReady()
+	md := floodReady()
+	count := len(md)
 	readySize := len(wire.AppendReady(nil, md))
 	refused := func(e Event) bool { return e.Kind == EventHandshakeFailed && errors.Is(e.Err, wire.ErrMalformed) }
 	accepted := kindAt(EventHandshakeSucceeded, "")
@@ -438,8 +435,6 @@ const (
 	// id into every message they send, and the legitimate DEALER waits
 	// its turn behind them.
 	longIDMinSpeed = 0.25
-	// maxIdentity is the longest routing id a peer may ask for.
-	maxIdentity = 255
 )
 
 // TestAttackLongIdentity: peers connect to a ROUTER asking for routing ids
@@ -494,20 +489,20 @@ func TestAttackLongIdentity(t *testing.T) {
 
 	t.Run("256", func(t *testing.T) {
 		raw := dialRaw(t, a.router)
-		if err := raw.write(nullGreeting(ready(maxIdentity+1)), rawIOTimeout); err != nil {
+		if err := raw.write(nullGreeting(ready(wire.MaxIdentity+1)), rawIOTimeout); err != nil {
 			t.Fatal(err)
 		}
 		if _, ok := a.log.wait(refused(raw.addr()), 5*time.Second); !ok {
-			t.Errorf("a READY with a %d-byte Identity was not refused as malformed; events: %s", maxIdentity+1, a.log.summary())
+			t.Errorf("a READY with a %d-byte Identity was not refused as malformed; events: %s", wire.MaxIdentity+1, a.log.summary())
 		}
 		if !raw.closedByPeer(5 * time.Second) {
-			t.Errorf("the connection with a %d-byte Identity is still open", maxIdentity+1)
+			t.Errorf("the connection with a %d-byte Identity is still open", wire.MaxIdentity+1)
 		}
 	})
 
 	t.Run("255", func(t *testing.T) {
 		ctx := testCtx(t)
-		md := ready(maxIdentity)
+		md := ready(wire.MaxIdentity)
 		id, _ := md.Get(wire.PropIdentity)
 		raw := dialRaw(t, a.router)
 		raw.handshake(md)
