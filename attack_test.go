@@ -85,8 +85,8 @@ func TestAttackPingFlood(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 		guard.sample()
 	}
-	t.Logf("%d PINGs (%d bytes) sent in %v (write error: %v); the process grew by at most %s (bound %s); VmRSS %s → %s",
-		sent, sent*len(ping), elapsed.Round(time.Millisecond), werr, mib(guard.peak), mib(pingFloodBound), mib(guard.base.rss), mib(vmRSS()))
+	t.Logf("%d PINGs (%d bytes) sent in %v (write error: %v); the process grew by at most %s (bound %s)%s",
+		sent, sent*len(ping), elapsed.Round(time.Millisecond), werr, mib(guard.peak), mib(pingFloodBound), rssChange(guard.base, measureMem()))
 	if guard.peak > pingFloodBound {
 		t.Errorf("a PING flood made the process keep %s more, bound %s: PONGs are queued, not coalesced", mib(guard.peak), mib(pingFloodBound))
 	}
@@ -279,9 +279,9 @@ func TestAttackPropertyFlood(t *testing.T) {
 	guard := newMemGuard(propFloodBound)
 	conns := openRaw(t, pull, log, propFloodConns, md, guard)
 	guard.sample()
-	t.Logf("flood: %d connections, each a %d-byte READY of %d properties: %d refused as malformed, %d accepted; the process keeps %s more (bound %s, %s a connection); VmRSS %s → %s",
+	t.Logf("flood: %d connections, each a %d-byte READY of %d properties: %d refused as malformed, %d accepted; the process keeps %s more (bound %s, %s a connection)%s",
 		len(conns), readySize, count, log.count(refused), log.count(accepted)-1, mib(guard.peak), mib(propFloodBound),
-		kib(guard.peak/uint64(max(len(conns), 1))), mib(guard.base.rss), mib(vmRSS()))
+		kib(guard.peak/uint64(max(len(conns), 1))), rssChange(guard.base, measureMem()))
 	if n := log.count(refused); n != propFloodConns {
 		t.Errorf("%d of %d READYs of %d properties were refused as malformed; events: %s", n, propFloodConns, count, log.summary())
 	}

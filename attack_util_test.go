@@ -437,6 +437,14 @@ func (g *memGuard) sample() uint64 {
 	return d
 }
 
+// rssChange describes VmRSS from a to b for a log, where there is one.
+func rssChange(a, b memUse) string {
+	if a.rss == 0 || b.rss == 0 {
+		return ""
+	}
+	return fmt.Sprintf("; VmRSS %s → %s", mib(a.rss), mib(b.rss))
+}
+
 // mib formats a byte count in MiB.
 func mib(n uint64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
 
