@@ -60,7 +60,9 @@ func (c *Context) NewSocket(t SocketType, opts ...SocketOption) (*Socket, error)
 	if cfg.reconnectIvlMax > 0 && cfg.reconnectIvlMax < cfg.reconnectIvl {
 		return nil, fmt.Errorf("azmq: WithReconnectIntervalMax(%v) is below WithReconnectInterval(%v)", cfg.reconnectIvlMax, cfg.reconnectIvl)
 	}
-	pat, err := pattern.New(pattern.Type(t), pattern.Options{RouterMandatory: cfg.routerMandatory})
+	pat, err := pattern.New(pattern.Type(t), pattern.Options{
+		RouterMandatory: cfg.routerMandatory, MaxSubscriptionBytes: cfg.maxSubBytes,
+	})
 	if err != nil {
 		return nil, err
 	}

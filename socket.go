@@ -266,11 +266,19 @@ func (s *Socket) runPipe(e *engine.Engine, peer *pipe.Peer) error {
 		p.Close()
 		return err
 	}
-	err := e.Run(p)
+	err := runEngine(e, p)
 	p.In.Close()
 	p.Out.Discard()
 	s.pat.Detach(p)
 	return err
+}
+
+// runEngine runs a connection on a pipe, through which the pattern may
+// end it (pipe.Fail).
+func runEngine(e *engine.Engine, p *pipe.Pipe) error {
+	p.OnFail(e.Abort)
+	defer p.OnFail(nil)
+	return e.Run(p)
 }
 
 func (s *Socket) addPipe(p *pipe.Pipe) bool {
@@ -482,7 +490,7 @@ func (s *Socket) runConnection(c *connecter, conn net.Conn, first bool) (bool, e
 		if !first {
 			s.pat.Hiccup(c.pipe)
 		}
-		err = e.Run(c.pipe)
+		err = runEngine(e, c.pipe)
 		s.pat.Hangup(c.pipe)
 	}
 	s.emit(EventDisconnected, c.given, err)

@@ -62,8 +62,9 @@ type Engine struct {
 	codec     security.Codec
 
 	closeOnce sync.Once
-	done      chan struct{} // closed by Close
-	pending   []pipe.Msg    // decoded, not yet handed to the socket
+	done      chan struct{}         // closed by Close
+	abortErr  atomic.Pointer[error] // why Abort ended the connection
+	pending   []pipe.Msg            // decoded, not yet handed to the socket
 	pongMu    sync.Mutex
 	pong      []byte // the PONG the writer must send; one at most
 
@@ -92,6 +93,13 @@ func (e *Engine) Close() {
 		close(e.done)
 		e.conn.Close()
 	})
+}
+
+// Abort ends the connection at once because the peer broke a limit kept
+// above the engine; Run returns err.
+func (e *Engine) Abort(err error) {
+	e.abortErr.CompareAndSwap(nil, &err)
+	e.Close()
 }
 
 // Handshake exchanges greetings and runs the mechanism. It returns the
@@ -313,14 +321,23 @@ func (e *Engine) Run(p *pipe.Pipe) error {
 	rerr := e.readLoop(p.In, p.Out)
 	if errors.Is(rerr, pipe.ErrClosed) {
 		// The socket stopped reading; the writer finishes its linger.
-		return cleanErr(<-werr)
+		return e.aborted(cleanErr(<-werr))
 	}
 	e.Close()
 	err := <-werr
 	if rerr != nil && !isClosedErr(rerr) {
-		return rerr
+		return e.aborted(rerr)
 	}
-	return cleanErr(err)
+	return e.aborted(cleanErr(err))
+}
+
+// aborted is Abort's reason if there was one, else err: the closed
+// connection is only a consequence of it.
+func (e *Engine) aborted(err error) error {
+	if a := e.abortErr.Load(); a != nil {
+		return *a
+	}
+	return err
 }
 
 func cleanErr(err error) error {
