@@ -3,6 +3,23 @@
 // socket's pipe and a batching writer that drains the pipe onto the
 // connection. It has no routing logic: the pattern decides where messages
 // go, the engine only moves them.
+//
+// What a peer can make one connection hold, and what bounds it (the
+// pattern bounds what it keeps itself, such as subscriptions):
+//   - the read buffer: readBufSize (64 KiB);
+//   - a command frame, the handshake's included: maxCommand (64 KiB),
+//     decoded in place from the read buffer;
+//   - its metadata: ParseMetadata's caps (wire.MaxProperties, values of at
+//     most wire.MaxPropertyValue, an Identity of at most wire.MaxIdentity),
+//     within one command frame; kept as one string of its values;
+//   - the message being assembled: Config.MaxMsgSize, each frame after the
+//     first counting FrameOverhead more (no bound with MaxMsgSize < 0);
+//   - a body announced but not yet arrived: eagerInit (64 KiB), or the
+//     largest body the connection delivered before, at most eagerAlloc;
+//   - decoded messages not yet in the pipe: maxBatch, from one read
+//     buffer's worth of bytes (reading waits for the pipe);
+//   - the pipe: its HWM, in messages;
+//   - PONGs to send: one.
 package engine
 
 import (
