@@ -306,7 +306,7 @@ func (s *Socket) Connect(endpoint string) error {
 		return fmt.Errorf("azmq: connect %q: %w", endpoint, err)
 	}
 	if ep.Transport == "inproc" {
-		if err := s.connectInproc(ep.Address); err != nil {
+		if _, err := s.connectInproc(ep.Address); err != nil {
 			return fmt.Errorf("azmq: connect %q: %w", endpoint, err)
 		}
 		return nil
@@ -600,6 +600,7 @@ func (s *Socket) Close() error {
 
 	s.pat.Close()
 	s.zctx.closeInproc(s)
+	s.zctx.zap.handlerClosed(s)
 	for _, b := range binds {
 		b.l.Close()
 	}
