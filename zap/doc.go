@@ -25,6 +25,10 @@
 // service), plugs in with [Handler.SetAuthFunc]: it then replaces the user
 // table and the key list, after the address lists.
 //
+// PLAIN passwords are kept as HMAC-SHA-256 digests under a random key of
+// the Handler's own, and a check costs the same whether the user exists
+// or not and whatever the length of the password given.
+//
 // The handler decides up to [DefaultWorkers] requests at once
 // ([Handler.SetWorkers] changes that) and answers each as soon as it is
 // decided, so one slow decision holds up no other. The sockets of an

@@ -3,6 +3,9 @@ package zap
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
 	"fmt"
@@ -42,22 +45,38 @@ type Handler struct {
 	mu       sync.RWMutex
 	allow    addrList
 	deny     addrList
-	users    map[string]string   // PLAIN: username -> password
+	users    map[string]digest   // PLAIN: username -> digest of the password
 	keys     map[string]struct{} // CURVE: allowed public keys, canonical Z85
 	anyCurve bool
 	auth     AuthFunc
 	workers  int
+
+	// Passwords are kept and compared as HMAC-SHA-256 digests under a key
+	// of this Handler's own: every comparison is of two values of one
+	// length, whatever the password's length.
+	key   [32]byte
+	dummy digest                // compared against when the user is unknown
+	equal func(x, y []byte) int // subtle.ConstantTimeCompare; tests watch it
 }
+
+// digest is a password as the Handler keeps it.
+type digest [sha256.Size]byte
 
 // NewHandler returns a Handler with empty lists: it lets NULL clients from
 // any address pass and denies every PLAIN and CURVE client until users or
 // keys are added.
 func NewHandler() *Handler {
-	return &Handler{
-		users:   make(map[string]string),
+	h := &Handler{
+		users:   make(map[string]digest),
 		keys:    make(map[string]struct{}),
 		workers: DefaultWorkers,
+		equal:   subtle.ConstantTimeCompare,
 	}
+	// crypto/rand.Read does not fail (it crashes the program rather than
+	// return weak bytes).
+	rand.Read(h.key[:])
+	rand.Read(h.dummy[:])
+	return h
 }
 
 // Request is a ZAP request as an AuthFunc sees it: a well-formed one, for
@@ -145,9 +164,38 @@ func (h *Handler) Deny(addrs ...string) {
 // A PLAIN client passes only with a username from this table and its
 // password; its User-Id is then the username.
 func (h *Handler) AddUser(username, password string) {
+	d := h.digest([]byte(password))
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.users[username] = password
+	h.users[username] = d
+}
+
+// digest is the form in which a password is kept and compared.
+func (h *Handler) digest(password []byte) digest {
+	m := hmac.New(sha256.New, h.key[:])
+	m.Write(password)
+	var d digest
+	m.Sum(d[:0])
+	return d
+}
+
+// checkPassword reports whether username is in the user table with this
+// password. Its work does not depend on whether the user exists, nor on
+// the length of either password, so its timing tells neither: it always
+// digests the password given and compares two digests in constant time,
+// the stored one or, for an unknown user, a dummy. h.mu is held.
+func (h *Handler) checkPassword(username string, password []byte) bool {
+	want, known := h.users[username]
+	if !known {
+		want = h.dummy
+	}
+	got := h.digest(password)
+	same := h.equal(got[:], want[:])
+	knownBit := 0
+	if known {
+		knownBit = 1
+	}
+	return same&knownBit == 1
 }
 
 // AllowCurveKey adds CURVE client public keys, each in Z85 (40 characters),
@@ -381,8 +429,7 @@ func (h *Handler) decide(ctx context.Context, req [][]byte) (status, text, user 
 	defer h.mu.RUnlock()
 	switch r.Mechanism {
 	case "PLAIN":
-		want, ok := h.users[r.Username]
-		if !ok || subtle.ConstantTimeCompare([]byte(want), creds[1]) != 1 {
+		if !h.checkPassword(r.Username, creds[1]) {
 			return StatusDenied, "invalid username or password", ""
 		}
 		return StatusOK, "OK", r.Username

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
 	"errors"
 	"strings"
 	"syscall"
@@ -355,6 +357,60 @@ func TestServeContextClosed(t *testing.T) {
 		}
 	case <-ctx.Done():
 		t.Fatal("Serve did not return after the Context closed")
+	}
+}
+
+// Every PLAIN check digests the password given and compares two digests
+// of one length, once, whether the user exists or not and whatever the
+// password's length; an unknown user is compared against the dummy.
+func TestPlainCheckComparesDigests(t *testing.T) {
+	h := NewHandler()
+	h.AddUser("admin", "secret")
+	type call struct{ x, y []byte }
+	var calls []call
+	h.equal = func(x, y []byte) int {
+		calls = append(calls, call{bytes.Clone(x), bytes.Clone(y)})
+		return subtle.ConstantTimeCompare(x, y)
+	}
+	stored := h.users["admin"]
+	for _, c := range []struct {
+		user, pass string
+		want       bool
+		against    []byte // what the digest must be compared with
+	}{
+		{"admin", "secret", true, stored[:]},
+		{"admin", "secreT", false, stored[:]},
+		{"admin", "", false, stored[:]},
+		{"admin", "secret-and-longer", false, stored[:]},
+		{"admin", strings.Repeat("x", 255), false, stored[:]},
+		{"eve", "secret", false, h.dummy[:]},
+		{"", "", false, h.dummy[:]},
+		{"Admin", "secret", false, h.dummy[:]},
+	} {
+		calls = nil
+		if got := h.checkPassword(c.user, []byte(c.pass)); got != c.want {
+			t.Errorf("%q/%q: %v, want %v", c.user, c.pass, got, c.want)
+		}
+		if len(calls) != 1 {
+			t.Fatalf("%q/%q: %d comparisons, want 1", c.user, c.pass, len(calls))
+		}
+		x, y := calls[0].x, calls[0].y
+		if len(x) != sha256.Size || len(y) != sha256.Size {
+			t.Errorf("%q/%q: compared %d and %d bytes, want two digests of %d", c.user, c.pass, len(x), len(y), sha256.Size)
+		}
+		if d := h.digest([]byte(c.pass)); !bytes.Equal(x, d[:]) {
+			t.Errorf("%q/%q: did not compare the password's digest", c.user, c.pass)
+		}
+		if !bytes.Equal(y, c.against) {
+			t.Errorf("%q/%q: compared against %x, want %x", c.user, c.pass, y, c.against)
+		}
+	}
+	// The table keeps no password, and digests depend on the Handler's key.
+	if other := NewHandler().digest([]byte("secret")); bytes.Equal(other[:], stored[:]) {
+		t.Error("two Handlers digest a password alike")
+	}
+	if bytes.Contains(stored[:], []byte("secret")) {
+		t.Error("the stored digest holds the password")
 	}
 }
 
