@@ -242,7 +242,9 @@ func (h *Handler) AllowAnyCurve() {
 // ZAP requests until ctx ends; it then returns ctx.Err(). It returns a bind
 // error at once, for instance when another handler is bound in zctx
 // already, and an error wrapping azmq.ErrClosed when zctx is closed under
-// it. Serve closes its socket before it returns.
+// it. It decides up to SetWorkers requests at once, each in a goroutine
+// of its own; when it stops, it cancels the ctx of the decisions still
+// running and waits for them. Serve closes its socket before it returns.
 func (h *Handler) Serve(ctx context.Context, zctx *azmq.Context) error {
 	sock, err := h.bind(ctx, zctx)
 	if err != nil {
