@@ -314,7 +314,7 @@ func (s *Socket) Connect(endpoint string) error {
 		return fmt.Errorf("azmq: connect %q: %w", endpoint, err)
 	}
 	if ep.Transport == "inproc" {
-		if err := s.connectInproc(ep.Address); err != nil {
+		if _, err := s.connectInproc(ep.Address); err != nil {
 			return fmt.Errorf("azmq: connect %q: %w", endpoint, err)
 		}
 		return nil
@@ -608,6 +608,7 @@ func (s *Socket) Close() error {
 
 	s.pat.Close()
 	s.zctx.closeInproc(s)
+	s.zctx.zap.handlerClosed(s)
 	for _, b := range binds {
 		b.l.Close()
 	}
