@@ -17,6 +17,7 @@ type Context struct {
 	inproc  map[string]*Socket          // bound inproc names
 	pending map[string][]*inprocPending // connects waiting for a bind
 	links   []*inprocLink
+	zap     zapClient // asks the ZAP handler for every handshake that needs it
 }
 
 // NewContext makes a Context.
@@ -26,6 +27,7 @@ func NewContext(opts ...ContextOption) *Context {
 		inproc:  make(map[string]*Socket),
 		pending: make(map[string][]*inprocPending),
 	}
+	c.zap.z = c
 	for _, o := range opts {
 		o(c)
 	}
@@ -60,7 +62,9 @@ func (c *Context) NewSocket(t SocketType, opts ...SocketOption) (*Socket, error)
 	if cfg.reconnectIvlMax > 0 && cfg.reconnectIvlMax < cfg.reconnectIvl {
 		return nil, fmt.Errorf("azmq: WithReconnectIntervalMax(%v) is below WithReconnectInterval(%v)", cfg.reconnectIvlMax, cfg.reconnectIvl)
 	}
-	pat, err := pattern.New(pattern.Type(t), pattern.Options{RouterMandatory: cfg.routerMandatory})
+	pat, err := pattern.New(pattern.Type(t), pattern.Options{
+		RouterMandatory: cfg.routerMandatory, MaxSubscriptionBytes: cfg.maxSubBytes,
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -76,7 +80,8 @@ func (c *Context) NewSocket(t SocketType, opts ...SocketOption) (*Socket, error)
 }
 
 // Close closes every socket of the context, in parallel, each honouring
-// its linger, and returns when all have finished. Later NewSocket calls
+// its linger, and returns when all have finished, and so has the
+// goroutine that reads the ZAP handler's replies. Later NewSocket calls
 // fail with ErrClosed.
 func (c *Context) Close() error {
 	c.mu.Lock()
@@ -95,6 +100,7 @@ func (c *Context) Close() error {
 		}()
 	}
 	wg.Wait()
+	c.zap.shutdown()
 	return nil
 }
 

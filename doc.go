@@ -79,7 +79,12 @@
 //	go h.Serve(ctx, zctx)
 //
 // A PLAIN server with no handler refuses every client; a CURVE server with
-// none accepts every client that knows its public key.
+// none accepts every client that knows its public key. The Context sends
+// its handshakes' requests to the handler pipelined, each under a request
+// id of its own, so a slow answer for one client holds up no other; a
+// handshake stops waiting when its handshake timeout ([WithHandshakeTimeout])
+// expires, and a handler that closes or is replaced fails the requests it
+// left unanswered.
 //
 // # Endpoints
 //

@@ -1,6 +1,7 @@
 package azmq
 
 import (
+	"github.com/azmq/azmq/internal/engine"
 	"github.com/azmq/azmq/internal/pattern"
 )
 
@@ -18,4 +19,14 @@ var (
 	// ErrNotSupported: the operation does not apply to this socket type
 	// (Recv on a PUB, Send on a SUB, Subscribe on a REQ...).
 	ErrNotSupported = pattern.ErrNotSupported
+)
+
+// Why a connection was dropped for breaking a limit, as Monitor's
+// EventDisconnected reports it; compare with errors.Is.
+var (
+	// ErrTooLarge: the peer sent a message over WithMaxMsgSize.
+	ErrTooLarge = engine.ErrTooLarge
+	// ErrTooManySubscriptions: a subscriber's topics went over
+	// WithMaxSubscriptionBytes.
+	ErrTooManySubscriptions = pattern.ErrTooManySubscriptions
 )

@@ -63,26 +63,31 @@ func (s *Socket) bindInproc(name string) error {
 	return nil
 }
 
-func (s *Socket) connectInproc(name string) error {
+// connectInproc joins s to the socket bound on name and returns that
+// socket, or, when none is bound, leaves a pending connect and returns nil.
+func (s *Socket) connectInproc(name string) (*Socket, error) {
 	z := s.zctx
 	z.mu.Lock()
 	defer z.mu.Unlock()
 	if s.isClosed() {
-		return ErrClosed
+		return nil, ErrClosed
 	}
 	if b, ok := z.inproc[name]; ok {
-		return z.join(s, b, name, nil, false)
+		if err := z.join(s, b, name, nil, false); err != nil {
+			return nil, err
+		}
+		return b, nil
 	}
 	pd := &inprocPending{s: s, p: s.newPipe()}
 	pd.p.Inproc = true
 	if s.persistent() {
 		if err := s.pat.Attach(pd.p); err != nil {
-			return err
+			return nil, err
 		}
 		pd.attached = true
 	}
 	z.pending[name] = append(z.pending[name], pd)
-	return nil
+	return nil, nil
 }
 
 // join connects a (connecting) to b (bound). z.mu is held.

@@ -13,6 +13,9 @@ const (
 	DefaultLinger           = 5 * time.Second
 	DefaultReconnectIvl     = 100 * time.Millisecond
 	DefaultHandshakeTimeout = 30 * time.Second
+	// DefaultMaxSubscriptionBytes is WithMaxSubscriptionBytes's default:
+	// room for about 100,000 topics of 32 bytes from one subscriber.
+	DefaultMaxSubscriptionBytes = 32 << 20
 )
 
 // SocketOption configures a socket. Options are checked by NewSocket: a bad
@@ -35,6 +38,7 @@ type socketConfig struct {
 	maxMsgSize       int64
 	immediate        bool
 	routerMandatory  bool
+	maxSubBytes      int64
 	mech             security.Mechanism // nil: NULL
 	mechOpt          string             // the option that set mech
 	zapDomain        string
@@ -48,6 +52,7 @@ func defaultConfig() socketConfig {
 		reconnectIvl: DefaultReconnectIvl,
 		handshake:    DefaultHandshakeTimeout,
 		maxMsgSize:   -1,
+		maxSubBytes:  DefaultMaxSubscriptionBytes,
 	}
 }
 
@@ -184,6 +189,25 @@ func WithMaxMsgSize(n int64) SocketOption {
 // Default false.
 func WithImmediate(on bool) SocketOption {
 	return func(c *socketConfig) error { c.immediate = on; return nil }
+}
+
+// WithMaxSubscriptionBytes bounds the memory that one subscriber's topics
+// can take in a PUB or XPUB (default DefaultMaxSubscriptionBytes, 32 MiB;
+// 0 = no limit). Each distinct topic a subscriber holds counts 256 bytes
+// plus twice its length, about what keeping it costs. A subscriber whose
+// next topic would take it past n has its connection dropped, with
+// Monitor saying why; one that subscribes to the same topic again costs
+// nothing more. libzmq has no such limit: without one, a single subscriber
+// can make the socket hold any number of topics. Subscribers over inproc
+// (the process's own sockets) are not limited.
+func WithMaxSubscriptionBytes(n int64) SocketOption {
+	return func(c *socketConfig) error {
+		if n < 0 {
+			return fmt.Errorf("azmq: WithMaxSubscriptionBytes(%d): must be >= 0", n)
+		}
+		c.maxSubBytes = n
+		return nil
+	}
 }
 
 // WithRouterMandatory(true) makes a ROUTER's Send fail with

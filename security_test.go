@@ -2,6 +2,7 @@ package azmq_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"strings"
@@ -329,5 +330,191 @@ func TestRefusedClientBacksOff(t *testing.T) {
 	}
 	if failed == 0 || failed > 6 {
 		t.Fatalf("%d refused handshakes in 1.5 s, want 1 to 6", failed)
+	}
+}
+
+// plainAuth is a zap.AuthFunc admitting admin/secret at once and holding
+// every other PLAIN client for hold (or until the handler stops) before it
+// refuses it; each held request is announced on held.
+func plainAuth(hold time.Duration, held chan<- string) zap.AuthFunc {
+	return func(ctx context.Context, r zap.Request) (zap.Decision, error) {
+		if r.Username == "admin" && r.Password == "secret" {
+			return zap.Decision{Allow: true, UserID: "admin"}, nil
+		}
+		select {
+		case held <- r.Username:
+		default:
+		}
+		t := time.NewTimer(hold)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			return zap.Decision{}, nil
+		case <-ctx.Done():
+			return zap.Decision{}, ctx.Err()
+		}
+	}
+}
+
+// startHandler serves h in zctx until the test ends.
+func startHandler(t *testing.T, h *zap.Handler, zctx *azmq.Context) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	wait, err := h.Start(ctx, zctx)
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cancel(); wait() })
+}
+
+// A slow ZAP decision for some clients holds up no other: with 10
+// handshakes waiting on a handler that takes 2 s for each, a legitimate
+// client is admitted, and its message received, within 1 s.
+func TestZAPSlowDecisionsDoNotHoldUpOthers(t *testing.T) {
+	const (
+		strangers = 10
+		hold      = 2 * time.Second
+		bound     = 1 * time.Second
+	)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	zctx := azmq.NewContext()
+	defer zctx.Close()
+	clients := azmq.NewContext() // the peers: strangers to the server
+	defer clients.Close()
+
+	held := make(chan string, strangers)
+	h := zap.NewHandler()
+	h.SetAuthFunc(plainAuth(hold, held))
+	startHandler(t, h, zctx)
+
+	srv, err := zctx.NewSocket(azmq.PULL, azmq.WithPlainServer(), azmq.WithLinger(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := srv.Monitor(ctx)
+	if err := srv.Bind("tcp://127.0.0.1:*"); err != nil {
+		t.Fatal(err)
+	}
+	for i := range strangers {
+		s, err := clients.NewSocket(azmq.PUSH, azmq.WithPlainClient(fmt.Sprint("stranger", i), "guess"), azmq.WithLinger(0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Connect(srv.LastEndpoint()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range strangers {
+		select {
+		case <-held:
+		case <-ctx.Done():
+			t.Fatal("the strangers' requests did not all reach the handler")
+		}
+	}
+
+	start := time.Now()
+	cli, err := clients.NewSocket(azmq.PUSH, azmq.WithPlainClient("admin", "secret"), azmq.WithLinger(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cli.Connect(srv.LastEndpoint()); err != nil {
+		t.Fatal(err)
+	}
+	if err := cli.Send(ctx, []byte("hello")); err != nil {
+		t.Fatal(err)
+	}
+	recvCtx, recvCancel := context.WithTimeout(ctx, 5*time.Second)
+	defer recvCancel()
+	m, err := srv.RecvMsg(recvCtx)
+	took := time.Since(start)
+	if err != nil {
+		t.Fatalf("the legitimate client's message did not arrive: %v", err)
+	}
+	if u, _ := m.Property("User-Id"); u != "admin" || string(m.Frames[0]) != "hello" {
+		t.Fatalf("received %q from User-Id %q", m.Frames, u)
+	}
+	t.Logf("admitted and received in %v with %d handshakes held for %v", took, strangers, hold)
+	if took > bound {
+		t.Fatalf("the legitimate client took %v, want at most %v", took, bound)
+	}
+	// The strangers were still waiting meanwhile: none was refused yet.
+	for {
+		select {
+		case e := <-ev:
+			if e.Kind == azmq.EventHandshakeFailed {
+				t.Fatalf("a stranger was answered before the legitimate client: %v", e.Err)
+			}
+			continue
+		default:
+		}
+		break
+	}
+}
+
+// The handshake timeout ends a handshake whose ZAP answer never comes,
+// and the socket goes on admitting others meanwhile.
+func TestZAPNoAnswerHitsHandshakeTimeout(t *testing.T) {
+	const timeout = 300 * time.Millisecond
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	zctx := azmq.NewContext()
+	defer zctx.Close()
+	held := make(chan string, 16)
+	h := zap.NewHandler()
+	h.SetAuthFunc(plainAuth(time.Hour, held)) // until the handler stops
+	startHandler(t, h, zctx)
+
+	srv, err := zctx.NewSocket(azmq.PULL, azmq.WithPlainServer(), azmq.WithHandshakeTimeout(timeout), azmq.WithLinger(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := srv.Monitor(ctx)
+	if err := srv.Bind("tcp://127.0.0.1:*"); err != nil {
+		t.Fatal(err)
+	}
+	mute, err := zctx.NewSocket(azmq.PUSH, azmq.WithPlainClient("mute", "x"), azmq.WithLinger(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := mute.Connect(srv.LastEndpoint()); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-held:
+	case <-ctx.Done():
+		t.Fatal("the request did not reach the handler")
+	}
+	start := time.Now()
+	for {
+		var e azmq.Event
+		select {
+		case e = <-ev:
+		case <-ctx.Done():
+			t.Fatal("an unanswered ZAP request hung the handshake")
+		}
+		if e.Kind != azmq.EventHandshakeFailed {
+			continue
+		}
+		if !strings.Contains(e.Err.Error(), "timed out") {
+			t.Fatalf("handshake failed with %v, want the handshake timeout", e.Err)
+		}
+		break
+	}
+	t.Logf("the unanswered handshake ended %v after its request reached the handler (timeout %v)", time.Since(start), timeout)
+
+	cli, err := zctx.NewSocket(azmq.PUSH, azmq.WithPlainClient("admin", "secret"), azmq.WithLinger(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cli.Connect(srv.LastEndpoint()); err != nil {
+		t.Fatal(err)
+	}
+	if err := cli.Send(ctx, []byte("served")); err != nil {
+		t.Fatal(err)
+	}
+	if m, err := srv.Recv(ctx); err != nil || string(m[0]) != "served" {
+		t.Fatalf("Recv = %q, %v", m, err)
 	}
 }

@@ -266,11 +266,19 @@ func (s *Socket) runPipe(e *engine.Engine, peer *pipe.Peer) error {
 		p.Close()
 		return err
 	}
-	err := e.Run(p)
+	err := runEngine(e, p)
 	p.In.Close()
 	p.Out.Discard()
 	s.pat.Detach(p)
 	return err
+}
+
+// runEngine runs a connection on a pipe, through which the pattern may
+// end it (pipe.Fail).
+func runEngine(e *engine.Engine, p *pipe.Pipe) error {
+	p.OnFail(e.Abort)
+	defer p.OnFail(nil)
+	return e.Run(p)
 }
 
 func (s *Socket) addPipe(p *pipe.Pipe) bool {
@@ -306,7 +314,7 @@ func (s *Socket) Connect(endpoint string) error {
 		return fmt.Errorf("azmq: connect %q: %w", endpoint, err)
 	}
 	if ep.Transport == "inproc" {
-		if err := s.connectInproc(ep.Address); err != nil {
+		if _, err := s.connectInproc(ep.Address); err != nil {
 			return fmt.Errorf("azmq: connect %q: %w", endpoint, err)
 		}
 		return nil
@@ -482,7 +490,7 @@ func (s *Socket) runConnection(c *connecter, conn net.Conn, first bool) (bool, e
 		if !first {
 			s.pat.Hiccup(c.pipe)
 		}
-		err = e.Run(c.pipe)
+		err = runEngine(e, c.pipe)
 		s.pat.Hangup(c.pipe)
 	}
 	s.emit(EventDisconnected, c.given, err)
@@ -600,6 +608,7 @@ func (s *Socket) Close() error {
 
 	s.pat.Close()
 	s.zctx.closeInproc(s)
+	s.zctx.zap.handlerClosed(s)
 	for _, b := range binds {
 		b.l.Close()
 	}

@@ -21,7 +21,21 @@
 // anything else gets 400. A request with too few frames gets 500 when it
 // carries a request id and is ignored otherwise.
 //
+// A decision of your own, perhaps a slow one (a database, a remote
+// service), plugs in with [Handler.SetAuthFunc]: it then replaces the user
+// table and the key list, after the address lists.
+//
+// PLAIN passwords are kept as HMAC-SHA-256 digests under a random key of
+// the Handler's own, and a check costs the same whether the user exists
+// or not and whatever the length of the password given.
+//
+// The handler decides up to [DefaultWorkers] requests at once
+// ([Handler.SetWorkers] changes that) and answers each as soon as it is
+// decided, so one slow decision holds up no other. The sockets of an
+// azmq.Context send their requests to it pipelined, each under a request
+// id of its own.
+//
 // Every method is safe for concurrent use, and the configuration may change
 // while the handler serves: each request sees the configuration of the
-// moment it is answered.
+// moment it is decided.
 package zap

@@ -52,3 +52,69 @@ func Example() {
 	// guess: 400 invalid username or password user=""
 	// context canceled
 }
+
+// A decision of one's own: here a stand-in for a database query, which
+// may be slow, so it gives up when ctx ends (the handler is stopping). A
+// PLAIN server and client of the same Context show it at work.
+func ExampleHandler_SetAuthFunc() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	zctx := azmq.NewContext()
+	defer zctx.Close()
+
+	accounts := map[string]string{"alice": "wonderland"} // the "database"
+	lookup := func(ctx context.Context, user string) (string, error) {
+		select {
+		case <-time.After(10 * time.Millisecond): // the query's round trip
+			return accounts[user], nil
+		case <-ctx.Done():
+			return "", ctx.Err()
+		}
+	}
+
+	h := zap.NewHandler()
+	h.SetAuthFunc(func(ctx context.Context, r zap.Request) (zap.Decision, error) {
+		if r.Mechanism != "PLAIN" {
+			return zap.Decision{}, nil // refuse the others
+		}
+		want, err := lookup(ctx, r.Username)
+		if err != nil {
+			return zap.Decision{}, err // no decision: the client tries again later
+		}
+		// Real code keeps digests and compares them in constant time.
+		ok := want != "" && want == r.Password
+		return zap.Decision{Allow: ok, UserID: "user:" + r.Username}, nil
+	})
+	serveCtx, stop := context.WithCancel(ctx)
+	wait, err := h.Start(serveCtx, zctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer func() { stop(); wait() }()
+
+	srv, err := zctx.NewSocket(azmq.REP, azmq.WithPlainServer(), azmq.WithLinger(0))
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := srv.Bind("tcp://127.0.0.1:*"); err != nil {
+		log.Fatal(err)
+	}
+	cli, err := zctx.NewSocket(azmq.REQ, azmq.WithPlainClient("alice", "wonderland"), azmq.WithLinger(0))
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := cli.Connect(srv.LastEndpoint()); err != nil {
+		log.Fatal(err)
+	}
+	if err := cli.Send(ctx, []byte("hello")); err != nil {
+		log.Fatal(err)
+	}
+	m, err := srv.RecvMsg(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	uid, _ := m.Property("User-Id")
+	fmt.Printf("%s from %s\n", m.Frames[0], uid)
+	// Output:
+	// hello from user:alice
+}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
 	"errors"
 	"strings"
 	"syscall"
@@ -355,5 +357,261 @@ func TestServeContextClosed(t *testing.T) {
 		}
 	case <-ctx.Done():
 		t.Fatal("Serve did not return after the Context closed")
+	}
+}
+
+// Every PLAIN check digests the password given and compares two digests
+// of one length, once, whether the user exists or not and whatever the
+// password's length; an unknown user is compared against the dummy.
+func TestPlainCheckComparesDigests(t *testing.T) {
+	h := NewHandler()
+	h.AddUser("admin", "secret")
+	type call struct{ x, y []byte }
+	var calls []call
+	h.equal = func(x, y []byte) int {
+		calls = append(calls, call{bytes.Clone(x), bytes.Clone(y)})
+		return subtle.ConstantTimeCompare(x, y)
+	}
+	stored := h.users["admin"]
+	for _, c := range []struct {
+		user, pass string
+		want       bool
+		against    []byte // what the digest must be compared with
+	}{
+		{"admin", "secret", true, stored[:]},
+		{"admin", "secreT", false, stored[:]},
+		{"admin", "", false, stored[:]},
+		{"admin", "secret-and-longer", false, stored[:]},
+		{"admin", strings.Repeat("x", 255), false, stored[:]},
+		{"eve", "secret", false, h.dummy[:]},
+		{"", "", false, h.dummy[:]},
+		{"Admin", "secret", false, h.dummy[:]},
+	} {
+		calls = nil
+		if got := h.checkPassword(c.user, []byte(c.pass)); got != c.want {
+			t.Errorf("%q/%q: %v, want %v", c.user, c.pass, got, c.want)
+		}
+		if len(calls) != 1 {
+			t.Fatalf("%q/%q: %d comparisons, want 1", c.user, c.pass, len(calls))
+		}
+		x, y := calls[0].x, calls[0].y
+		if len(x) != sha256.Size || len(y) != sha256.Size {
+			t.Errorf("%q/%q: compared %d and %d bytes, want two digests of %d", c.user, c.pass, len(x), len(y), sha256.Size)
+		}
+		if d := h.digest([]byte(c.pass)); !bytes.Equal(x, d[:]) {
+			t.Errorf("%q/%q: did not compare the password's digest", c.user, c.pass)
+		}
+		if !bytes.Equal(y, c.against) {
+			t.Errorf("%q/%q: compared against %x, want %x", c.user, c.pass, y, c.against)
+		}
+	}
+	// The table keeps no password, and digests depend on the Handler's key.
+	if other := NewHandler().digest([]byte("secret")); bytes.Equal(other[:], stored[:]) {
+		t.Error("two Handlers digest a password alike")
+	}
+	if bytes.Contains(stored[:], []byte("secret")) {
+		t.Error("the stored digest holds the password")
+	}
+}
+
+// Requests are decided concurrently, at most SetWorkers at once, and each
+// reply goes out when it is ready.
+func TestWorkersBoundAndOrder(t *testing.T) {
+	const workers = 3
+	entered := make(chan string, 10)
+	release := make(chan struct{})
+	s := startServer(t, func(h *Handler) {
+		h.SetWorkers(workers)
+		h.SetAuthFunc(func(ctx context.Context, r Request) (Decision, error) {
+			entered <- r.Username
+			if r.Username == "fast" {
+				return Decision{Allow: true, UserID: "fast"}, nil
+			}
+			select {
+			case <-release:
+				return Decision{Allow: true, UserID: r.Username}, nil
+			case <-ctx.Done():
+				return Decision{}, ctx.Err()
+			}
+		})
+	})
+	send := func(id, user string) {
+		t.Helper()
+		req := request(id, "127.0.0.1", "PLAIN", []byte(user), []byte("pw"))
+		if err := s.client.Send(s.ctx, append([][]byte{{}}, req...)...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Two slow ones, then a fast one: the fast one is answered first.
+	send("s1", "slow1")
+	send("s2", "slow2")
+	send("f", "fast")
+	reply, err := s.client.Recv(s.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(reply[2]) != "f" || string(reply[3]) != "200" {
+		t.Fatalf("first reply %q, want the fast request's", reply)
+	}
+	// Three slow ones now hold all three workers: a fourth waits.
+	send("s3", "slow3")
+	send("s4", "slow4")
+	seen := map[string]bool{}
+	for len(seen) < 5 { // slow1, slow2, fast, slow3 and, wrongly, slow4
+		select {
+		case u := <-entered:
+			seen[u] = true
+			continue
+		case <-time.After(300 * time.Millisecond):
+		}
+		break
+	}
+	if len(seen) != 4 || seen["slow4"] {
+		t.Fatalf("decisions started: %v, want slow1, slow2, fast and slow3 only (%d workers)", seen, workers)
+	}
+	close(release)
+	got := map[string]bool{}
+	for range 4 {
+		reply, err := s.client.Recv(s.ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got[string(reply[2])] = string(reply[3]) == "200"
+	}
+	for _, id := range []string{"s1", "s2", "s3", "s4"} {
+		if !got[id] {
+			t.Errorf("request %s: no 200 reply (%v)", id, got)
+		}
+	}
+}
+
+func TestAuthFuncDecides(t *testing.T) {
+	var seen []Request
+	_, keyZ85 := newKey(t)
+	keyRaw, _ := z85.Decode(keyZ85)
+	errDown := errors.New("database down")
+	s := startServer(t, func(h *Handler) {
+		h.Deny("192.0.2.1")
+		h.AddUser("admin", "secret") // not consulted with an AuthFunc
+		h.AllowAnyCurve()            // nor this
+		h.SetAuthFunc(func(ctx context.Context, r Request) (Decision, error) {
+			seen = append(seen, r) // one worker at a time in this test
+			switch {
+			case r.Username == "down":
+				return Decision{}, errDown
+			case r.Mechanism == "NULL" && r.Domain == "global":
+				return Decision{Allow: true}, nil
+			case r.Mechanism == "CURVE" && r.PublicKey == keyZ85:
+				return Decision{Allow: true, UserID: "key-owner", Text: "welcome"}, nil
+			case r.Username == "bob" && r.Password == "pw":
+				return Decision{Allow: true, UserID: "Bob"}, nil
+			}
+			return Decision{Text: "not today"}, nil
+		})
+		h.SetWorkers(1)
+	})
+	for _, c := range []struct {
+		name         string
+		req          [][]byte
+		status, text string
+		user         string
+		reached      bool
+	}{
+		{"plain allowed", request("1", "127.0.0.1", "PLAIN", []byte("bob"), []byte("pw")), "200", "OK", "Bob", true},
+		{"plain denied", request("2", "127.0.0.1", "PLAIN", []byte("admin"), []byte("secret")), "400", "not today", "", true},
+		{"no decision", request("3", "127.0.0.1", "PLAIN", []byte("down"), []byte("")), "300", "temporary error: database down", "", true},
+		{"curve", request("4", "127.0.0.1", "CURVE", keyRaw), "200", "welcome", "key-owner", true},
+		{"null", request("5", "127.0.0.1", "NULL"), "200", "OK", "", true},
+		{"address denied", request("6", "192.0.2.1", "PLAIN", []byte("bob"), []byte("pw")), "400", "address denied", "", false},
+		{"malformed", request("7", "127.0.0.1", "PLAIN", []byte("bob")), "500", "malformed PLAIN request", "", false},
+		{"mechanism", request("8", "127.0.0.1", "GSSAPI"), "400", "unsupported mechanism", "", false},
+	} {
+		seen = nil
+		reply := s.ask(t, c.req...)
+		if string(reply[2]) != c.status || string(reply[3]) != c.text || string(reply[4]) != c.user {
+			t.Errorf("%s: %q %q user %q, want %s %q user %q", c.name, reply[2], reply[3], reply[4], c.status, c.text, c.user)
+		}
+		if reached := len(seen) == 1; reached != c.reached {
+			t.Errorf("%s: AuthFunc called %d times, want reached=%v", c.name, len(seen), c.reached)
+		}
+		if c.reached {
+			r := seen[0]
+			if r.Domain != "global" || r.Address != "127.0.0.1" || string(r.Identity) != "server-id" || r.Mechanism != string(c.req[5]) {
+				t.Errorf("%s: AuthFunc saw %+v", c.name, r)
+			}
+		}
+	}
+
+	// Without it, the built-in decision is back.
+	s.h.SetAuthFunc(nil)
+	reply := s.ask(t, request("9", "127.0.0.1", "PLAIN", []byte("admin"), []byte("secret"))...)
+	if string(reply[2]) != "200" || string(reply[4]) != "admin" {
+		t.Fatalf("after SetAuthFunc(nil): %q", reply)
+	}
+}
+
+// Serve stops an AuthFunc that is still deciding, through its ctx, and
+// waits for it before it returns.
+func TestServeStopsAuthFunc(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	zctx := azmq.NewContext()
+	defer zctx.Close()
+	entered := make(chan struct{})
+	returned := make(chan struct{})
+	h := NewHandler()
+	h.SetAuthFunc(func(ctx context.Context, r Request) (Decision, error) {
+		close(entered)
+		<-ctx.Done()
+		time.Sleep(50 * time.Millisecond) // Serve must wait for this
+		close(returned)
+		return Decision{}, ctx.Err()
+	})
+	serveCtx, stop := context.WithCancel(ctx)
+	wait, err := h.Start(serveCtx, zctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := zctx.NewSocket(azmq.DEALER, azmq.WithLinger(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	if err := client.Connect(Endpoint); err != nil {
+		t.Fatal(err)
+	}
+	if err := client.Send(ctx, append([][]byte{{}}, request("1", "", "NULL")...)...); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-entered:
+	case <-ctx.Done():
+		t.Fatal("the AuthFunc was not called")
+	}
+	stop()
+	if err := wait(); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Serve: %v", err)
+	}
+	select {
+	case <-returned:
+	default:
+		t.Fatal("Serve returned before the AuthFunc it had started")
+	}
+}
+
+func TestSetWorkers(t *testing.T) {
+	h := NewHandler()
+	if h.workers != DefaultWorkers {
+		t.Fatalf("default %d, want %d", h.workers, DefaultWorkers)
+	}
+	h.SetWorkers(4)
+	if h.workers != 4 {
+		t.Fatalf("SetWorkers(4): %d", h.workers)
+	}
+	for _, n := range []int{0, -1} {
+		h.SetWorkers(n)
+		if h.workers != DefaultWorkers {
+			t.Errorf("SetWorkers(%d): %d, want the default %d", n, h.workers, DefaultWorkers)
+		}
 	}
 }

@@ -104,8 +104,22 @@ type proc struct {
 // is killed at the end of the test if it is still running.
 func start(t *testing.T, stdin io.Reader, exe string, args ...string) *proc {
 	t.Helper()
+	return startEnv(t, stdin, nil, exe, args...)
+}
+
+// startEnv is start with env (KEY=VALUE) added to the test's environment,
+// from which $AZMQ_PLAIN_PASSWORD is removed: the tests must not depend
+// on the environment they run in.
+func startEnv(t *testing.T, stdin io.Reader, env []string, exe string, args ...string) *proc {
+	t.Helper()
 	p := &proc{t: t, name: filepath.Base(exe) + " " + strings.Join(args, " "), exited: make(chan struct{})}
 	p.cmd = exec.Command(exe, args...)
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, plainPasswordEnv+"=") {
+			p.cmd.Env = append(p.cmd.Env, kv)
+		}
+	}
+	p.cmd.Env = append(p.cmd.Env, env...)
 	p.cmd.Stdin = stdin
 	p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
 	if err := p.cmd.Start(); err != nil {
@@ -248,6 +262,8 @@ func TestCLIUsageErrors(t *testing.T) {
 		{"send", "--format", "hex", "--connect", "tcp://127.0.0.1:1", "zz"},
 		{"send", "--plain-user", "u", "--connect", "tcp://127.0.0.1:1", "x"},
 		{"send", "--plain-user", "u", "--plain-password", "p", "--curve-serverkey", "k", "--connect", "tcp://127.0.0.1:1", "x"},
+		{"send", "--plain-user", "u", "--plain-password", "p", "--plain-password-file", "f", "--connect", "tcp://127.0.0.1:1", "x"},
+		{"recv", "--plain-server", "--plain-user", "u", "--bind", "tcp://127.0.0.1:*"},
 		{"send", "--delay", "soon", "--connect", "tcp://127.0.0.1:1", "x"},
 		{"recv", "--type", "PUB", "--bind", "tcp://127.0.0.1:*"},
 		{"recv", "--type", "REP", "--bind", "tcp://127.0.0.1:*"},
@@ -515,6 +531,52 @@ func TestCLIPlain(t *testing.T) {
 	r.expect(0)
 	if got := r.stdout.String(); got != "yes\n" {
 		t.Errorf("recv printed %q", got)
+	}
+}
+
+// The PLAIN password may come from a file or from $AZMQ_PLAIN_PASSWORD,
+// where other users cannot read it; a flag wins over the variable.
+func TestCLIPlainPasswordSources(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	file := func(name, content string) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	lf, crlf, wrong := file("lf", "s3cret\n"), file("crlf", "s3cret\r\n"), file("wrong", "guess\n")
+	r := spawn(t, "", "recv", "--plain-server", "--plain-user", "admin", "--plain-password-file", lf, "--bind", "tcp://127.0.0.1:*", "-n", "3")
+	ep := r.value("endpoint")
+	send := func(env []string, args ...string) *proc {
+		t.Helper()
+		args = append([]string{"send", "--plain-user", "admin", "--connect", ep, "--timeout", "5s"}, args...)
+		return startEnv(t, nil, env, tool(t), args...)
+	}
+	send([]string{plainPasswordEnv + "=s3cret"}, "from-env").expect(0)
+	send(nil, "--plain-password-file", crlf, "from-crlf-file").expect(0)
+	send([]string{plainPasswordEnv + "=guess"}, "--plain-password-file", lf, "file-over-env").expect(0)
+	r.expect(0)
+	if got := r.stdout.String(); got != "from-env\nfrom-crlf-file\nfile-over-env\n" {
+		t.Errorf("recv printed %q", got)
+	}
+
+	// Wrong passwords from either source are refused.
+	r = spawn(t, "", "recv", "--plain-server", "--plain-user", "admin", "--plain-password-file", lf, "--bind", "tcp://127.0.0.1:*", "-n", "1")
+	ep = r.value("endpoint") // r is killed when the test ends
+	for _, p := range []*proc{
+		send([]string{plainPasswordEnv + "=guess"}, "--timeout", "500ms", "no"),
+		send(nil, "--plain-password-file", wrong, "--timeout", "500ms", "no"),
+	} {
+		if code := p.wait(); code != 1 {
+			t.Errorf("%s: exit %d, want 1; stderr %q", p.name, code, p.stderr.String())
+		}
+	}
+	select {
+	case <-r.exited:
+		t.Errorf("recv exited: it admitted a wrong password? stdout %q", r.stdout.String())
+	default:
 	}
 }
 
@@ -864,6 +926,7 @@ func TestKeyFlags(t *testing.T) {
 		{f: secFlags{curveKeyfile: path + ".missing"}, fail: true},
 		{f: secFlags{curveServerSecret: sec, curveAllow: strList{"short"}}, fail: true},
 	} {
+		c.f.lookupEnv = noEnv
 		_, _, err := c.f.options()
 		var ue errUsage
 		switch {
@@ -873,6 +936,96 @@ func TestKeyFlags(t *testing.T) {
 			t.Errorf("%+v: %v, want a runtime error", c.f, err)
 		case !c.usage && !c.fail && err != nil:
 			t.Errorf("%+v: %v", c.f, err)
+		}
+	}
+}
+
+func noEnv(string) (string, bool) { return "", false }
+
+func TestPlainPasswordSources(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	lf := write("lf", "from-file\n")
+	env := func(v string) func(string) (string, bool) {
+		return func(k string) (string, bool) {
+			if k == plainPasswordEnv {
+				return v, true
+			}
+			return "", false
+		}
+	}
+	for _, c := range []struct {
+		name  string
+		f     secFlags
+		env   string
+		want  string // the password; "" when an error is wanted
+		usage bool
+	}{
+		{name: "flag", f: secFlags{plainPass: "p"}, want: "p"},
+		{name: "file, newline trimmed", f: secFlags{plainPassFile: lf}, want: "from-file"},
+		{name: "file, CRLF trimmed", f: secFlags{plainPassFile: write("crlf", "pw\r\n")}, want: "pw"},
+		{name: "file, no newline", f: secFlags{plainPassFile: write("bare", "pw")}, want: "pw"},
+		{name: "file, spaces kept", f: secFlags{plainPassFile: write("sp", " pw \n")}, want: " pw "},
+		{name: "env", env: "from-env", want: "from-env"},
+		{name: "flag over env", f: secFlags{plainPass: "p"}, env: "from-env", want: "p"},
+		{name: "file over env", f: secFlags{plainPassFile: lf}, env: "from-env", want: "from-file"},
+		{name: "none", want: ""},
+		{name: "both flags", f: secFlags{plainPass: "p", plainPassFile: lf}, usage: true},
+		{name: "missing file", f: secFlags{plainPassFile: filepath.Join(dir, "missing")}},
+		{name: "empty file", f: secFlags{plainPassFile: write("empty", "\n")}},
+		{name: "two lines", f: secFlags{plainPassFile: write("two", "a\nb\n")}},
+		{name: "too long", f: secFlags{plainPassFile: write("long", strings.Repeat("x", 256))}},
+	} {
+		c.f.lookupEnv = env(c.env)
+		if c.env == "" {
+			c.f.lookupEnv = noEnv
+		}
+		got, err := c.f.plainPassword()
+		var ue errUsage
+		wantErr := c.want == "" && c.name != "none"
+		switch {
+		case wantErr && err == nil:
+			t.Errorf("%s: %q, want an error", c.name, got)
+		case wantErr && c.usage != errors.As(err, &ue):
+			t.Errorf("%s: %v, usage error %v", c.name, err, c.usage)
+		case !wantErr && (err != nil || got != c.want):
+			t.Errorf("%s: %q, %v, want %q", c.name, got, err, c.want)
+		}
+	}
+
+	// The password from the variable makes a working PLAIN socket, and
+	// without --plain-user or --plain-server the variable is not used.
+	f := secFlags{plainServer: true, plainUser: "u", lookupEnv: env("pw")}
+	if _, h, err := f.options(); err != nil || h == nil {
+		t.Fatalf("server with the password from the variable: %v", err)
+	}
+	f = secFlags{lookupEnv: env("pw")}
+	if opts, h, err := f.options(); err != nil || opts != nil || h != nil {
+		t.Fatalf("no PLAIN flag, the variable set: %v, %v, %v; want NULL security", opts, h, err)
+	}
+	f = secFlags{plainServer: true, plainUser: "u", lookupEnv: noEnv}
+	var ue errUsage
+	if _, _, err := f.options(); !errors.As(err, &ue) || !strings.Contains(err.Error(), plainPasswordEnv) {
+		t.Fatalf("no password anywhere: %v, want a usage error naming the ways to give one", err)
+	}
+}
+
+// The help says where a password is safe from other users.
+func TestCLIHelpPlainPassword(t *testing.T) {
+	t.Parallel()
+	for _, cmd := range []string{"send", "recv"} {
+		p := run1(t, "", cmd, "--help")
+		out := p.stdout.String()
+		for _, want := range []string{"--plain-password-file", plainPasswordEnv, "visible to every user"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("azmq %s --help does not mention %q", cmd, want)
+			}
 		}
 	}
 }

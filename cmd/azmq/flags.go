@@ -132,9 +132,15 @@ func parseType(name string) (azmq.SocketType, error) {
 func canRecv(t azmq.SocketType) bool { return t != azmq.PUB && t != azmq.PUSH }
 func canSend(t azmq.SocketType) bool { return t != azmq.SUB && t != azmq.PULL }
 
+// plainPasswordEnv names the environment variable that may hold the
+// PLAIN password: unlike a command-line argument, other users cannot read
+// it (ps, /proc/PID/cmdline).
+const plainPasswordEnv = "AZMQ_PLAIN_PASSWORD"
+
 // secFlags are the security flags every socket-making command takes.
 type secFlags struct {
 	plainUser, plainPass string
+	plainPassFile        string
 	plainServer          bool
 	curveServerSecret    string // --curve-server-key: be a CURVE server
 	curveServerPublic    string // --curve-serverkey: be a CURVE client of this server
@@ -142,12 +148,15 @@ type secFlags struct {
 	curveSecret          string
 	curveKeyfile         string
 	curveAllow           strList
+
+	lookupEnv func(string) (string, bool) // os.LookupEnv when nil; tests set it
 }
 
 func (f *secFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.plainUser, "plain-user", "", "PLAIN user `NAME`: as a client, the one to log in as; with --plain-server, the one to admit")
-	fs.StringVar(&f.plainPass, "plain-password", "", "PLAIN `PASSWORD` (see --plain-user)")
-	fs.BoolVar(&f.plainServer, "plain-server", false, "be a PLAIN server admitting --plain-user with --plain-password")
+	fs.StringVar(&f.plainPass, "plain-password", "", "PLAIN `PASSWORD` (see --plain-user). Other users of this machine can read a command line (ps): prefer --plain-password-file or $"+plainPasswordEnv)
+	fs.StringVar(&f.plainPassFile, "plain-password-file", "", "read the PLAIN password from `FILE`: all of it but a final newline")
+	fs.BoolVar(&f.plainServer, "plain-server", false, "be a PLAIN server admitting --plain-user with the password given")
 	fs.StringVar(&f.curveServerSecret, "curve-server-key", "", "be a CURVE server with this secret `KEY` (Z85, or @FILE: the secret key of an 'azmq keygen' file)")
 	fs.StringVar(&f.curveServerPublic, "curve-serverkey", "", "be a CURVE client of the server with this public `KEY` (Z85, or @FILE: the public key of an 'azmq keygen' file)")
 	fs.StringVar(&f.curvePublic, "curve-publickey", "", "a CURVE client's own public `KEY` (Z85 or @FILE; default: from --curve-keyfile, else a new key pair)")
@@ -214,24 +223,29 @@ func keyValue(flagName, v string, secret bool) (string, error) {
 // nil, must serve ZAP in the socket's Context: it admits the PLAIN user
 // or the allowed CURVE keys.
 func (f *secFlags) options() (opts []azmq.SocketOption, handler *zap.Handler, err error) {
-	plain := f.plainServer || f.plainUser != "" || f.plainPass != ""
+	plain := f.plainServer || f.plainUser != "" || f.plainPass != "" || f.plainPassFile != ""
 	curve := f.curveServerSecret != "" || f.curveServerPublic != "" || f.curvePublic != "" ||
 		f.curveSecret != "" || f.curveKeyfile != "" || len(f.curveAllow) > 0
 	if plain && curve {
 		return nil, nil, usageErr("PLAIN and CURVE flags cannot be mixed: a socket has one security mechanism")
 	}
 	if plain {
-		if f.plainUser == "" || f.plainPass == "" {
+		pass, err := f.plainPassword()
+		if err != nil {
+			return nil, nil, err
+		}
+		if f.plainUser == "" || pass == "" {
+			const how = " (--plain-password-file FILE, $" + plainPasswordEnv + " or --plain-password)"
 			if f.plainServer {
-				return nil, nil, usageErr("--plain-server needs the --plain-user and --plain-password it admits")
+				return nil, nil, usageErr("--plain-server needs the --plain-user it admits and its password" + how)
 			}
-			return nil, nil, usageErr("a PLAIN client needs both --plain-user and --plain-password")
+			return nil, nil, usageErr("a PLAIN client needs both --plain-user and a password" + how)
 		}
 		if !f.plainServer {
-			return []azmq.SocketOption{azmq.WithPlainClient(f.plainUser, f.plainPass)}, nil, nil
+			return []azmq.SocketOption{azmq.WithPlainClient(f.plainUser, pass)}, nil, nil
 		}
 		h := zap.NewHandler()
-		h.AddUser(f.plainUser, f.plainPass)
+		h.AddUser(f.plainUser, pass)
 		return []azmq.SocketOption{azmq.WithPlainServer()}, h, nil
 	}
 	if !curve {
@@ -304,6 +318,47 @@ func (f *secFlags) options() (opts []azmq.SocketOption, handler *zap.Handler, er
 		return nil, nil, usageErr("a CURVE client needs both its public and its secret key (--curve-publickey and --curve-secretkey, or --curve-keyfile), or neither")
 	}
 	return []azmq.SocketOption{azmq.WithCurveClient(server, pub, sec)}, nil, nil
+}
+
+// plainPassword returns the PLAIN password: from --plain-password or
+// --plain-password-file (giving both is a usage error), else from
+// $AZMQ_PLAIN_PASSWORD, else "".
+func (f *secFlags) plainPassword() (string, error) {
+	switch {
+	case f.plainPass != "" && f.plainPassFile != "":
+		return "", usageErr("--plain-password and --plain-password-file cannot go together: give the password once")
+	case f.plainPass != "":
+		return f.plainPass, nil
+	case f.plainPassFile != "":
+		return passwordFile(f.plainPassFile)
+	}
+	lookup := f.lookupEnv
+	if lookup == nil {
+		lookup = os.LookupEnv
+	}
+	v, _ := lookup(plainPasswordEnv)
+	return v, nil
+}
+
+// passwordFile reads a password file: its content, without one final
+// newline (\n or \r\n). A file of more than one line is refused rather
+// than taken as a password with a newline in it, which is far more likely
+// a mistake.
+func passwordFile(path string) (string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("--plain-password-file: %w", err)
+	}
+	pass := strings.TrimSuffix(strings.TrimSuffix(string(data), "\n"), "\r")
+	switch {
+	case pass == "":
+		return "", fmt.Errorf("--plain-password-file %s: the file is empty", path)
+	case strings.ContainsAny(pass, "\r\n"):
+		return "", fmt.Errorf("--plain-password-file %s: more than one line; the password is the whole file but a final newline", path)
+	case len(pass) > 255:
+		return "", fmt.Errorf("--plain-password-file %s: a password of %d bytes, PLAIN allows at most 255", path, len(pass))
+	}
+	return pass, nil
 }
 
 // endpointFlags are --bind and --connect.
@@ -712,14 +767,20 @@ With --frame-per-line, each frame has a line and a blank line ends a message
 `
 
 const securityHelp = `Security: NULL unless given
-  PLAIN client:  --plain-user U --plain-password P
-  PLAIN server:  --plain-server --plain-user U --plain-password P  (admits that user)
+  PLAIN client:  --plain-user U, and its password from --plain-password-file FILE,
+                 $AZMQ_PLAIN_PASSWORD or --plain-password P
+  PLAIN server:  --plain-server --plain-user U, and the password the same way
+                 (admits that user)
   CURVE server:  --curve-server-key SECRET, or --curve-keyfile server.key
                  [--curve-allow CLIENT_PUBLIC ...]
   CURVE client:  --curve-serverkey SERVER_PUBLIC [--curve-keyfile client.key |
                  --curve-publickey PUB --curve-secretkey SEC]  (default: a new pair)
 Keys are Z85 (40 characters), or @FILE for the matching key of an
 'azmq keygen' file (a valid key that starts with @ is still a key).
+A command line is visible to every user of this machine (ps): pass the
+PLAIN password in a file (all of it but a final newline) or in
+$AZMQ_PLAIN_PASSWORD instead of --plain-password. --plain-password and
+--plain-password-file cannot go together; either wins over the variable.
 `
 
 const exitHelp = `Exit status: 0 done (or stopped by Ctrl-C / --timeout when no count was

@@ -3,6 +3,23 @@
 // socket's pipe and a batching writer that drains the pipe onto the
 // connection. It has no routing logic: the pattern decides where messages
 // go, the engine only moves them.
+//
+// What a peer can make one connection hold, and what bounds it (the
+// pattern bounds what it keeps itself, such as subscriptions):
+//   - the read buffer: readBufSize (64 KiB);
+//   - a command frame, the handshake's included: maxCommand (64 KiB),
+//     decoded in place from the read buffer;
+//   - its metadata: ParseMetadata's caps (wire.MaxProperties, values of at
+//     most wire.MaxPropertyValue, an Identity of at most wire.MaxIdentity),
+//     within one command frame; kept as one string of its values;
+//   - the message being assembled: Config.MaxMsgSize, each frame after the
+//     first counting FrameOverhead more (no bound with MaxMsgSize < 0);
+//   - a body announced but not yet arrived: eagerInit (64 KiB), or the
+//     largest body the connection delivered before, at most eagerAlloc;
+//   - decoded messages not yet in the pipe: maxBatch, from one read
+//     buffer's worth of bytes (reading waits for the pipe);
+//   - the pipe: its HWM, in messages;
+//   - PONGs to send: one.
 package engine
 
 import (
@@ -62,8 +79,9 @@ type Engine struct {
 	codec     security.Codec
 
 	closeOnce sync.Once
-	done      chan struct{} // closed by Close
-	pending   []pipe.Msg    // decoded, not yet handed to the socket
+	done      chan struct{}         // closed by Close
+	abortErr  atomic.Pointer[error] // why Abort ended the connection
+	pending   []pipe.Msg            // decoded, not yet handed to the socket
 	pongMu    sync.Mutex
 	pong      []byte // the PONG the writer must send; one at most
 
@@ -92,6 +110,13 @@ func (e *Engine) Close() {
 		close(e.done)
 		e.conn.Close()
 	})
+}
+
+// Abort ends the connection at once because the peer broke a limit kept
+// above the engine; Run returns err.
+func (e *Engine) Abort(err error) {
+	e.abortErr.CompareAndSwap(nil, &err)
+	e.Close()
 }
 
 // Handshake exchanges greetings and runs the mechanism. It returns the
@@ -313,14 +338,23 @@ func (e *Engine) Run(p *pipe.Pipe) error {
 	rerr := e.readLoop(p.In, p.Out)
 	if errors.Is(rerr, pipe.ErrClosed) {
 		// The socket stopped reading; the writer finishes its linger.
-		return cleanErr(<-werr)
+		return e.aborted(cleanErr(<-werr))
 	}
 	e.Close()
 	err := <-werr
 	if rerr != nil && !isClosedErr(rerr) {
-		return rerr
+		return e.aborted(rerr)
 	}
-	return cleanErr(err)
+	return e.aborted(cleanErr(err))
+}
+
+// aborted is Abort's reason if there was one, else err: the closed
+// connection is only a consequence of it.
+func (e *Engine) aborted(err error) error {
+	if a := e.abortErr.Load(); a != nil {
+		return *a
+	}
+	return err
 }
 
 func cleanErr(err error) error {

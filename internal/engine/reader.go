@@ -267,6 +267,9 @@ func (e *Engine) decodeLoop(in, out *pipe.Queue) error {
 				return err
 			}
 			if flags&wire.FlagCommand != 0 {
+				if len(data) > maxCommand {
+					return fmt.Errorf("%w: %d-byte command", wire.ErrMalformed, len(data))
+				}
 				if err := e.command(data, in, out); err != nil {
 					return err
 				}

@@ -15,7 +15,7 @@ func New(t Type, o Options) (Socket, error) {
 	case PAIR:
 		return newPair(), nil
 	case PUB:
-		return newPub(false), nil
+		return newPub(false, o), nil
 	case SUB:
 		return newSub(false), nil
 	case REQ:
@@ -31,7 +31,7 @@ func New(t Type, o Options) (Socket, error) {
 	case PUSH:
 		return newPush(), nil
 	case XPUB:
-		return newPub(true), nil
+		return newPub(true, o), nil
 	case XSUB:
 		return newSub(true), nil
 	}

@@ -82,12 +82,24 @@ var (
 	// ErrPeerRefused is returned by Attach when the socket takes no more
 	// peers (PAIR has one).
 	ErrPeerRefused = errors.New("azmq: socket takes no more peers")
+	// ErrTooManySubscriptions ends the connection of a subscriber whose
+	// topics would cost more than Options.MaxSubscriptionBytes.
+	ErrTooManySubscriptions = errors.New("azmq: subscriber's topics over the subscription limit")
 )
 
 // Options are the pattern-level socket options.
 type Options struct {
 	RouterMandatory bool
+	// MaxSubscriptionBytes bounds what one subscriber's topics may cost a
+	// PUB or XPUB, as SubscriptionCost counts (0: no bound).
+	MaxSubscriptionBytes int64
 }
+
+// SubscriptionCost is what one distinct topic of one subscriber counts
+// toward Options.MaxSubscriptionBytes: the topic is held twice (in the
+// match tree and in the subscriber's own set), and a tree node and two map
+// entries cost about 256 bytes more.
+func SubscriptionCost(topic []byte) int64 { return 2*int64(len(topic)) + 256 }
 
 // Socket is the routing strategy of one socket. All methods are safe for
 // concurrent use.

@@ -24,10 +24,12 @@ type pub struct {
 	scratch []pipe.Msg
 
 	x *pending // XPUB only: what Recv hands the application
+
+	maxSub int64 // Options.MaxSubscriptionBytes
 }
 
-func newPub(x bool) Socket {
-	s := &pub{byP: make(map[*pipe.Pipe]*subPipe)}
+func newPub(x bool, o Options) Socket {
+	s := &pub{byP: make(map[*pipe.Pipe]*subPipe), maxSub: o.MaxSubscriptionBytes}
 	s.init()
 	if x {
 		s.x = &pending{max: maxPending}
@@ -143,6 +145,12 @@ func (s *pub) apply(sp *subPipe, m *pipe.Msg) {
 	kind, topic := parseSub(m)
 	switch kind {
 	case kindSubscribe:
+		if s.overLimit(sp, topic) {
+			// The subscriber goes, with the reason; its topics go with
+			// it at Detach.
+			sp.p.Fail(ErrTooManySubscriptions)
+			return
+		}
 		if s.subs.add(sp, topic) && s.x != nil {
 			s.x.push(notice(1, topic), sp.p.Peer())
 		}
@@ -155,6 +163,14 @@ func (s *pub) apply(sp *subPipe, m *pipe.Msg) {
 			s.x.push(*m, sp.p.Peer())
 		}
 	}
+}
+
+// overLimit reports whether a new topic would take sp's subscriptions past
+// the limit. Inproc subscribers are the process's own code, not strangers:
+// they have none.
+func (s *pub) overLimit(sp *subPipe, topic []byte) bool {
+	return s.maxSub > 0 && !sp.p.Inproc && !sp.holds(topic) &&
+		sp.cost+SubscriptionCost(topic) > s.maxSub
 }
 
 // Send offers m to every subscriber matching its first frame. It never

@@ -2,6 +2,8 @@ package pattern
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -322,4 +324,61 @@ func TestXSubXPubChain(t *testing.T) {
 		t.Fatal(err)
 	}
 	expect(t, s, "t1")
+}
+
+// TestPubSubscriptionLimit: a subscriber whose topics would cost more than
+// MaxSubscriptionBytes is failed (its connection ends) and the topic that
+// broke the limit is not taken; repeats and cancels are counted exactly;
+// other subscribers are not disturbed; inproc subscribers have no limit.
+func TestPubSubscriptionLimit(t *testing.T) {
+	for _, typ := range []Type{PUB, XPUB} {
+		t.Run(typ.String(), func(t *testing.T) {
+			topic := func(i int) string { return fmt.Sprintf("%08d", i) } // cost 2*8+256 = 272
+			const perTopic = 272
+			pub := newSock(t, typ, Options{MaxSubscriptionBytes: 10 * perTopic})
+			p, other := raw(t, pub, 100, &pipe.Peer{SocketType: "SUB"}), raw(t, pub, 100, &pipe.Peer{SocketType: "SUB"})
+			var failed []error
+			p.OnFail(func(err error) { failed = append(failed, err) })
+			other.OnFail(func(err error) { t.Errorf("the other subscriber failed: %v", err) })
+			peerSend(t, other, subscribeMsg("a"))
+			for i := range 10 {
+				peerSend(t, p, subscribeMsg(topic(i)))
+				peerSend(t, p, subscribeMsg(topic(i))) // a repeat costs nothing
+			}
+			peerSend(t, p, cancelMsg(topic(0)))
+			peerSend(t, p, subscribeMsg(topic(10))) // fits again: 10 topics
+			send(t, pub, "a")
+			if len(failed) != 0 {
+				t.Fatalf("failed at the limit: %v", failed)
+			}
+			peerSend(t, p, subscribeMsg(topic(11))) // the 11th
+			send(t, pub, "a")
+			if len(failed) != 1 || !errors.Is(failed[0], ErrTooManySubscriptions) {
+				t.Fatalf("failed %v, want once ErrTooManySubscriptions", failed)
+			}
+			send(t, pub, topic(11))
+			send(t, pub, topic(10))
+			var got []string
+			for p.Out.Len() > 0 {
+				got = append(got, strs(peerRecv(t, p))[0])
+			}
+			if !slices.Equal(got, []string{topic(10)}) {
+				t.Errorf("the failed subscriber got %q, want only %q", got, topic(10))
+			}
+			if n := other.Out.Len(); n != 2 {
+				t.Errorf("the other subscriber has %d messages, want 2", n)
+			}
+		})
+	}
+	t.Run("inproc", func(t *testing.T) {
+		pub := newSock(t, PUB, Options{MaxSubscriptionBytes: 300})
+		p := raw(t, pub, 100, &pipe.Peer{SocketType: "SUB"})
+		p.Inproc = true
+		p.OnFail(func(err error) { t.Errorf("an inproc subscriber failed: %v", err) })
+		for i := range 5 {
+			peerSend(t, p, subscribeMsg(fmt.Sprint(i)))
+		}
+		send(t, pub, "4")
+		popStrs(t, p, "4")
+	})
 }

@@ -199,6 +199,7 @@ func (c *countTrie) topics() [][]byte {
 type subPipe struct {
 	p      *pipe.Pipe
 	topics map[string]struct{}
+	cost   int64  // SubscriptionCost of its topics
 	mark   uint64 // last message it was matched for, to send once
 }
 
@@ -209,16 +210,23 @@ type mtrie struct {
 	buf []*trieNode
 }
 
+// holds reports whether sp is subscribed to topic.
+func (sp *subPipe) holds(topic []byte) bool {
+	_, ok := sp.topics[string(topic)]
+	return ok
+}
+
 // add subscribes sp to topic. first reports that no pipe held it before.
 // A duplicate subscription of the same pipe changes nothing.
 func (m *mtrie) add(sp *subPipe, topic []byte) (first bool) {
-	if _, dup := sp.topics[string(topic)]; dup {
+	if sp.holds(topic) {
 		return false
 	}
 	if sp.topics == nil {
 		sp.topics = make(map[string]struct{})
 	}
 	sp.topics[string(topic)] = struct{}{}
+	sp.cost += SubscriptionCost(topic)
 	n := m.t.insert(topic)
 	if n.subs == nil {
 		n.subs = make(map[*subPipe]struct{})
@@ -234,6 +242,7 @@ func (m *mtrie) rm(sp *subPipe, topic []byte) (last bool) {
 		return false
 	}
 	delete(sp.topics, string(topic))
+	sp.cost -= SubscriptionCost(topic)
 	m.buf = m.t.path(topic, m.buf)
 	if m.buf == nil {
 		return false

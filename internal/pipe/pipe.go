@@ -50,6 +50,28 @@ type Pipe struct {
 	// bodies themselves, so a fan-out must not share them between two such
 	// readers.
 	Inproc bool
+
+	fail atomic.Pointer[func(error)]
+}
+
+// OnFail sets what Fail does: the owner of the pipe's connection ends it.
+// nil: nothing (the connection is over).
+func (p *Pipe) OnFail(f func(error)) {
+	if f == nil {
+		p.fail.Store(nil)
+		return
+	}
+	p.fail.Store(&f)
+}
+
+// Fail ends the connection behind the pipe, for the reason err, when the
+// peer broke a limit the pattern keeps (too many subscriptions). A pipe
+// with no connection behind it (inproc, or between connections) is left
+// as it is.
+func (p *Pipe) Fail(err error) {
+	if f := p.fail.Load(); f != nil {
+		(*f)(err)
+	}
 }
 
 // New makes a pipe. The socket's own Signals are passed so one wait covers
