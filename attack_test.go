@@ -132,7 +132,7 @@ func TestAttackEmptyFrames(t *testing.T) {
 	more := wire.AppendFrame(nil, wire.FlagMore, nil)
 	tooLarge := func(addr string) func(Event) bool {
 		return func(e Event) bool {
-			return e.Kind == EventDisconnected && e.Endpoint == addr && errors.Is(e.Err, engine.ErrTooLarge)
+			return e.Kind == EventDisconnected && e.Endpoint == addr && errors.Is(e.Err, ErrTooLarge)
 		}
 	}
 
@@ -542,18 +542,20 @@ const (
 	subFloodCap = 1 << 20
 	// subTopicSize is the size of each topic the attacker subscribes to.
 	subTopicSize = 1 << 10
-	// subOverhead is what each distinct topic counts toward the cap
-	// besides its length.
-	subOverhead = 256
+	// subTopicCost is what each distinct topic counts toward the cap:
+	// 256 bytes of bookkeeping plus twice its length (WithMaxSubscriptionBytes).
+	subTopicCost = 256 + 2*subTopicSize
+	// subAtCap is how many such topics fit the cap: 455.
+	subAtCap = subFloodCap / subTopicCost
 	// subFloodTopics is how many distinct topics the attacker may send
-	// (32 MB): forty times what the cap allows (819).
+	// (32 MB): seventy times what the cap allows (455).
 	subFloodTopics = 32 << 10
 	// subFloodBound bounds what the process may keep during the flood:
-	// the topics the cap lets one connection hold (1 MiB), the
+	// the topics the cap lets one connection hold (1 MiB counted), the
 	// subscriptions queued on their way to the PUB (at most the receive
 	// HWM, 1000 of 1 KiB), buffers. Code without the cap keeps every
-	// topic, over 32 MB here.
-	subFloodBound = 8 << 20
+	// topic, tens of MB before the test gives up.
+	subFloodBound = 4 << 20
 )
 
 // TestAttackSubscriptionFlood: a raw SUB subscribes to ever more distinct
@@ -565,7 +567,7 @@ func TestAttackSubscriptionFlood(t *testing.T) {
 	ctx := testCtx(t)
 	z := NewContext()
 	t.Cleanup(func() { z.Close() })
-	pub := newSock(t, z, PUB, subCapOption(subFloodCap))
+	pub := newSock(t, z, PUB, WithMaxSubscriptionBytes(subFloodCap))
 	log := logEvents(t, pub)
 	if err := pub.Bind("tcp://127.0.0.1:*"); err != nil {
 		t.Fatal(err)
@@ -616,39 +618,102 @@ func TestAttackSubscriptionFlood(t *testing.T) {
 		return fmt.Errorf("message %s not received", want)
 	})
 
+	tooMany := func(addr string) func(Event) bool {
+		return func(e Event) bool {
+			return e.Kind == EventDisconnected && e.Endpoint == addr && errors.Is(e.Err, ErrTooManySubscriptions)
+		}
+	}
+
+	// Up to the cap: the PUB holds every topic, and what they take is what
+	// the cap lets one subscriber make azmq keep.
 	raw := dialRaw(t, pub)
 	raw.handshake(socketType("SUB"))
-	topic := bytes.Repeat([]byte{'t'}, subTopicSize)
-	perChunk := (64 << 10) / len(wire.AppendSubscribe(nil, topic))
 	guard := newMemGuard(subFloodBound)
+	var subs []byte
+	for i := range subAtCap {
+		subs = wire.AppendSubscribe(subs, attackTopic(i))
+	}
+	if err := raw.write(subs, rawIOTimeout); err != nil {
+		t.Fatalf("subscribing to %d topics: %v", subAtCap, err)
+	}
+	// The last topic reaches the raw SUB once the PUB has applied them all.
+	last := attackTopic(subAtCap - 1)
+	got := make(chan error, 1)
+	go func() {
+		_, body, err := raw.readFrame()
+		if err == nil && !bytes.Equal(body, last) {
+			err = fmt.Errorf("it received %d bytes that are not its last topic", len(body))
+		}
+		got <- err
+	}()
+	var err error
+	for i := range 1000 { // readFrame gives up after rawIOTimeout
+		if i > 0 {
+			pub.Send(ctx, last)
+		}
+		select {
+		case err = <-got:
+		case <-time.After(20 * time.Millisecond):
+			continue
+		}
+		break
+	}
+	if err != nil {
+		t.Fatalf("the raw SUB holding %d topics did not receive a message on the last one: %v; events: %s", subAtCap, err, log.summary())
+	}
+	atCap := guard.sample()
+	t.Logf("a subscriber holding %d distinct %d-byte topics (%d bytes counted, cap %d) makes the process keep %s more",
+		subAtCap, subTopicSize, subAtCap*subTopicCost, subFloodCap, kib(atCap))
+	if e, ok := log.first(kindAt(EventDisconnected, raw.addr())); ok {
+		t.Fatalf("the subscriber within the cap was dropped: %v", e.Err)
+	}
+	// One topic more goes over.
+	if err := raw.write(wire.AppendSubscribe(nil, attackTopic(subAtCap)), rawIOTimeout); err != nil {
+		t.Fatalf("subscribing to one more topic: %v", err)
+	}
+	if _, ok := log.wait(tooMany(raw.addr()), 5*time.Second); !ok {
+		t.Errorf("topic %d (%d bytes counted, cap %d) did not drop the subscriber with ErrTooManySubscriptions; events: %s",
+			subAtCap+1, (subAtCap+1)*subTopicCost, subFloodCap, log.summary())
+	}
+
+	// The flood: ever more topics, until azmq closes the connection.
+	raw = dialRaw(t, pub)
+	raw.handshake(socketType("SUB"))
+	perChunk := (64 << 10) / len(wire.AppendSubscribe(nil, last))
+	guard = newMemGuard(subFloodBound)
 	sent := 0
 	var werr error
 	start := time.Now()
 	for sent < subFloodTopics && werr == nil && !guard.over() {
 		var chunk []byte
 		for range perChunk {
-			copy(topic, fmt.Sprintf("attack-%08d-", sent))
-			chunk = wire.AppendSubscribe(chunk, topic)
+			chunk = wire.AppendSubscribe(chunk, attackTopic(sent))
 			sent++
 		}
 		werr = raw.write(chunk, 10*time.Second)
 	}
 	elapsed := time.Since(start)
 	guard.sample()
-	t.Logf("%d distinct %d-byte topics sent in %v (write error: %v); the process grew by at most %s (bound %s)",
-		sent, subTopicSize, elapsed.Round(time.Millisecond), werr, mib(guard.peak), mib(subFloodBound))
-	if guard.peak > subFloodBound {
-		t.Errorf("subscriptions made the process keep %s more, bound %s", mib(guard.peak), mib(subFloodBound))
+	peak := max(guard.peak, atCap)
+	t.Logf("flood: %d distinct topics written in %v (write error: %v); the process grew by at most %s (bound %s)",
+		sent, elapsed.Round(time.Millisecond), werr, mib(peak), mib(subFloodBound))
+	if peak > subFloodBound {
+		t.Errorf("subscriptions made the process keep %s more, bound %s", mib(peak), mib(subFloodBound))
 	}
-	tooMany := func(e Event) bool {
-		return e.Kind == EventDisconnected && e.Endpoint == raw.addr() && isTooManySubs(e.Err)
-	}
-	if e, ok := log.wait(tooMany, 5*time.Second); !ok {
-		t.Errorf("%d distinct topics (%d bytes counted each, cap %d) did not drop the connection with ErrTooManySubscriptions; events: %s",
-			sent, subTopicSize+subOverhead, subFloodCap, log.summary())
+	if e, ok := log.wait(tooMany(raw.addr()), 5*time.Second); !ok {
+		t.Errorf("%d distinct topics (%d bytes counted each, cap %d) did not drop the subscriber with ErrTooManySubscriptions; events: %s",
+			sent, subTopicCost, subFloodCap, log.summary())
 	} else {
-		t.Logf("dropped: %v (the cap holds %d topics)", e.Err, subFloodCap/(subTopicSize+subOverhead))
+		t.Logf("dropped: %v", e.Err)
 	}
 	pr.waitMore(t, 5)
 	pr.stop(t)
+}
+
+// attackTopic is the i-th distinct topic of the subscription flood:
+// subTopicSize bytes, distinct in their first bytes.
+func attackTopic(i int) []byte {
+	t := bytes.Repeat([]byte{'t'}, subTopicSize)
+	copy(t, fmt.Sprintf("attack-%08d-", i))
+	return t
 }

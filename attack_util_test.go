@@ -450,10 +450,3 @@ func mib(n uint64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
 
 // kib formats a byte count in KiB.
 func kib(n uint64) string { return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10)) }
-
-// subCapOption and isTooManySubs stand for WithMaxSubscriptionBytes and
-// errors.Is(err, pattern.ErrTooManySubscriptions) until they exist: no
-// cap, and no error matches.
-func subCapOption(n int) SocketOption { return func(*socketConfig) error { return nil } }
-
-func isTooManySubs(err error) bool { return false }
