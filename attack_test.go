@@ -201,7 +201,7 @@ const (
 	// connections: they hold nothing once refused, so what remains is
 	// the client ends of the connections (this process dials them) and
 	// the garbage of the last handshakes. Code that accepts the READY
-	// keeps ~900 KB per connection, hundreds of MB for 500.
+	// keeps ~470 KiB of heap per connection, over 200 MiB for 500.
 	propFloodBound = 8 << 20
 	// propKeptFactor bounds what an accepted connection keeps for a READY
 	// within the caps: at most this many times the READY's size, plus what
