@@ -70,7 +70,9 @@ func WithSendHWM(n int) SocketOption {
 }
 
 // WithRecvHWM limits the messages queued from each peer before azmq stops
-// reading its connection (default 1000; 0 = unlimited).
+// reading its connection (default 1000; 0 = unlimited). What a peer can
+// make a socket hold is up to n of its messages, each bounded by
+// WithMaxMsgSize.
 func WithRecvHWM(n int) SocketOption {
 	return func(c *socketConfig) error {
 		if n < 0 {
@@ -137,7 +139,9 @@ func WithReconnectIntervalMax(d time.Duration) SocketOption {
 }
 
 // WithHandshakeTimeout drops a connection whose ZMTP handshake has not
-// completed in d (default 30 s; 0 = no limit).
+// completed in d (default 30 s; 0 = no limit). Until then a stranger's
+// connection costs its buffers and goroutines (about 47 KiB), so a
+// socket open to untrusted peers wants a few seconds, not 30.
 func WithHandshakeTimeout(d time.Duration) SocketOption {
 	return func(c *socketConfig) error {
 		if d < 0 {
