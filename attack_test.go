@@ -130,11 +130,6 @@ const (
 func TestAttackEmptyFrames(t *testing.T) {
 	pull, log, pr := attackPull(t, WithMaxMsgSize(emptyFramesMaxMsg))
 	more := wire.AppendFrame(nil, wire.FlagMore, nil)
-	tooLarge := func(addr string) func(Event) bool {
-		return func(e Event) bool {
-			return e.Kind == EventDisconnected && e.Endpoint == addr && errors.Is(e.Err, ErrTooLarge)
-		}
-	}
 
 	// Up to the limit: the message is still being assembled, and what it
 	// keeps is what the limit lets any peer make azmq keep.
@@ -154,7 +149,7 @@ func TestAttackEmptyFrames(t *testing.T) {
 	if err := raw.write(bytes.Repeat(more, 2), rawIOTimeout); err != nil {
 		t.Fatalf("sending 2 more empty frames: %v", err)
 	}
-	if _, ok := log.wait(tooLarge(raw.addr()), 5*time.Second); !ok {
+	if _, ok := log.wait(droppedFor(raw.addr(), ErrTooLarge), 5*time.Second); !ok {
 		t.Errorf("%d empty MORE frames (limit %d bytes, %d per frame) did not drop the connection with ErrTooLarge; events: %s",
 			emptyFramesAllowed+2, emptyFramesMaxMsg, engine.FrameOverhead, log.summary())
 	}
@@ -181,7 +176,7 @@ func TestAttackEmptyFrames(t *testing.T) {
 	if peak > emptyFloodBound {
 		t.Errorf("empty frames made the process keep %s more, bound %s: frames are not counted toward WithMaxMsgSize", mib(peak), mib(emptyFloodBound))
 	}
-	if e, ok := log.wait(tooLarge(raw.addr()), 5*time.Second); !ok {
+	if e, ok := log.wait(droppedFor(raw.addr(), ErrTooLarge), 5*time.Second); !ok {
 		t.Errorf("the flood of %d empty frames did not drop the connection with ErrTooLarge; events: %s", sent, log.summary())
 	} else {
 		t.Logf("dropped: %v", e.Err)
@@ -618,12 +613,6 @@ func TestAttackSubscriptionFlood(t *testing.T) {
 		return fmt.Errorf("message %s not received", want)
 	})
 
-	tooMany := func(addr string) func(Event) bool {
-		return func(e Event) bool {
-			return e.Kind == EventDisconnected && e.Endpoint == addr && errors.Is(e.Err, ErrTooManySubscriptions)
-		}
-	}
-
 	// Up to the cap: the PUB holds every topic, and what they take is what
 	// the cap lets one subscriber make azmq keep.
 	raw := dialRaw(t, pub)
@@ -671,7 +660,7 @@ func TestAttackSubscriptionFlood(t *testing.T) {
 	if err := raw.write(wire.AppendSubscribe(nil, attackTopic(subAtCap)), rawIOTimeout); err != nil {
 		t.Fatalf("subscribing to one more topic: %v", err)
 	}
-	if _, ok := log.wait(tooMany(raw.addr()), 5*time.Second); !ok {
+	if _, ok := log.wait(droppedFor(raw.addr(), ErrTooManySubscriptions), 5*time.Second); !ok {
 		t.Errorf("topic %d (%d bytes counted, cap %d) did not drop the subscriber with ErrTooManySubscriptions; events: %s",
 			subAtCap+1, (subAtCap+1)*subTopicCost, subFloodCap, log.summary())
 	}
@@ -700,7 +689,7 @@ func TestAttackSubscriptionFlood(t *testing.T) {
 	if peak > subFloodBound {
 		t.Errorf("subscriptions made the process keep %s more, bound %s", mib(peak), mib(subFloodBound))
 	}
-	if e, ok := log.wait(tooMany(raw.addr()), 5*time.Second); !ok {
+	if e, ok := log.wait(droppedFor(raw.addr(), ErrTooManySubscriptions), 5*time.Second); !ok {
 		t.Errorf("%d distinct topics (%d bytes counted each, cap %d) did not drop the subscriber with ErrTooManySubscriptions; events: %s",
 			sent, subTopicCost, subFloodCap, log.summary())
 	} else {

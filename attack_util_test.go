@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -450,3 +451,11 @@ func mib(n uint64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
 
 // kib formats a byte count in KiB.
 func kib(n uint64) string { return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10)) }
+
+// droppedFor matches the disconnection of the peer at addr for the reason
+// target.
+func droppedFor(addr string, target error) func(Event) bool {
+	return func(e Event) bool {
+		return e.Kind == EventDisconnected && e.Endpoint == addr && errors.Is(e.Err, target)
+	}
+}

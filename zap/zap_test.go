@@ -264,14 +264,7 @@ func TestServeStopsOnCancel(t *testing.T) {
 	go func() { done <- NewHandler().Serve(serveCtx, zctx) }()
 
 	// Wait until it answers, then stop it.
-	client, err := zctx.NewSocket(azmq.DEALER, azmq.WithLinger(0))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
-	if err := client.Connect(Endpoint); err != nil {
-		t.Fatal(err)
-	}
+	client := dialHandler(t, zctx)
 	if err := client.Send(ctx, append([][]byte{{}}, request("1", "", "NULL")...)...); err != nil {
 		t.Fatal(err)
 	}
@@ -336,13 +329,7 @@ func TestServeContextClosed(t *testing.T) {
 	zctx := azmq.NewContext()
 	done := make(chan error, 1)
 	go func() { done <- NewHandler().Serve(ctx, zctx) }()
-	client, err := zctx.NewSocket(azmq.DEALER, azmq.WithLinger(0))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := client.Connect(Endpoint); err != nil {
-		t.Fatal(err)
-	}
+	client := dialHandler(t, zctx)
 	if err := client.Send(ctx, append([][]byte{{}}, request("1", "", "NULL")...)...); err != nil {
 		t.Fatal(err)
 	}
@@ -572,14 +559,7 @@ func TestServeStopsAuthFunc(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	client, err := zctx.NewSocket(azmq.DEALER, azmq.WithLinger(0))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
-	if err := client.Connect(Endpoint); err != nil {
-		t.Fatal(err)
-	}
+	client := dialHandler(t, zctx)
 	if err := client.Send(ctx, append([][]byte{{}}, request("1", "", "NULL")...)...); err != nil {
 		t.Fatal(err)
 	}
@@ -614,4 +594,19 @@ func TestSetWorkers(t *testing.T) {
 			t.Errorf("SetWorkers(%d): %d, want the default %d", n, h.workers, DefaultWorkers)
 		}
 	}
+}
+
+// dialHandler is a DEALER of zctx connected to the handler's endpoint,
+// closed at the test's end.
+func dialHandler(t *testing.T, zctx *azmq.Context) *azmq.Socket {
+	t.Helper()
+	client, err := zctx.NewSocket(azmq.DEALER, azmq.WithLinger(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { client.Close() })
+	if err := client.Connect(Endpoint); err != nil {
+		t.Fatal(err)
+	}
+	return client
 }
