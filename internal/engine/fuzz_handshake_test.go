@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"runtime/metrics"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -319,9 +320,9 @@ func fuzzServerHandshake(f *testing.F, h *serverHarness) {
 		greeting(3, 1, "NOPE"),
 		greeting(2, 0, h.name),
 		{0x01, 0x00},
-		append(g, longHeader(wire.FlagCommand, 1<<40)...),
-		append(g, 0x04, 0xff),
-		append(g, encode([]byte("data before the handshake"))...),
+		slices.Concat(g, longHeader(wire.FlagCommand, 1<<40)),
+		slices.Concat(g, []byte{0x04, 0xff}),
+		slices.Concat(g, encode([]byte("data before the handshake"))),
 	} {
 		f.Add(uint8(zapAllow), s)
 	}
