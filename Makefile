@@ -6,7 +6,8 @@ GO ?= go
 .PHONY: test windows-test fuzz bench bench-compare bench-curve deps vet
 
 ## test: deps, vet (linux/windows/darwin), darwin build, go test -race with
-## the libzmq interop tests, every fuzz target (FUZZTIME, default 5s), Windows leg.
+## the libzmq interop tests, the salsa/poly1305/CURVE tests with the assembly
+## off (purego, GODEBUG), every fuzz target (FUZZTIME, default 5s), Windows leg.
 test:
 	FUZZTIME="$(or $(FUZZTIME),5s)" scripts/test.sh
 

@@ -73,7 +73,7 @@ func FuzzEngineStream(f *testing.F) {
 	})
 }
 
-func checkWhole(t *testing.T, m pipe.Msg) {
+func checkWhole(t testing.TB, m pipe.Msg) {
 	t.Helper()
 	if m.Flags != 0 {
 		return // a subscription command, passed up as such

@@ -187,12 +187,3 @@ func TestNoAllocs(t *testing.T) {
 		}
 	})
 }
-
-// TestDefaultPath reports which path Sum takes here, so a CPU that should
-// have a vector path but silently falls back shows up in -v output.
-func TestDefaultPath(t *testing.T) {
-	t.Logf("Sum uses %v", impl)
-	if !supported(impl) {
-		t.Fatalf("default path %v is not supported", impl)
-	}
-}
