@@ -422,7 +422,13 @@ func recordClient(tb testing.TB, client security.Mechanism, srv Config, msgs []p
 	// The server reads nothing more: what follows waits in the kernel's
 	// buffers, far larger than these few KiB.
 	p := pipe.New(0, 0, nil, nil, nil, nil)
-	ce.sendCtrl(wire.AppendPing(nil, 0, []byte("seed")), p.Out)
+	// A PING first (sealed, with CURVE), as the writer would send one.
+	if err := ce.commands(wire.AppendPing(nil, 0, []byte("seed"))); err != nil {
+		tb.Fatalf("recording %s: PING: %v", client.Name(), err)
+	}
+	if err := ce.w.flush(); err != nil {
+		tb.Fatalf("recording %s: PING: %v", client.Name(), err)
+	}
 	for _, m := range msgs {
 		push(tb, p.Out, m)
 	}
