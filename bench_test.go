@@ -8,10 +8,15 @@ import (
 	"github.com/azmq/azmq"
 )
 
+// benchOpts are a throughput benchmark's variations.
+type benchOpts struct {
+	release bool // the PULL gives every message back with azmq.Release
+	copy    bool // the PUSH sends with Send (a copy) instead of SendNoCopy
+}
+
 // benchThroughput pushes b.N messages of size bytes from a PUSH to a PULL
-// and counts the time until the last has arrived. With release, the PULL
-// gives every message back with azmq.Release.
-func benchThroughput(b *testing.B, ep string, size int, release bool, pushOpts, pullOpts []azmq.SocketOption) {
+// and counts the time until the last has arrived.
+func benchThroughput(b *testing.B, ep string, size int, o benchOpts, pushOpts, pullOpts []azmq.SocketOption) {
 	ctx := context.Background()
 	zctx := azmq.NewContext()
 	defer zctx.Close()
@@ -41,13 +46,15 @@ func benchThroughput(b *testing.B, ep string, size int, release bool, pushOpts, 
 	errc := make(chan error, 1)
 	go func() {
 		for i := 0; i < b.N; i++ {
-			// Send owns what it is given: inproc hands it over as it is,
-			// so every message gets its own slice there.
-			p := payload
-			if ep[:6] == "inproc" {
-				p = make([]byte, size)
+			var err error
+			if o.copy {
+				err = push.Send(ctx, payload)
+			} else {
+				// The payload is never changed, so it can be handed
+				// over again and again.
+				err = push.SendNoCopy(ctx, payload)
 			}
-			if err := push.Send(ctx, p); err != nil {
+			if err != nil {
 				errc <- err
 				return
 			}
@@ -59,7 +66,7 @@ func benchThroughput(b *testing.B, ep string, size int, release bool, pushOpts, 
 		if err != nil {
 			b.Fatal(err)
 		}
-		if release {
+		if o.release {
 			azmq.Release(msg)
 		}
 	}
@@ -72,8 +79,25 @@ func BenchmarkThroughput(b *testing.B) {
 	for _, ep := range []string{"inproc://bench", "tcp://127.0.0.1:*"} {
 		for _, size := range []int{16, 256, 4096, 65536} {
 			b.Run(fmt.Sprintf("%s/%dB", ep[:3], size), func(b *testing.B) {
-				benchThroughput(b, ep, size, false, nil, nil)
+				benchThroughput(b, ep, size, benchOpts{}, nil, nil)
 			})
+		}
+	}
+}
+
+// BenchmarkSendCopy: what Send's copy costs, against SendNoCopy.
+func BenchmarkSendCopy(b *testing.B) {
+	for _, ep := range []string{"inproc://bench", "tcp://127.0.0.1:*"} {
+		for _, size := range []int{16, 256, 4096, 65536} {
+			for _, cp := range []bool{false, true} {
+				name := "SendNoCopy"
+				if cp {
+					name = "Send"
+				}
+				b.Run(fmt.Sprintf("%s/%dB/%s", ep[:3], size, name), func(b *testing.B) {
+					benchThroughput(b, ep, size, benchOpts{copy: cp, release: true}, nil, nil)
+				})
+			}
 		}
 	}
 }
@@ -84,7 +108,7 @@ func BenchmarkThroughputRelease(b *testing.B) {
 	for _, size := range []int{65536, 1 << 20} {
 		for _, release := range []bool{false, true} {
 			b.Run(fmt.Sprintf("%dB/release=%v", size, release), func(b *testing.B) {
-				benchThroughput(b, "tcp://127.0.0.1:*", size, release, nil, nil)
+				benchThroughput(b, "tcp://127.0.0.1:*", size, benchOpts{release: release}, nil, nil)
 			})
 		}
 	}
@@ -96,10 +120,10 @@ func BenchmarkCurveVsNull(b *testing.B) {
 	cpub, csec, _ := azmq.NewCurveKeyPair()
 	for _, size := range []int{16, 65536} {
 		b.Run(fmt.Sprintf("NULL/%dB", size), func(b *testing.B) {
-			benchThroughput(b, "tcp://127.0.0.1:*", size, false, nil, nil)
+			benchThroughput(b, "tcp://127.0.0.1:*", size, benchOpts{}, nil, nil)
 		})
 		b.Run(fmt.Sprintf("CURVE/%dB", size), func(b *testing.B) {
-			benchThroughput(b, "tcp://127.0.0.1:*", size, false,
+			benchThroughput(b, "tcp://127.0.0.1:*", size, benchOpts{},
 				[]azmq.SocketOption{azmq.WithCurveClient(spub, cpub, csec)},
 				[]azmq.SocketOption{azmq.WithCurveServer(ssec)})
 		})

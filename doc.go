@@ -27,10 +27,14 @@
 // # Messages and ownership
 //
 // A message is a list of frames ([][]byte), delivered whole or not at all.
-// [Socket.Send] takes ownership of the slices it is given: do not modify
-// them afterwards (inproc hands them to the receiver as they are, and tcp
-// writes them from where they are). The slices returned by [Socket.Recv]
-// belong to the caller.
+// [Socket.Send] copies the frames, so the caller may refill its buffers as
+// soon as it returns (io.Writer's rule, and libzmq's zmq_send).
+// [Socket.SendNoCopy] hands them over instead, as zmq_msg_send does: the
+// caller must not modify them afterwards (inproc gives the receiver those
+// very slices, and tcp writes large frames from where they are). It saves
+// a copy of large messages, and of messages that are the program's to give
+// away anyway, such as those [Socket.Recv] returned. The slices returned
+// by [Socket.Recv] belong to the caller.
 //
 // A receiver of large messages may give each one back with [Release] once
 // done with it: azmq then reads later frames of 1 KiB and more into that

@@ -307,3 +307,55 @@ func ExampleSocket_Send_cancel() {
 	// Output:
 	// true
 }
+
+// Send copies the message, so one buffer can be filled and sent over and
+// over; SendNoCopy hands a buffer over and it must not be touched again,
+// which saves the copy of a large message.
+func ExampleSocket_SendNoCopy() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	zctx := azmq.NewContext()
+	defer zctx.Close()
+	pull, err := zctx.NewSocket(azmq.PULL)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := pull.Bind("inproc://nocopy"); err != nil {
+		log.Fatal(err)
+	}
+	push, err := zctx.NewSocket(azmq.PUSH)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := push.Connect("inproc://nocopy"); err != nil {
+		log.Fatal(err)
+	}
+
+	// One buffer, refilled for every message: Send.
+	buf := make([]byte, 5)
+	for _, word := range []string{"alpha", "bravo"} {
+		copy(buf, word)
+		if err := push.Send(ctx, buf); err != nil {
+			log.Fatal(err)
+		}
+	}
+	// A buffer made for one message and given away: SendNoCopy.
+	report := make([]byte, 1<<20)
+	copy(report, "a large report")
+	if err := push.SendNoCopy(ctx, report); err != nil {
+		log.Fatal(err)
+	}
+	// From here on report is the receiver's: this side must not touch it.
+
+	for range 3 {
+		msg, err := pull.Recv(ctx)
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Printf("%.14s\n", msg[0])
+	}
+	// Output:
+	// alpha
+	// bravo
+	// a large report
+}

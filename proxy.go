@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+
+	"github.com/azmq/azmq/internal/msgcopy"
 )
 
 // captureQueue bounds the messages waiting for the capture socket: when
@@ -269,22 +271,15 @@ func (p *proxyRun) forward(srcName string, src *Socket, srcStats *proxyStats, ds
 		srcStats.msgsIn.Add(1)
 		srcStats.bytesIn.Add(uint64(n))
 		if p.captured != nil {
-			// A copy: Send owns what it is given, and the same slices
-			// must not go to two sockets.
-			buf := make([]byte, n)
-			cp := make([][]byte, len(msg))
-			off := 0
-			for i, f := range msg {
-				cp[i] = buf[off : off+len(f) : off+len(f)]
-				copy(cp[i], f)
-				off += len(f)
-			}
+			// A copy: the message goes on to dst without one, and the same
+			// slices must not go to two sockets.
 			select {
-			case p.captured <- cp:
+			case p.captured <- msgcopy.Copy(msg):
 			default: // the capture socket is behind: drop this copy
 			}
 		}
-		if err := dst.Send(p.ctx, msg...); err != nil {
+		// What Recv returned is the proxy's to give away: no copy.
+		if err := dst.SendNoCopy(p.ctx, msg...); err != nil {
 			if p.ctx.Err() != nil {
 				return
 			}
@@ -306,7 +301,7 @@ func (p *proxyRun) captureLoop(capture *Socket) {
 		case <-p.ctx.Done():
 			return
 		case m := <-p.captured:
-			if err := capture.Send(p.ctx, m...); err != nil {
+			if err := capture.SendNoCopy(p.ctx, m...); err != nil {
 				if p.ctx.Err() != nil {
 					return
 				}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/azmq/azmq/internal/engine"
+	"github.com/azmq/azmq/internal/msgcopy"
 	"github.com/azmq/azmq/internal/pattern"
 	"github.com/azmq/azmq/internal/pipe"
 	"github.com/azmq/azmq/internal/security"
@@ -23,6 +24,7 @@ type Socket struct {
 	typ  SocketType
 	cfg  socketConfig
 	pat  pattern.Socket
+	cp   msgcopy.Copier // Send's copies
 
 	mu       sync.Mutex
 	closed   bool
@@ -92,18 +94,40 @@ func (s *Socket) LastEndpoint() string {
 // pattern blocks (PUSH, DEALER, REQ, PAIR at the high-water mark or with no
 // peer); ctx ends the wait, and then nothing was sent. A ctx that has
 // already ended still gets one attempt that does not wait: that is how to
-// send without blocking. Send takes ownership
-// of parts and of every slice in it: the caller must not modify them
-// afterwards. A nil error means the message was queued whole.
+// send without blocking. A nil error means the message was queued whole.
+//
+// Send copies the frames: once it returns, the caller may refill or reuse
+// parts and its slices, as with io.Writer and libzmq's zmq_send.
+// SendNoCopy hands the slices over instead.
 func (s *Socket) Send(ctx context.Context, parts ...[]byte) error {
 	if len(parts) == 0 {
-		return fmt.Errorf("azmq: Send: a message needs at least one frame")
+		return errNoFrames
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	return s.pat.Send(ctx, pipe.Msg{Frames: s.cp.Copy(parts)})
+}
+
+// SendNoCopy is Send without the copy: it takes ownership of parts and of
+// every slice in it, as libzmq's zmq_msg_send takes a message. The caller
+// must not modify them afterwards, not even once the message has gone:
+// over inproc the receiver gets the very slices, and a PUB may hand them to
+// many subscribers. It pays for messages of a few KiB and more, which the
+// tcp and ipc writers send from the caller's memory without copying, and
+// for messages that are already the program's to give away, such as those
+// Recv returned (Proxy forwards them so).
+func (s *Socket) SendNoCopy(ctx context.Context, parts ...[]byte) error {
+	if len(parts) == 0 {
+		return errNoFrames
 	}
 	if ctx == nil {
 		ctx = context.Background()
 	}
 	return s.pat.Send(ctx, pipe.Msg{Frames: parts})
 }
+
+var errNoFrames = errors.New("azmq: Send: a message needs at least one frame")
 
 // Recv waits for one whole message; ctx ends the wait, and then nothing
 // was taken. The caller owns the returned slices.

@@ -34,6 +34,7 @@ func bench(args []string, stdout, stderr io.Writer) (err error) {
 	sizes := fs.String("sizes", "16,256,4k,64k", "comma-separated message sizes in bytes (k = KiB)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this `file` (go tool pprof)")
 	release := fs.Bool("release", true, "give each received message back with azmq.Release, as libzmq's perf tools close theirs; false leaves them to the garbage collector")
+	copySend := fs.Bool("copy", false, "send with Send, which copies every message, instead of SendNoCopy, which hands the payload over as libzmq's perf tools hand over each zmq_msg_t")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fs.SetOutput(stdout)
@@ -45,6 +46,7 @@ func bench(args []string, stdout, stderr io.Writer) (err error) {
 	}
 
 	noRelease.Store(!*release)
+	withCopy.Store(*copySend)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -95,8 +97,8 @@ func startCPUProfile(path string) (stop func() error, err error) {
 }
 
 const benchUsage = `Usage:
-  azmq bench [-quick] [-transports LIST] [-sizes LIST] [-cpuprofile FILE] [-release=false]
-  azmq bench [-cpuprofile FILE] [-release=false] local_thr|remote_thr|local_lat|remote_lat ENDPOINT SIZE COUNT
+  azmq bench [-quick] [-transports LIST] [-sizes LIST] [-cpuprofile FILE] [-release=false] [-copy]
+  azmq bench [-cpuprofile FILE] [-release=false] [-copy] local_thr|remote_thr|local_lat|remote_lat ENDPOINT SIZE COUNT
   azmq bench conns_server|conns_client ENDPOINT N
   azmq bench inproc_thr|inproc_lat SIZE COUNT
   azmq bench soak [-duration D] [-report D]
@@ -125,7 +127,10 @@ key pair made for the run. The inproc modes and the matrix ignore them.
 -cpuprofile FILE writes a CPU profile of the run (go tool pprof).
 The receiving sides give every message back with azmq.Release once they
 have checked it, as libzmq's perf tools close each message; with
--release=false they leave them to the garbage collector instead.
+-release=false they leave them to the garbage collector instead. The
+sending sides hand their payload over with SendNoCopy, as libzmq's perf
+tools send each zmq_msg_t without a copy; with -copy they use Send, which
+copies every message, as a program refilling one buffer must.
 
 Examples:
   azmq bench                                   the whole matrix, in under a minute
@@ -425,13 +430,25 @@ func latPair(ctx context.Context, ep string, size, count int) (time.Duration, er
 	return d, <-echoed
 }
 
+// withCopy makes the senders use Send (bench -copy) instead of SendNoCopy.
+var withCopy atomic.Bool
+
+// send sends the benchmark's payload. libzmq's perf tools send each
+// message with zmq_msg_send, handing it over without a copy; SendNoCopy is
+// the same. SendNoCopy only forbids changing the payload afterwards, so
+// the same bytes go out again and again.
+func send(ctx context.Context, s *azmq.Socket, payload []byte) error {
+	if withCopy.Load() {
+		return s.Send(ctx, payload)
+	}
+	return s.SendNoCopy(ctx, payload)
+}
+
 // sendThr sends count messages of size bytes.
 func sendThr(ctx context.Context, push *azmq.Socket, size, count int) error {
-	// Send takes ownership of the payload, which only forbids changing
-	// it: the same bytes can go out again and again.
 	payload := bytes.Repeat([]byte{'x'}, size)
 	for range count {
-		if err := push.Send(ctx, payload); err != nil {
+		if err := send(ctx, push, payload); err != nil {
 			return fmt.Errorf("send: %w", err)
 		}
 	}
@@ -481,7 +498,9 @@ func echo(ctx context.Context, rep *azmq.Socket, size, count int) error {
 		if err := checkSize(msg, size); err != nil {
 			return err
 		}
-		if err := rep.Send(ctx, msg...); err != nil {
+		// The request is the replier's to give back, as libzmq's
+		// local_lat sends the message it received.
+		if err := rep.SendNoCopy(ctx, msg...); err != nil {
 			return fmt.Errorf("send reply %d of %d: %w", i+1, count, err)
 		}
 	}
@@ -493,7 +512,7 @@ func roundTrips(ctx context.Context, req *azmq.Socket, size, count int) (time.Du
 	payload := bytes.Repeat([]byte{'x'}, size)
 	t0 := time.Now()
 	for i := range count {
-		if err := req.Send(ctx, payload); err != nil {
+		if err := send(ctx, req, payload); err != nil {
 			return 0, fmt.Errorf("send request %d of %d: %w", i+1, count, err)
 		}
 		msg, err := req.Recv(ctx)

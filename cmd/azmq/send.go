@@ -178,15 +178,8 @@ func sendCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return out.Flush()
 	}
 	repeat := func(msg [][]byte) error {
-		for i := range *count {
-			m := msg
-			if i < *count-1 { // Send owns what it is given: a copy for all but the last
-				m = make([][]byte, len(msg))
-				for j, f := range msg {
-					m[j] = append([]byte(nil), f...)
-				}
-			}
-			if err := sendOne(m); err != nil {
+		for range *count {
+			if err := sendOne(msg); err != nil { // Send copies: msg stays ours
 				return err
 			}
 		}

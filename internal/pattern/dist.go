@@ -1,6 +1,9 @@
 package pattern
 
-import "github.com/azmq/azmq/internal/pipe"
+import (
+	"github.com/azmq/azmq/internal/msgcopy"
+	"github.com/azmq/azmq/internal/pipe"
+)
 
 // distributor fans one message out to many pipes (libzmq dist.cpp). It
 // never blocks and never cuts a message: a pipe that is full or closing
@@ -20,7 +23,7 @@ func (d *distributor) reset() { d.sent, d.inproc = 0, 0 }
 func (d *distributor) push(p *pipe.Pipe, m pipe.Msg) {
 	if d.sent > 0 {
 		if p.Inproc && d.inproc > 0 {
-			m.Frames = deepCopy(m.Frames)
+			m.Frames = msgcopy.Copy(m.Frames)
 		} else {
 			m.Frames = append([][]byte(nil), m.Frames...)
 		}
@@ -31,20 +34,6 @@ func (d *distributor) push(p *pipe.Pipe, m pipe.Msg) {
 			d.inproc++
 		}
 	}
-}
-
-func deepCopy(frames [][]byte) [][]byte {
-	n := 0
-	for _, f := range frames {
-		n += len(f)
-	}
-	buf := make([]byte, 0, n)
-	out := make([][]byte, len(frames))
-	for i, f := range frames {
-		buf = append(buf, f...)
-		out[i] = buf[len(buf)-len(f) : len(buf) : len(buf)]
-	}
-	return out
 }
 
 // toAll offers m to every pipe in ps.

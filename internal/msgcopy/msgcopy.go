@@ -1,0 +1,74 @@
+// Package msgcopy copies a message's frames into memory of the message's
+// own, as Send must: its caller may refill its buffers the moment Send
+// returns. Small messages are cut from larger chunks, so that copying one
+// costs a fraction of an allocation instead of two.
+package msgcopy
+
+import "sync/atomic"
+
+// Sizes of the chunks small messages are cut from, and what counts as
+// small. A message kept alive keeps its chunks alive (at most chunkBytes
+// of bodies and chunkHdrs frame headers); a large body never lands in a
+// chunk, so it never pins one, nor does a chunk pin it.
+const (
+	chunkBytes = 32 << 10
+	chunkHdrs  = 256
+	maxBody    = 256 // a message's bodies together, at most, to be cut from a chunk
+	maxFrames  = 8   // its frames, at most, to take headers from a chunk
+)
+
+// Copy returns the frames of parts in memory of their own: one allocation
+// holds all the bodies, one the frame list. Every frame is capped, so
+// appending to one reallocates instead of writing into the next.
+func Copy(parts [][]byte) [][]byte {
+	return copyInto(make([][]byte, len(parts)), make([]byte, size(parts)), parts)
+}
+
+// Copier is Copy with small messages cut from chunks. It is safe for
+// concurrent use: a Copier busy in one goroutine makes another allocate
+// as Copy does rather than wait.
+type Copier struct {
+	busy  atomic.Bool
+	hdrs  [][]byte
+	bytes []byte
+}
+
+// Copy is the package's Copy, from the Copier's chunks where the message
+// is small.
+func (c *Copier) Copy(parts [][]byte) [][]byte {
+	n := size(parts)
+	if n > maxBody || len(parts) > maxFrames || !c.busy.CompareAndSwap(false, true) {
+		return copyInto(make([][]byte, len(parts)), make([]byte, n), parts)
+	}
+	if len(c.hdrs) < len(parts) {
+		c.hdrs = make([][]byte, chunkHdrs)
+	}
+	if len(c.bytes) < n {
+		c.bytes = make([]byte, chunkBytes)
+	}
+	hdrs := c.hdrs[:len(parts):len(parts)]
+	bytes := c.bytes[:n:n]
+	c.hdrs, c.bytes = c.hdrs[len(parts):], c.bytes[n:]
+	c.busy.Store(false)
+	return copyInto(hdrs, bytes, parts)
+}
+
+func size(parts [][]byte) int {
+	n := 0
+	for _, p := range parts {
+		n += len(p)
+	}
+	return n
+}
+
+// copyInto copies parts into buf, which holds exactly their bytes, and
+// points hdrs (one per part) at the copies.
+func copyInto(hdrs [][]byte, buf []byte, parts [][]byte) [][]byte {
+	off := 0
+	for i, p := range parts {
+		end := off + copy(buf[off:], p)
+		hdrs[i] = buf[off:end:end]
+		off = end
+	}
+	return hdrs
+}

@@ -1,0 +1,118 @@
+package msgcopy
+
+import (
+	"bytes"
+	"fmt"
+	"sync"
+	"testing"
+)
+
+func frames(sizes ...int) [][]byte {
+	out := make([][]byte, len(sizes))
+	for i, n := range sizes {
+		out[i] = bytes.Repeat([]byte{byte('a' + i)}, n)
+	}
+	return out
+}
+
+// TestCopy: the copy holds the same frames, shares no memory with the
+// original, and no frame can grow into its neighbour.
+func TestCopy(t *testing.T) {
+	var c Copier
+	for _, tt := range []struct {
+		name  string
+		sizes []int
+	}{
+		{"one-empty", []int{0}},
+		{"one-small", []int{16}},
+		{"small-parts", []int{3, 0, 5, 1}},
+		{"at-max-body", []int{maxBody}},
+		{"over-max-body", []int{maxBody + 1}},
+		{"max-frames", []int{1, 1, 1, 1, 1, 1, 1, 1}},
+		{"over-max-frames", []int{1, 1, 1, 1, 1, 1, 1, 1, 1}},
+		{"large", []int{1 << 20, 7}},
+	} {
+		for name, cp := range map[string]func([][]byte) [][]byte{"Copy": Copy, "Copier": c.Copy} {
+			t.Run(tt.name+"/"+name, func(t *testing.T) {
+				in := frames(tt.sizes...)
+				want := frames(tt.sizes...)
+				got := cp(in)
+				for _, f := range in { // the caller refills its buffers
+					for i := range f {
+						f[i] = 'X'
+					}
+				}
+				in[0] = nil // and its frame list
+				if len(got) != len(want) {
+					t.Fatalf("%d frames, want %d", len(got), len(want))
+				}
+				for i := range want {
+					if !bytes.Equal(got[i], want[i]) {
+						t.Fatalf("frame %d changed", i)
+					}
+					if cap(got[i]) != len(got[i]) {
+						t.Errorf("frame %d: cap %d > len %d", i, cap(got[i]), len(got[i]))
+					}
+				}
+				if len(got) > 1 {
+					_ = append(got[0], 'Z')
+					if !bytes.Equal(got[1], want[1]) {
+						t.Error("appending to frame 0 wrote into frame 1")
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestCopierChunks: messages cut from one chunk stay apart, across chunk
+// changes, from many goroutines at once.
+func TestCopierChunks(t *testing.T) {
+	var c Copier
+	var wg sync.WaitGroup
+	const goroutines, each = 4, 5000
+	results := make([][][][]byte, goroutines)
+	for g := range goroutines {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				results[g] = append(results[g], c.Copy([][]byte{[]byte(fmt.Sprintf("%d-%d", g, i)), {byte(i)}}))
+			}
+		}()
+	}
+	wg.Wait()
+	for g, msgs := range results {
+		for i, m := range msgs {
+			if string(m[0]) != fmt.Sprintf("%d-%d", g, i) || len(m[1]) != 1 || m[1][0] != byte(i) {
+				t.Fatalf("goroutine %d message %d: %q", g, i, m)
+			}
+		}
+	}
+}
+
+// TestCopierAllocs: a small message costs a fraction of an allocation.
+func TestCopierAllocs(t *testing.T) {
+	var c Copier
+	msg := frames(16)
+	if n := testing.AllocsPerRun(10000, func() { c.Copy(msg) }); n > 0.05 {
+		t.Errorf("%.3f allocations per small message", n)
+	}
+	if n := testing.AllocsPerRun(1000, func() { Copy(msg) }); n > 2 {
+		t.Errorf("Copy: %.1f allocations, want at most 2", n)
+	}
+}
+
+func BenchmarkCopy(b *testing.B) {
+	for _, size := range []int{16, 256, 4096, 65536} {
+		msg := frames(size)
+		b.Run(fmt.Sprintf("%dB", size), func(b *testing.B) {
+			var c Copier
+			b.SetBytes(int64(size))
+			b.ReportAllocs()
+			for range b.N {
+				c.Copy(msg)
+			}
+		})
+	}
+}
