@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -195,5 +198,38 @@ func TestMaxMsgSizeDropsOnlyThatPeer(t *testing.T) {
 	got := mustRecv(t, ctx, pull)
 	if !bytes.Equal(got[0], []byte("ok")) {
 		t.Fatalf("got %q", got)
+	}
+}
+
+// TestIPCPathTooLong: an ipc path longer than an AF_UNIX address holds
+// fails Bind and Connect at once, saying how long it is and what fits,
+// where the kernel would refuse it and Connect would retry for ever. The
+// longest that fits binds.
+func TestIPCPathTooLong(t *testing.T) {
+	if !afUnix(t) {
+		t.Skip("no AF_UNIX here: ipc paths are not in use")
+	}
+	z := NewContext()
+	defer z.Close()
+	max := 107 // Linux and Windows
+	switch runtime.GOOS {
+	case "darwin", "ios", "freebsd", "netbsd", "openbsd", "dragonfly":
+		max = 103
+	}
+	dir := t.TempDir()
+	pad := func(n int) string { return filepath.Join(dir, strings.Repeat("p", n-len(dir)-1)) }
+	if len(dir)+2 > max {
+		t.Skipf("the temporary directory %s leaves no room for a file name within %d bytes", dir, max)
+	}
+	s := newSock(t, z, PULL)
+	long := "ipc://" + pad(max+1)
+	for name, call := range map[string]func(string) error{"Bind": s.Bind, "Connect": s.Connect} {
+		err := call(long)
+		if !errors.Is(err, ErrEndpoint) || !strings.Contains(err.Error(), fmt.Sprintf("%d bytes: this system allows %d", max+1, max)) {
+			t.Errorf("%s with a %d-byte path: %v; want ErrEndpoint naming both lengths", name, max+1, err)
+		}
+	}
+	if err := s.Bind("ipc://" + pad(max)); err != nil {
+		t.Errorf("Bind with a %d-byte path: %v", max, err)
 	}
 }

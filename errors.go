@@ -3,6 +3,7 @@ package azmq
 import (
 	"github.com/azmq/azmq/internal/engine"
 	"github.com/azmq/azmq/internal/pattern"
+	"github.com/azmq/azmq/internal/transport"
 )
 
 // Sentinel errors; compare with errors.Is. A call ended by its context
@@ -19,6 +20,10 @@ var (
 	// ErrNotSupported: the operation does not apply to this socket type
 	// (Recv on a PUB, Send on a SUB, Subscribe on a REQ...).
 	ErrNotSupported = pattern.ErrNotSupported
+	// ErrEndpoint: Bind, Connect, Unbind or Disconnect was given an
+	// endpoint that cannot work: malformed, an unknown transport, an ipc
+	// path longer than the system allows. The error says which.
+	ErrEndpoint = transport.ErrEndpoint
 )
 
 // Why a connection was dropped for breaking a limit, as Monitor's

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"runtime"
 	"strconv"
 	"strings"
 )
@@ -223,13 +224,31 @@ func checkIPC(path string) error {
 		if !abstractNamespace {
 			return unsupported("abstract socket names (ipc://@name) are only available on Linux")
 		}
+		// The name takes the place of the path's NUL: one byte more.
+		if len(path)-1 > maxIPCPath {
+			return bad(fmt.Sprintf("abstract socket name of %d bytes: this system allows %d", len(path)-1, maxIPCPath))
+		}
 		return nil
 	}
 	if err := afUnixSupported(); err != nil {
 		return noAFUnix(err)
 	}
+	if len(path) > maxIPCPath {
+		return bad(fmt.Sprintf("ipc path of %d bytes: this system allows %d (a shorter or relative path fits)", len(path), maxIPCPath))
+	}
 	return nil
 }
+
+// maxIPCPath is the longest path an AF_UNIX address holds: its sun_path
+// field less the terminating NUL. The kernel refuses longer ones, and a
+// Connect would retry for ever, so they are refused at once.
+var maxIPCPath = func() int {
+	switch runtime.GOOS {
+	case "darwin", "ios", "freebsd", "netbsd", "openbsd", "dragonfly":
+		return 104 - 1
+	}
+	return 108 - 1 // Linux, Windows
+}()
 
 // noAFUnix explains an error caused by a missing AF_UNIX (Wine, Windows
 // before 10 1803), pointing to named pipes where there are some. It wraps

@@ -150,6 +150,10 @@ func TestParseIPC(t *testing.T) {
 		{in: `ipc://\\.\pipe\` + long + "n", needs: pipe, wantErr: ErrEndpoint},
 		{in: `ipc://\\.\pipe\`, needs: pipe, wantErr: ErrEndpoint},
 		{in: "ipc://pipe:", needs: pipe, wantErr: ErrEndpoint},
+		{in: "ipc:///" + strings.Repeat("p", maxIPCPath-1), needs: unix, want: Endpoint{"ipc", "/" + strings.Repeat("p", maxIPCPath-1)}},
+		{in: "ipc:///" + strings.Repeat("p", maxIPCPath), needs: unix, wantErr: ErrEndpoint},
+		{in: "ipc://@" + strings.Repeat("a", maxIPCPath), needs: abstract, want: Endpoint{"ipc", "@" + strings.Repeat("a", maxIPCPath)}},
+		{in: "ipc://@" + strings.Repeat("a", maxIPCPath+1), needs: abstract, wantErr: ErrEndpoint},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
