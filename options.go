@@ -98,11 +98,15 @@ func WithLinger(d time.Duration) SocketOption {
 
 // WithRoutingID sets the identity announced to peers (1 to 255 bytes): a
 // ROUTER peer addresses this socket by it. Default: none (the ROUTER makes
-// one up).
+// one up). An id may not start with a zero byte: ROUTERs make up their ids
+// so (libzmq reserves them likewise), and one chosen so could collide.
 func WithRoutingID(id []byte) SocketOption {
 	return func(c *socketConfig) error {
 		if len(id) == 0 || len(id) > 255 {
 			return fmt.Errorf("azmq: WithRoutingID: length %d, must be 1..255 bytes", len(id))
+		}
+		if id[0] == 0 {
+			return fmt.Errorf("azmq: WithRoutingID(% x): an id starting with a zero byte is reserved for ids a ROUTER makes up", id)
 		}
 		c.routingID = append([]byte(nil), id...)
 		return nil

@@ -246,7 +246,7 @@ func TestBadOptionsAndEndpoints(t *testing.T) {
 	defer z.Close()
 	bad := []SocketOption{
 		WithSendHWM(-1), WithRecvHWM(-1), WithLinger(-2), WithRoutingID(nil),
-		WithRoutingID(make([]byte, 256)), WithReconnectInterval(0), WithMaxMsgSize(-2),
+		WithRoutingID(make([]byte, 256)), WithRoutingID([]byte{0, 'a'}), WithReconnectInterval(0), WithMaxMsgSize(-2),
 		WithHeartbeat(-1, 0, 0), WithHandshakeTimeout(-1), WithMaxSubscriptionBytes(-1),
 	}
 	for i, o := range bad {
