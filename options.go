@@ -180,7 +180,9 @@ func WithHeartbeat(interval, timeout, ttl time.Duration) SocketOption {
 // message can take, even one made of millions of empty frames, not only
 // its payload. A single frame of n bytes passes. With no limit, a peer can
 // make one message as large as it likes: set one for peers you do not
-// trust (docs/SECURITY.md).
+// trust (docs/SECURITY.md). The limit applies to peers over tcp and ipc;
+// inproc peers are sockets of the same process, whose messages are handed
+// over as they are and not checked.
 func WithMaxMsgSize(n int64) SocketOption {
 	return func(c *socketConfig) error {
 		if n < -1 {
