@@ -43,20 +43,28 @@ type Event struct {
 	Kind     EventKind
 	Endpoint string // the endpoint, or the peer's address for accepted connections
 	Err      error  // why, for failures and for Disconnected
+	// Dropped counts the events this channel missed just before this one,
+	// because it was full (see Monitor).
+	Dropped uint64
 }
+
+// MonitorBuffer is how many events a Monitor channel holds unread.
+const MonitorBuffer = 256
 
 // monitors fans events out to the channels of Socket.Monitor.
 type monitors struct {
 	mu     sync.Mutex
 	closed bool
-	chans  map[chan Event]struct{}
+	chans  map[chan Event]uint64 // each channel's events dropped since its last one
 }
 
 // Monitor returns a channel of the socket's connection events. It is
 // closed when ctx ends or the socket closes. It never blocks the socket:
-// when the channel is full, events are dropped.
+// the channel holds MonitorBuffer events, and an event that finds it full
+// is dropped; the next event that gets through says how many were lost
+// (Event.Dropped). Read it from a goroutine of its own to lose none.
 func (s *Socket) Monitor(ctx context.Context) <-chan Event {
-	ch := make(chan Event, 256)
+	ch := make(chan Event, MonitorBuffer)
 	m := &s.mon
 	m.mu.Lock()
 	if m.closed {
@@ -65,9 +73,9 @@ func (s *Socket) Monitor(ctx context.Context) <-chan Event {
 		return ch
 	}
 	if m.chans == nil {
-		m.chans = make(map[chan Event]struct{})
+		m.chans = make(map[chan Event]uint64)
 	}
-	m.chans[ch] = struct{}{}
+	m.chans[ch] = 0
 	m.mu.Unlock()
 	context.AfterFunc(ctx, func() {
 		m.mu.Lock()
@@ -83,10 +91,12 @@ func (s *Socket) Monitor(ctx context.Context) <-chan Event {
 func (s *Socket) emit(kind EventKind, endpoint string, err error) {
 	m := &s.mon
 	m.mu.Lock()
-	for ch := range m.chans {
+	for ch, dropped := range m.chans {
 		select {
-		case ch <- Event{Kind: kind, Endpoint: endpoint, Err: err}:
+		case ch <- Event{Kind: kind, Endpoint: endpoint, Err: err, Dropped: dropped}:
+			m.chans[ch] = 0
 		default:
+			m.chans[ch] = dropped + 1
 		}
 	}
 	m.mu.Unlock()
