@@ -3,6 +3,7 @@ package azmq
 import (
 	"github.com/azmq/azmq/internal/engine"
 	"github.com/azmq/azmq/internal/pattern"
+	"github.com/azmq/azmq/internal/security"
 	"github.com/azmq/azmq/internal/transport"
 )
 
@@ -24,6 +25,11 @@ var (
 	// endpoint that cannot work: malformed, an unknown transport, an ipc
 	// path longer than the system allows. The error says which.
 	ErrEndpoint = transport.ErrEndpoint
+	// ErrCurveServerKey: a CURVE server closed the connection on this
+	// client's HELLO, as servers do when the client was given another
+	// public key than theirs (WithCurveClient's serverPublicKey). It comes
+	// in Monitor's EventHandshakeFailed.
+	ErrCurveServerKey = security.ErrCurveServerKey
 )
 
 // Why a connection was dropped for breaking a limit, as Monitor's

@@ -166,6 +166,8 @@ func TestCurve(t *testing.T) {
 	t.Run("wrong-server-key", func(t *testing.T) {
 		p := newSecPair(t, nil, srv, []azmq.SocketOption{azmq.WithCurveClient(opub, cpub, csec)})
 		p.refused(t, p.srvEv, "")
+		// The client learns what the server's silence most likely means.
+		p.refused(t, p.cliEv, azmq.ErrCurveServerKey.Error())
 	})
 }
 

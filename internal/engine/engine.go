@@ -26,10 +26,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/azmq/azmq/internal/pipe"
@@ -221,6 +223,9 @@ func (e *Engine) handshake(ctx context.Context) (*pipe.Peer, error) {
 	for done := false; !done; {
 		h, body, err := e.r.frame()
 		if err != nil {
+			if pc, ok := hs.(security.PeerCloser); ok && isPeerGone(err) {
+				return nil, pc.PeerClosed(err)
+			}
 			return nil, err
 		}
 		if !h.Command() {
@@ -355,6 +360,16 @@ func (e *Engine) aborted(err error) error {
 		return *a
 	}
 	return err
+}
+
+// wsaECONNRESET is Winsock's "connection reset by peer".
+const wsaECONNRESET syscall.Errno = 10054
+
+// isPeerGone reports whether a read failed because the peer closed or
+// reset the connection.
+func isPeerGone(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, wsaECONNRESET)
 }
 
 func cleanErr(err error) error {

@@ -313,6 +313,21 @@ func (h *curveClientHandshake) Command(_ context.Context, body []byte) ([]byte, 
 	return h.fail(fmt.Errorf("%w %q during CURVE handshake", ErrUnexpected, name))
 }
 
+// ErrCurveServerKey is a CURVE server that closed the connection on the
+// client's HELLO: what a server does (libzmq's as azmq's) when the HELLO
+// box does not open, that is, when the client holds another public key
+// for it than its own.
+var ErrCurveServerKey = errors.New("security: the CURVE server closed the connection on HELLO: is the server public key the client was given the server's?")
+
+// PeerClosed implements PeerCloser: a server that hangs up right after
+// HELLO could not open it.
+func (h *curveClientHandshake) PeerClosed(err error) error {
+	if h.state == curveExpectWelcome {
+		return fmt.Errorf("%w (%w)", ErrCurveServerKey, err)
+	}
+	return err
+}
+
 // welcome opens WELCOME and answers INITIATE.
 func (h *curveClientHandshake) welcome(body, data []byte) ([]byte, error) {
 	if len(body) != curveWelcomeSize {

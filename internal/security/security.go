@@ -58,3 +58,13 @@ type Codec interface {
 	// returned may be a part of it.
 	Open(flags byte, body []byte) (byte, []byte, error)
 }
+
+// PeerCloser is a Handshake that can say what the peer closing the
+// connection in the middle of it most likely means, where a peer closes
+// instead of sending ERROR (a CURVE server whose key the client got wrong
+// cannot even read its HELLO).
+type PeerCloser interface {
+	// PeerClosed returns the error to report for err, the read that found
+	// the connection closed.
+	PeerClosed(err error) error
+}
