@@ -261,7 +261,7 @@ func TestCLIUsageErrors(t *testing.T) {
 		{"send", "--format", "xml", "--connect", "tcp://127.0.0.1:1", "x"},
 		{"send", "--format", "hex", "--connect", "tcp://127.0.0.1:1", "zz"},
 		{"send", "--plain-user", "u", "--connect", "tcp://127.0.0.1:1", "x"},
-		{"send", "--plain-user", "u", "--plain-password", "p", "--curve-serverkey", "k", "--connect", "tcp://127.0.0.1:1", "x"},
+		{"send", "--plain-user", "u", "--plain-password", "p", "--curve-server-public", "k", "--connect", "tcp://127.0.0.1:1", "x"},
 		{"send", "--plain-user", "u", "--plain-password", "p", "--plain-password-file", "f", "--connect", "tcp://127.0.0.1:1", "x"},
 		{"recv", "--plain-server", "--plain-user", "u", "--bind", "tcp://127.0.0.1:*"},
 		{"send", "--delay", "soon", "--connect", "tcp://127.0.0.1:1", "x"},
@@ -274,13 +274,17 @@ func TestCLIUsageErrors(t *testing.T) {
 		{"proxy", "--type", "bus", "tcp://127.0.0.1:*", "tcp://127.0.0.1:*"},
 		{"monitor"},
 		{"monitor", "--format", "xml", "tcp://127.0.0.1:1"},
+		{"send", "--curve-keyfile", "k", "--curve-server-secret", "s", "--connect", "tcp://127.0.0.1:1", "x"},
+		{"send", "--curve-keyfile", "k", "--curve-server-public", "p", "--curve-client-secret", "s", "--connect", "tcp://127.0.0.1:1", "x"},
+		{"recv", "--curve-server-secret", "s", "--curve-server-public", "p", "--bind", "tcp://127.0.0.1:*"},
 	} {
 		p := run1(t, "", args...)
 		if p.code != 2 {
 			t.Errorf("azmq %s: exit %d, want 2; stderr %q", strings.Join(args, " "), p.code, p.stderr.String())
 			continue
 		}
-		oneLine(t, p, "usage")
+		// The line points at the subcommand's own help.
+		oneLine(t, p, "usage: see 'azmq "+args[0]+" --help'")
 	}
 }
 
@@ -317,7 +321,7 @@ func TestCLIRuntimeErrors(t *testing.T) {
 	oneLine(t, p, "frontend")
 
 	// Bad keys, missing key files.
-	p = run1(t, "", "send", "--curve-serverkey", "tooshort", "--connect", ep, "x")
+	p = run1(t, "", "send", "--curve-server-public", "tooshort", "--connect", ep, "x")
 	if p.code != 1 {
 		t.Errorf("bad key: exit %d, want 1; stderr %q", p.code, p.stderr.String())
 	}
@@ -493,26 +497,26 @@ func TestCLICurve(t *testing.T) {
 	r := spawn(t, "", "recv", "--curve-keyfile", server, "--curve-allow", "@"+client, "--bind", "tcp://127.0.0.1:*", "-n", "1")
 	ep := r.value("endpoint")
 	// A client whose key is not allowed, and one that has the wrong server key.
-	p := run1(t, "", "send", "--curve-serverkey", "@"+server, "--curve-keyfile", other, "--connect", ep, "--timeout", "500ms", "denied")
+	p := run1(t, "", "send", "--curve-server-public", "@"+server, "--curve-keyfile", other, "--connect", ep, "--timeout", "500ms", "denied")
 	if p.code != 1 {
 		t.Errorf("a client not allowed: exit %d, want 1; stderr %q", p.code, p.stderr.String())
 	}
-	p = run1(t, "", "send", "--curve-serverkey", "@"+client, "--curve-keyfile", client, "--connect", ep, "--timeout", "500ms", "wrong")
+	p = run1(t, "", "send", "--curve-server-public", "@"+client, "--curve-keyfile", client, "--connect", ep, "--timeout", "500ms", "wrong")
 	if p.code != 1 {
 		t.Errorf("a wrong server key: exit %d, want 1; stderr %q", p.code, p.stderr.String())
 	}
-	spawn(t, "", "send", "--curve-serverkey", "@"+server, "--curve-keyfile", client, "--connect", ep, "--timeout", "5s", "secret").expect(0)
+	spawn(t, "", "send", "--curve-server-public", "@"+server, "--curve-keyfile", client, "--connect", ep, "--timeout", "5s", "secret").expect(0)
 	r.expect(0)
 	if got := r.stdout.String(); got != "secret\n" {
 		t.Errorf("recv printed %q", got)
 	}
 
 	// Keys given as Z85 text, and a client with a fresh key pair.
-	r = spawn(t, "", "recv", "--curve-server-key", "@"+server, "--bind", "tcp://127.0.0.1:*", "-n", "1")
+	r = spawn(t, "", "recv", "--curve-server-secret", "@"+server, "--bind", "tcp://127.0.0.1:*", "-n", "1")
 	ep = r.value("endpoint")
 	data, _ := os.ReadFile(server)
 	pub := strings.Split(string(data), "\n")[1]
-	spawn(t, "", "send", "--curve-serverkey", pub, "--connect", ep, "--timeout", "5s", "fresh").expect(0)
+	spawn(t, "", "send", "--curve-server-public", pub, "--connect", ep, "--timeout", "5s", "fresh").expect(0)
 	r.expect(0)
 	if got := r.stdout.String(); got != "fresh\n" {
 		t.Errorf("recv printed %q", got)

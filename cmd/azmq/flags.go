@@ -142,8 +142,8 @@ type secFlags struct {
 	plainUser, plainPass string
 	plainPassFile        string
 	plainServer          bool
-	curveServerSecret    string // --curve-server-key: be a CURVE server
-	curveServerPublic    string // --curve-serverkey: be a CURVE client of this server
+	curveServerSecret    string // --curve-server-secret: be a CURVE server
+	curveServerPublic    string // --curve-server-public: be a CURVE client of this server
 	curvePublic          string
 	curveSecret          string
 	curveKeyfile         string
@@ -157,11 +157,11 @@ func (f *secFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.plainPass, "plain-password", "", "PLAIN `PASSWORD` (see --plain-user). Other users of this machine can read a command line (ps): prefer --plain-password-file or $"+plainPasswordEnv)
 	fs.StringVar(&f.plainPassFile, "plain-password-file", "", "read the PLAIN password from `FILE`: all of it but a final newline")
 	fs.BoolVar(&f.plainServer, "plain-server", false, "be a PLAIN server admitting --plain-user with the password given")
-	fs.StringVar(&f.curveServerSecret, "curve-server-key", "", "be a CURVE server with this secret `KEY` (Z85, or @FILE: the secret key of an 'azmq keygen' file)")
-	fs.StringVar(&f.curveServerPublic, "curve-serverkey", "", "be a CURVE client of the server with this public `KEY` (Z85, or @FILE: the public key of an 'azmq keygen' file)")
-	fs.StringVar(&f.curvePublic, "curve-publickey", "", "a CURVE client's own public `KEY` (Z85 or @FILE; default: from --curve-keyfile, else a new key pair)")
-	fs.StringVar(&f.curveSecret, "curve-secretkey", "", "a CURVE client's own secret `KEY` (Z85 or @FILE)")
-	fs.StringVar(&f.curveKeyfile, "curve-keyfile", "", "this socket's key pair, an 'azmq keygen' `FILE`: a CURVE client's pair with --curve-serverkey, else the CURVE server's key")
+	fs.StringVar(&f.curveServerSecret, "curve-server-secret", "", "be a CURVE server with this secret `KEY` (Z85, or @FILE: the secret key of an 'azmq keygen' file)")
+	fs.StringVar(&f.curveServerPublic, "curve-server-public", "", "be a CURVE client of the server with this public `KEY` (Z85, or @FILE: the public key of an 'azmq keygen' file)")
+	fs.StringVar(&f.curvePublic, "curve-client-public", "", "a CURVE client's own public `KEY` (Z85 or @FILE; default: from --curve-keyfile, else a new key pair)")
+	fs.StringVar(&f.curveSecret, "curve-client-secret", "", "a CURVE client's own secret `KEY` (Z85 or @FILE)")
+	fs.StringVar(&f.curveKeyfile, "curve-keyfile", "", "this socket's key pair, an 'azmq keygen' `FILE`: a CURVE client's pair with --curve-server-public, else the CURVE server's key")
 	fs.Var(&f.curveAllow, "curve-allow", "CURVE server: admit only clients with this public `KEY` (Z85 or @FILE; repeatable; default: any client)")
 }
 
@@ -251,6 +251,18 @@ func (f *secFlags) options() (opts []azmq.SocketOption, handler *zap.Handler, er
 	if !curve {
 		return nil, nil, nil
 	}
+	// Two flags that give the same key would leave one of them unused.
+	if f.curveKeyfile != "" {
+		for _, other := range []struct{ name, value string }{
+			{"--curve-server-secret", f.curveServerSecret},
+			{"--curve-client-public", f.curvePublic},
+			{"--curve-client-secret", f.curveSecret},
+		} {
+			if other.value != "" {
+				return nil, nil, usageErr("--curve-keyfile and %s both give this socket's keys: give one of them", other.name)
+			}
+		}
+	}
 	var filePub, fileSec string
 	if f.curveKeyfile != "" {
 		if filePub, fileSec, err = keyFile(f.curveKeyfile); err != nil {
@@ -259,11 +271,11 @@ func (f *secFlags) options() (opts []azmq.SocketOption, handler *zap.Handler, er
 	}
 	if f.curveServerPublic == "" { // a server
 		if f.curvePublic != "" || f.curveSecret != "" {
-			return nil, nil, usageErr("--curve-publickey and --curve-secretkey are a CURVE client's: give --curve-serverkey too")
+			return nil, nil, usageErr("--curve-client-public and --curve-client-secret are a CURVE client's: give --curve-server-public too")
 		}
 		secret := fileSec
 		if f.curveServerSecret != "" {
-			if secret, err = keyValue("curve-server-key", f.curveServerSecret, true); err != nil {
+			if secret, err = keyValue("curve-server-secret", f.curveServerSecret, true); err != nil {
 				return nil, nil, err
 			}
 		}
@@ -271,7 +283,7 @@ func (f *secFlags) options() (opts []azmq.SocketOption, handler *zap.Handler, er
 			if f.curveKeyfile != "" {
 				return nil, nil, fmt.Errorf("--curve-keyfile %s: no '== CURVE SECRET KEY ==' section for the server", f.curveKeyfile)
 			}
-			return nil, nil, usageErr("a CURVE server needs its secret key: --curve-server-key KEY or --curve-keyfile FILE")
+			return nil, nil, usageErr("a CURVE server needs its secret key: --curve-server-secret KEY or --curve-keyfile FILE")
 		}
 		opts = []azmq.SocketOption{azmq.WithCurveServer(secret)}
 		if len(f.curveAllow) > 0 {
@@ -291,20 +303,20 @@ func (f *secFlags) options() (opts []azmq.SocketOption, handler *zap.Handler, er
 	}
 	// A client.
 	if f.curveServerSecret != "" || len(f.curveAllow) > 0 {
-		return nil, nil, usageErr("--curve-server-key and --curve-allow are a CURVE server's, --curve-serverkey a client's: give one side")
+		return nil, nil, usageErr("--curve-server-secret and --curve-allow are a CURVE server's, --curve-server-public a client's: give one side")
 	}
-	server, err := keyValue("curve-serverkey", f.curveServerPublic, false)
+	server, err := keyValue("curve-server-public", f.curveServerPublic, false)
 	if err != nil {
 		return nil, nil, err
 	}
 	pub, sec := filePub, fileSec
 	if f.curvePublic != "" {
-		if pub, err = keyValue("curve-publickey", f.curvePublic, false); err != nil {
+		if pub, err = keyValue("curve-client-public", f.curvePublic, false); err != nil {
 			return nil, nil, err
 		}
 	}
 	if f.curveSecret != "" {
-		if sec, err = keyValue("curve-secretkey", f.curveSecret, true); err != nil {
+		if sec, err = keyValue("curve-client-secret", f.curveSecret, true); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -315,7 +327,7 @@ func (f *secFlags) options() (opts []azmq.SocketOption, handler *zap.Handler, er
 			return nil, nil, err
 		}
 	case pub == "" || sec == "":
-		return nil, nil, usageErr("a CURVE client needs both its public and its secret key (--curve-publickey and --curve-secretkey, or --curve-keyfile), or neither")
+		return nil, nil, usageErr("a CURVE client needs both its public and its secret key (--curve-client-public and --curve-client-secret, or --curve-keyfile), or neither")
 	}
 	return []azmq.SocketOption{azmq.WithCurveClient(server, pub, sec)}, nil, nil
 }
@@ -771,10 +783,10 @@ const securityHelp = `Security: NULL unless given
                  $AZMQ_PLAIN_PASSWORD or --plain-password P
   PLAIN server:  --plain-server --plain-user U, and the password the same way
                  (admits that user)
-  CURVE server:  --curve-server-key SECRET, or --curve-keyfile server.key
+  CURVE server:  --curve-server-secret SECRET, or --curve-keyfile server.key
                  [--curve-allow CLIENT_PUBLIC ...]
-  CURVE client:  --curve-serverkey SERVER_PUBLIC [--curve-keyfile client.key |
-                 --curve-publickey PUB --curve-secretkey SEC]  (default: a new pair)
+  CURVE client:  --curve-server-public SERVER_PUBLIC [--curve-keyfile client.key |
+                 --curve-client-public PUB --curve-client-secret SEC]  (default: a new pair)
 Keys are Z85 (40 characters), or @FILE for the matching key of an
 'azmq keygen' file (a valid key that starts with @ is still a key).
 A command line is visible to every user of this machine (ps): pass the

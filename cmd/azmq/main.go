@@ -56,7 +56,7 @@ Examples:
   azmq send --type REQ --connect tcp://127.0.0.1:5555 hello      # prints hello
   azmq keygen > server.key
   azmq recv --curve-keyfile server.key --bind 'tcp://*:5556'
-  azmq send --curve-serverkey @server.key --connect tcp://127.0.0.1:5556 secret
+  azmq send --curve-server-public @server.key --connect tcp://127.0.0.1:5556 secret
   azmq proxy --type forwarder 'tcp://*:5570' 'tcp://*:5571'
 
 Exit status: 0 done, 1 failed, 2 bad usage. Ctrl-C ends recv (without
@@ -92,12 +92,19 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	var ue errUsage
 	if errors.As(err, &ue) {
-		fmt.Fprintf(stderr, "%s (usage: see 'azmq --help')\n", msg)
+		help := "azmq --help"
+		if commands[args[0]] {
+			help = "azmq " + args[0] + " --help"
+		}
+		fmt.Fprintf(stderr, "%s (usage: see '%s')\n", msg, help)
 		return 2
 	}
 	fmt.Fprintln(stderr, msg)
 	return 1
 }
+
+// commands are the subcommands, each with a --help of its own.
+var commands = map[string]bool{"bench": true, "keygen": true, "send": true, "recv": true, "proxy": true, "monitor": true}
 
 func dispatch(args []string, stdout, stderr io.Writer) error {
 	switch args[0] {

@@ -38,7 +38,7 @@ Examples:
   azmq monitor tcp://127.0.0.1:5555
   azmq monitor --type SUB tcp://127.0.0.1:5556 --timeout 10s
   azmq monitor --bind 'tcp://*:5555' --type ROUTER      # who connects?
-  azmq monitor --curve-serverkey @server.key tcp://10.0.0.7:5555
+  azmq monitor --curve-server-public @server.key tcp://10.0.0.7:5555
 
 ` + securityHelp + `
 Exit status: 0 stopped by Ctrl-C or --timeout; 1 failed (bad endpoint,

@@ -34,7 +34,7 @@ Examples:
   azmq send --type REQ --connect tcp://127.0.0.1:5555 ping   # prints the reply
   azmq send --type PUB --bind 'tcp://*:5556' -n 10 weather sunny
   azmq send --format hex --connect ipc:///tmp/feed 00ff 6869
-  azmq send --curve-serverkey @server.key --connect tcp://10.0.0.7:5555 secret
+  azmq send --curve-server-public @server.key --connect tcp://10.0.0.7:5555 secret
 
 ` + formatsHelp + "\n" + securityHelp + "\n" + exitHelp
 
