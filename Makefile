@@ -3,7 +3,7 @@
 
 GO ?= go
 
-.PHONY: test windows-test fuzz bench bench-compare bench-curve deps vet
+.PHONY: test windows-test fuzz bench bench-compare bench-peers bench-curve deps vet
 
 ## test: deps, vet (linux/windows/darwin), darwin build, go test -race with
 ## the libzmq interop tests, the salsa/poly1305/CURVE tests with the assembly
@@ -23,12 +23,18 @@ fuzz:
 bench:
 	$(GO) run ./cmd/azmq bench
 
-## bench-compare: azmq beside libzmq, pebbe/zmq4 and go-zeromq/zmq4 (the
-## peers in ../shared/peers, or PEERS_DIR); medians of REPS (default 5) runs,
-## tables in build/bench-compare. Knobs: REPS TRANSPORTS THR_SIZES LAT_SIZES
-## TARGET_S. Not part of `make test`.
+## bench-compare: azmq beside libzmq, pebbe/zmq4 and go-zeromq/zmq4, through
+## the benchmark peers in bench/peers (built first, as bench-peers does);
+## medians of REPS (default 5) runs, tables in build/bench-compare. Knobs:
+## REPS TRANSPORTS THR_SIZES LAT_SIZES TARGET_S. Not part of `make test`.
 bench-compare:
 	scripts/bench-compare.sh
+
+## bench-peers: build build/azmq and the peers (build/peers/libzmq, pebbe,
+## gozeromq, compare) from bench/peers; needs libzmq3-dev, which it installs
+## with apt-get when missing and root.
+bench-peers:
+	scripts/bench-peers.sh
 
 ## bench-curve: azmq's CURVE throughput beside libzmq's CURVE (tcp, 16 B and
 ## 64 KiB, bench/libzmq-curve/perf_curve.c; needs libzmq3-dev), medians of

@@ -1,34 +1,32 @@
 #!/usr/bin/env bash
 # `make bench-compare`: azmq side by side with libzmq (C), pebbe/zmq4 (cgo)
-# and go-zeromq/zmq4 (pure Go), through the shared peers' run.sh. Not part
-# of `make test`: a full run takes about 15-20 minutes.
+# and go-zeromq/zmq4 (pure Go), with the benchmark peers in bench/peers.
+# Not part of `make test`: a full run takes about 15-20 minutes.
 #
-#   builds build/azmq (the command-line tool, whose `azmq bench MODE ...`
-#   speaks the peers' perf protocol), then runs PEERS_DIR/run.sh with
+#   scripts/bench-peers.sh builds build/azmq (whose `azmq bench MODE ...`
+#   speaks the perf tools' command line) and the peers in build/peers/:
+#   libzmq (bench/peers/libzmq/perf.c), pebbe, gozeromq and the runner,
+#   compare. It needs libzmq's development files (libzmq3-dev: installed
+#   with apt-get when missing and root) and downloads the Go peers'
+#   modules on the first build. Then build/peers/compare runs with
 #   IMPLS="libzmq azmq pebbe gozeromq": every implementation is calibrated
 #   per cell, the implementations alternate within each repetition, and
-#   every figure is a median. run.sh prints its table (results.md) as it
+#   every figure is a median. compare prints its table (results.md) as it
 #   goes; this script then prints a summary computed from the raw runs
 #   (runs.tsv): per cell msgs/s and MB/s (throughput) or latency, the ratio
 #   azmq/libzmq against the performance targets, the spread of azmq's runs,
 #   and azmq's speed-up over go-zeromq/zmq4.
 #
-# PEERS_DIR: the peers' directory, by default shared/peers beside the clone
-# (../shared/peers from the repository root).
-# Knobs (env), passed to run.sh: REPS (default 5), TRANSPORTS ("tcp ipc
-# inproc"), THR_SIZES ("16 256 4096 65536 1048576"), LAT_SIZES ("16 4096"),
-# TARGET_S (run.sh's default, 1.5 s a run), OUT (build/bench-compare), and
-# run.sh's others (TIMEOUT, CROSS, RSS, BUILD, IMPLS).
+# Knobs (env), passed to compare (`go doc ./compare` in bench/peers):
+# REPS (default 5), TRANSPORTS ("tcp ipc inproc"), THR_SIZES ("16 256 4096
+# 65536 1048576"), LAT_SIZES ("16 4096"), TARGET_S (1.5 s a run), OUT
+# (build/bench-compare), and compare's others (TIMEOUT, CROSS, RSS, IMPLS,
+# CMD_<impl>).
 #   REPS=1 TRANSPORTS=tcp THR_SIZES=16 LAT_SIZES= make bench-compare   a quick look
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 root=$(pwd)
-
-PEERS_DIR=${PEERS_DIR:-$root/../shared/peers}
-[ -d "$PEERS_DIR" ] || die "peers directory $PEERS_DIR not found: keep shared/ beside the clone or set PEERS_DIR"
-[ -f "$PEERS_DIR/run.sh" ] || die "$PEERS_DIR/run.sh not found: PEERS_DIR must be the peers' directory (run.sh, c/, go/)"
-PEERS_DIR=$(cd "$PEERS_DIR" && pwd)
 
 export IMPLS=${IMPLS:-"libzmq azmq pebbe gozeromq"}
 export REPS=${REPS:-5}
@@ -40,32 +38,30 @@ OUT=${OUT:-build/bench-compare}
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 export OUT
-export CMD_azmq="$root/build/azmq bench"
+export CMD_azmq=${CMD_azmq:-"$root/build/azmq bench"}
 
-section "build build/azmq"
-go build -o build/azmq ./cmd/azmq
+scripts/bench-peers.sh
 
-# run.sh appends to its raw log: start this run on an empty one.
-rm -f "$OUT/runs.tsv" "$OUT/err/errors.log" "$OUT/summary.md"
+rm -f "$OUT/runs.tsv" "$OUT/results.md" "$OUT/err/errors.log" "$OUT/summary.md"
 
-section "$PEERS_DIR/run.sh (IMPLS=\"$IMPLS\" REPS=$REPS TARGET_S=${TARGET_S:-default})"
-bash "$PEERS_DIR/run.sh"
+section "build/peers/compare (IMPLS=\"$IMPLS\" REPS=$REPS TARGET_S=${TARGET_S:-1.5})"
+build/peers/compare
 
-[ -s "$OUT/results.md" ] || die "run.sh wrote no table ($OUT/results.md)"
-[ -s "$OUT/runs.tsv" ] || die "run.sh recorded no runs ($OUT/runs.tsv)"
+[ -s "$OUT/results.md" ] || die "compare wrote no table ($OUT/results.md)"
+[ -s "$OUT/runs.tsv" ] || die "compare recorded no runs ($OUT/runs.tsv)"
 
-# The summary. results.md gives, per cell and implementation, the COUNT of
-# the measured runs (n=N; calibration probes use other counts) or the
-# probe's failure; runs.tsv gives every run. The first REPS runs of an
-# implementation with its own COUNT in a cell are that cell's repetitions
-# (the RSS run at the end repeats one of them).
+# The summary, from runs.tsv alone (phase, remote, local, kind, transport,
+# size, count, value, seconds, max_rss_kb, output; a header line first).
+# The "rep" runs of an implementation against itself are a cell's
+# repetitions; an implementation with none failed its calibration probe,
+# whose value (hang, panic, ...) stands for the cell.
 #
 # Targets, as ratios azmq/libzmq from the same run: PUSH->PULL throughput
 # over tcp and ipc >= 1.0x at 16 and 256 B, >= 0.9x at 4 and 64 KiB,
 # >= 0.8x at 1 MiB; inproc throughput >= 1.0x; REQ/REP latency <= 1.3x at
 # 16 B and 4 KiB; and at least 10x go-zeromq/zmq4's throughput wherever it runs.
 summary() {
-	awk -F'\t' -v reps="$REPS" '
+	awk -F'\t' -v impls="$IMPLS" '
 	function num(v) { return v ~ /^[0-9]+(\.[0-9]+)?$/ }
 	function median(list,    a, n, i, j, t) {
 		n = split(list, a, " ")
@@ -98,32 +94,15 @@ summary() {
 		if (size == 1048576) return "+0.8"
 		return ""
 	}
-	# results.md: the implementations (header) and, per cell, n=COUNT or the failure.
-	FILENAME == ARGV[1] {
-		if ($0 ~ /^\| cell \|/) {
-			nimpl = split($0, h, "|")
-			for (i = 3; i < nimpl; i++) { name = h[i]; gsub(/ /, "", name); impl[i - 2] = name }
-			nimpl -= 3
-			next
-		}
-		if ($0 !~ /^\| (thr|lat) /) next
-		split($0, c, "|")
-		key = c[2]; gsub(/^ +| +$/, "", key); sub(/B$/, "", key)
-		cells[++ncell] = key
-		for (i = 1; i <= nimpl; i++) {
-			t = c[i + 2]; gsub(/^ +| +$/, "", t)
-			if (match(t, /n=[0-9]+/)) count[key, impl[i]] = substr(t, RSTART + 2, RLENGTH - 2)
-			else status[key, impl[i]] = t
-		}
-		next
-	}
-	# runs.tsv: remote, local, kind, transport, size, count, value, seconds, line
-	$1 == $2 {
-		key = $3 " " $4 " " $5
-		if (count[key, $1] != $6 || taken[key, $1] >= reps) next
-		taken[key, $1]++
-		if (num($7)) vals[key, $1] = vals[key, $1] " " $7
-		else bad[key, $1] = bad[key, $1] " " $7
+	NR == 1 { nimpl = split(impls, impl, " "); next }
+	($1 != "probe" && $1 != "rep") || $2 != $3 { next }
+	{
+		key = $4 " " $5 " " $6
+		if (!(key in seen)) { seen[key] = 1; cells[++ncell] = key }
+		if ($1 == "probe") { if (!num($8)) status[key, $2] = $8; next }
+		taken[key, $2]++
+		if (num($8)) vals[key, $2] = vals[key, $2] " " $8
+		else if (index(bad[key, $2] " ", " " $8 " ") == 0) bad[key, $2] = bad[key, $2] " " $8
 	}
 	END {
 		printf "| cell | libzmq | azmq | azmq/libzmq | target | azmq min..max | pebbe | gozeromq | azmq over gozeromq (thr target >=10x) |\n"
@@ -133,12 +112,12 @@ summary() {
 			line = "| " kind " " tr " " size "B |"
 			for (i = 1; i <= nimpl; i++) {
 				m = impl[i]; med[m] = ""
-				if ((key, m) in status) { txt[m] = status[key, m]; continue }
-				if (vals[key, m] == "") { txt[m] = "fail:" bad[key, m]; continue }
+				if (!((key, m) in taken)) { txt[m] = status[key, m]; continue }
+				if (vals[key, m] == "") { txt[m] = substr(bad[key, m], 2); continue }
 				med[m] = median(vals[key, m])
 				txt[m] = show(kind, size, med[m])
 				nok = split(vals[key, m], tmp, " ")
-				if (nok < taken[key, m]) txt[m] = txt[m] " (" nok "/" taken[key, m] ";" bad[key, m] ")"
+				if (nok < taken[key, m]) txt[m] = txt[m] " (" nok "/" taken[key, m] ":" bad[key, m] ")"
 			}
 			ratio = ""; tgt = target(kind, tr, size); verdict = "-"
 			if (med["azmq"] != "" && med["libzmq"] != "" && med["libzmq"] > 0) {
@@ -167,7 +146,7 @@ summary() {
 			print line
 			delete txt
 		}
-	}' "$OUT/results.md" "$OUT/runs.tsv"
+	}' "$OUT/runs.tsv"
 }
 
 {
@@ -183,4 +162,4 @@ summary() {
 section "summary ($OUT/summary.md)"
 cat "$OUT/summary.md"
 echo
-echo "run.sh's table: $OUT/results.md; raw runs: $OUT/runs.tsv; failures: $OUT/err/errors.log"
+echo "compare's table: $OUT/results.md; raw runs: $OUT/runs.tsv; failures: $OUT/err/errors.log"

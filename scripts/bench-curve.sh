@@ -18,6 +18,8 @@
 # runs under `nice -n $NICE` when that is allowed, ahead of background jobs),
 # AZMQ_BIN (another azmq binary to measure, say an older build, instead of
 # build/azmq).
+# libzmq's development files come from libzmq3-dev, installed with apt-get
+# when missing and root.
 #   REPS=1 SIZES=16 make bench-curve   a quick look
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,8 +37,7 @@ OUT=$(cd "$OUT" && pwd)
 
 section "build build/azmq and build/perf_curve"
 go build -o build/azmq ./cmd/azmq
-command -v pkg-config >/dev/null && pkg-config --exists libzmq ||
-	die "libzmq's development files not found (pkg-config libzmq): apt-get install -y libzmq3-dev"
+need_libzmq_dev
 # shellcheck disable=SC2046 # pkg-config's flags are words
 gcc -O2 -Wall -o build/perf_curve bench/libzmq-curve/perf_curve.c $(pkg-config --cflags --libs libzmq)
 
