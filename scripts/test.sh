@@ -48,9 +48,15 @@ else
 	scripts/wine-setup.sh
 fi
 # deps.sh fails under CI when a leg cannot run; this says so again should
-# the checks above ever disagree with it.
-if in_ci && [ ${#skipped[@]} -gt 0 ]; then
-	die "under CI every leg runs: ${skipped[*]}"
+# the checks above ever disagree with it. (SKIP_WINDOWS=1 is asked for,
+# not missing: it is the one skip CI would let through.)
+if in_ci; then
+	for line in "${skipped[@]}"; do
+		case $line in
+		*SKIP_WINDOWS=1*) ;;
+		*) die "under CI every leg runs: $line" ;;
+		esac
+	done
 fi
 
 section "go vet (linux)"
