@@ -3,17 +3,26 @@
 
 GO ?= go
 
-.PHONY: test windows-test fuzz bench bench-compare bench-peers bench-curve deps vet
+.PHONY: test windows-test walkthrough fuzz bench bench-compare bench-peers bench-curve deps vet
 
-## test: deps, vet (linux/windows/darwin), darwin build, go test -race with
-## the libzmq interop tests, the salsa/poly1305/CURVE tests with the assembly
-## off (purego, GODEBUG), every fuzz target (FUZZTIME, default 5s), Windows leg.
+## test: deps (installed first; a leg whose prerequisites this user cannot
+## install is skipped with one line saying how to run it, and under CI=true
+## fails), vet (linux/windows/darwin), darwin build, the walkthrough, go test
+## -race with the libzmq interop tests, the salsa/poly1305/CURVE tests with
+## the assembly off (purego, GODEBUG), every fuzz target (FUZZTIME, default
+## 5s), the Windows leg.
 test:
 	FUZZTIME="$(or $(FUZZTIME),5s)" scripts/test.sh
 
-## windows-test: the Windows leg alone: test binaries run under Wine.
+## windows-test: the Windows leg alone: Wine made ready (installed as root),
+## then the test binaries run under it.
 windows-test:
 	scripts/windows-test.sh
+
+## walkthrough: the committed HEAD cloned alone into a temporary directory,
+## where README's first command runs and README's Go programs are built.
+walkthrough:
+	scripts/walkthrough.sh
 
 ## fuzz: every fuzz target for FUZZTIME each (default 60s).
 fuzz:
@@ -43,9 +52,10 @@ bench-peers:
 bench-curve:
 	scripts/bench-curve.sh
 
-## deps: install python3-zmq when /usr/bin/python3 lacks it.
+## deps: install what make test needs beyond Go when it is missing
+## (python3-zmq, Wine and mingw-w64, git), or fail saying why.
 deps:
-	scripts/deps.sh
+	scripts/deps.sh --strict
 
 ## vet: go vet for linux, windows and darwin.
 vet:

@@ -56,6 +56,10 @@
 //
 // A connection that ends loses what was in flight on it (as in libzmq);
 // what a connecting socket still had queued goes to the next connection.
+// In flight includes what was sent after the peer closed its end but
+// before this side noticed: the ending connection may take it and fail to
+// write it. [EventDisconnected] from [Socket.Monitor] says this side has
+// noticed; what is sent after it waits for the next connection.
 // A REQ whose request was taken by a peer that then went away gets
 // [ErrState] from Recv (the request is lost) and may send again, where
 // libzmq's REQ would wait forever. A REQ whose peer is alive but never

@@ -144,6 +144,7 @@ func TestPipeUnbindFreesName(t *testing.T) {
 	bindConnect(t, pull, push, ep)
 	mustSend(t, ctx, push, "a")
 	mustRecv(t, ctx, pull, "a")
+	ev := push.Monitor(ctx)
 
 	// A second Bind of a name in use fails, on this socket or another.
 	other := newSock(t, z, PULL)
@@ -175,6 +176,12 @@ func TestPipeUnbindFreesName(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Bind after Unbind: %v", err)
 	}
+	// The Unbind closed the PULL's end; the PUSH learns it when its read
+	// of the pipe ends. A message sent before then can be taken by the
+	// ending connection, whose write fails, and is lost with it (in flight:
+	// see "When a peer dies" in doc.go). Once the PUSH has seen the end,
+	// what it sends waits in its queue for the next connection.
+	waitEvent(t, ev, EventDisconnected)
 	mustSend(t, ctx, push, "b")
 	mustRecv(t, ctx, other, "b")
 }

@@ -1,24 +1,66 @@
 #!/usr/bin/env bash
-# Installs what the tests need on a Debian machine: python3-zmq (libzmq +
-# pyzmq) for Debian's /usr/bin/python3, which the interop tests drive.
+# Installs, with apt-get on a Debian machine, what the legs of `make test`
+# need beyond Go, when it is missing:
+#   interop      python3-zmq (libzmq and pyzmq) for Debian's /usr/bin/python3,
+#                which the interop tests drive
+#   windows      wine, wine64 and mingw-w64, to run the Windows test binaries
+#                (scripts/wine-setup.sh prepares Wine)
+#   walkthrough  git, to clone the repository (scripts/walkthrough.sh)
+#
+# Usage: scripts/deps.sh [--strict] [LEG...]  (default: every leg, the
+# windows leg left out when SKIP_WINDOWS=1).
+#
+# It installs as root, or through passwordless sudo. A user who can do
+# neither gets one line per leg that cannot run, saying how to run it, and
+# exit status 0: `make test` then runs without those legs. With --strict,
+# or under CI (CI=true), a leg that cannot run is an error instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 
-py=/usr/bin/python3
-if "$py" -c 'import zmq' 2>/dev/null; then
-	echo "python3-zmq present: libzmq $("$py" -c 'import zmq; print(zmq.zmq_version())')"
-	exit 0
+strict=
+if [ "${1:-}" = --strict ]; then
+	strict=1
+	shift
 fi
-echo "python3-zmq missing for $py: installing it with apt-get"
-command -v apt-get >/dev/null || die "no apt-get: install python3-zmq (pyzmq for $py) by hand"
-sudo=()
-if [ "$(id -u)" -ne 0 ]; then
-	command -v sudo >/dev/null || die "not root and no sudo: run 'apt-get install -y python3-zmq' as root"
-	sudo=(sudo -n)
+want=("$@")
+if [ ${#want[@]} -eq 0 ]; then
+	for leg in "${legs[@]}"; do
+		[ "$leg" = windows ] && [ "${SKIP_WINDOWS:-}" = 1 ] && continue
+		want+=("$leg")
+	done
 fi
-export DEBIAN_FRONTEND=noninteractive
-"${sudo[@]}" apt-get update -qq
-"${sudo[@]}" apt-get install -y -qq --no-install-recommends python3-zmq >/dev/null
-"$py" -c 'import zmq' || die "python3-zmq installed, but $py still cannot import zmq"
-echo "python3-zmq installed: libzmq $("$py" -c 'import zmq; print(zmq.zmq_version())')"
+
+missing=()
+pkgs=()
+for leg in "${want[@]}"; do
+	if leg_has_prereqs "$leg"; then
+		echo "$(leg_name "$leg"): prerequisites present ($(leg_detail "$leg"))"
+	else
+		missing+=("$leg")
+		# shellcheck disable=SC2207
+		pkgs+=($(leg_packages "$leg"))
+	fi
+done
+[ ${#missing[@]} -gt 0 ] || exit 0
+
+if can_install; then
+	echo "installing with apt-get: ${pkgs[*]}"
+	# env inside the prefix: sudo does not pass the environment on.
+	apt=("${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get)
+	timeout 10m "${apt[@]}" update -qq
+	timeout 20m "${apt[@]}" install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
+fi
+failed=0
+for leg in "${missing[@]}"; do
+	if leg_has_prereqs "$leg"; then
+		echo "$(leg_name "$leg"): prerequisites installed ($(leg_detail "$leg"))"
+	elif [ -n "$strict" ] || in_ci; then
+		line=$(leg_skip_line "$leg")
+		printf 'error: %s cannot run: %s\n' "$(leg_name "$leg")" "${line#*skipped: }" >&2
+		failed=1
+	else
+		leg_skip_line "$leg"
+	fi
+done
+exit "$failed"

@@ -3,18 +3,15 @@
 # (except interop, which drives a Linux libzmq peer) and runs each under Wine,
 # from its package directory so that testdata/ is found.
 #
-# Wine comes from shared/wine/setup.sh, which CI keeps beside the clone
-# (../shared relative to the repo root); AZMQ_WINE_SETUP overrides the path.
+# scripts/wine-setup.sh readies Wine first (installing it as root, or
+# failing with what to do: this leg was asked for, so it does not skip).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 . scripts/lib.sh
 
-setup=${AZMQ_WINE_SETUP:-$root/../shared/wine/setup.sh}
-[ -f "$setup" ] || die "Wine setup script not found at $setup: CI must put shared/ beside the clone (or set AZMQ_WINE_SETUP)"
-
-section "windows: Wine setup ($setup)"
-bash "$setup"
+section "windows: Wine setup"
+scripts/wine-setup.sh
 export WINEDEBUG=-all
 
 out=$root/build/win
