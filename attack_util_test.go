@@ -216,7 +216,9 @@ func (l *eventLog) summary() string {
 	defer l.mu.Unlock()
 	counts := map[EventKind]int{}
 	var firstErr = map[EventKind]error{}
+	var dropped uint64
 	for _, e := range l.evs {
+		dropped += e.Dropped
 		counts[e.Kind]++
 		if e.Err != nil && firstErr[e.Kind] == nil {
 			firstErr[e.Kind] = e.Err
@@ -231,6 +233,9 @@ func (l *eventLog) summary() string {
 			}
 			b.WriteString("; ")
 		}
+	}
+	if dropped > 0 {
+		fmt.Fprintf(&b, "%d events lost to a full Monitor channel; ", dropped)
 	}
 	return b.String()
 }
