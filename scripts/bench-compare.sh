@@ -161,5 +161,6 @@ summary() {
 
 section "summary ($OUT/summary.md)"
 cat "$OUT/summary.md"
+build/peers/chart "$OUT/runs.tsv" >"$OUT/chart.svg"
 echo
-echo "compare's table: $OUT/results.md; raw runs: $OUT/runs.tsv; failures: $OUT/err/errors.log"
+echo "compare's table: $OUT/results.md; raw runs: $OUT/runs.tsv; failures: $OUT/err/errors.log; picture: $OUT/chart.svg"

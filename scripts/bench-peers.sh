@@ -7,6 +7,7 @@
 #   build/peers/pebbe     bench/peers/pebbe (pebbe/zmq4, cgo)
 #   build/peers/gozeromq  bench/peers/gozeromq (go-zeromq/zmq4)
 #   build/peers/compare   the runner (bench/peers/compare)
+#   build/peers/chart     the picture of a run (bench/peers/chart)
 #
 # The peers speak the command line of libzmq's perf tools, as azmq does:
 #   build/peers/libzmq local_thr tcp://127.0.0.1:5555 16 1000000 &
@@ -26,5 +27,5 @@ mkdir -p build/peers
 go build -o build/azmq ./cmd/azmq
 # shellcheck disable=SC2046 # pkg-config's flags are words
 ${CC:-cc} -O2 -Wall -Wextra -o build/peers/libzmq bench/peers/libzmq/perf.c $(pkg-config --cflags --libs libzmq) -lpthread
-go build -C bench/peers -o "$root/build/peers/" ./pebbe ./gozeromq ./compare
-echo "built build/azmq and build/peers/{libzmq,pebbe,gozeromq,compare} (libzmq $(pkg-config --modversion libzmq))"
+go build -C bench/peers -o "$root/build/peers/" ./pebbe ./gozeromq ./compare ./chart
+echo "built build/azmq and build/peers/{libzmq,pebbe,gozeromq,compare,chart} (libzmq $(pkg-config --modversion libzmq))"
