@@ -140,6 +140,20 @@ func read(r io.Reader) ([]*cell, []string, error) {
 	return cells, impls, nil
 }
 
+// figure writes a median as the cell's unit.
+func (c *cell) figure(m float64) string {
+	if c.kind == "lat" {
+		return fmt.Sprintf("%.3g µs", m)
+	}
+	switch {
+	case m >= 1e6:
+		return fmt.Sprintf("%.3gM msg/s", m/1e6)
+	case m >= 1e3:
+		return fmt.Sprintf("%.3gk msg/s", m/1e3)
+	}
+	return fmt.Sprintf("%.3g msg/s", m)
+}
+
 // relative is impl's speed over libzmq's in c (0: not known).
 func (c *cell) relative(impl string) float64 {
 	m, base := c.median[impl], c.median["libzmq"]
@@ -199,6 +213,9 @@ func draw(w io.Writer, cells []*cell, impls []string) error {
 					left, by, x(r)-float64(left), barH-1, colors[i%len(colors)], c.name(), impl, r)
 			} else if why := c.failed[impl]; why != "" {
 				fmt.Fprintf(b, `<text x="%d" y="%d" font-size="9" fill="%s">%s: %s</text>`+"\n", left+2, by+barH-1, colors[i%len(colors)], impl, why)
+			} else if m := c.median[impl]; m > 0 {
+				// No libzmq figure to measure it against: the figure itself.
+				fmt.Fprintf(b, `<text x="%d" y="%d" font-size="9" fill="%s">%s: %s (no libzmq figure)</text>`+"\n", left+2, by+barH-1, colors[i%len(colors)], impl, c.figure(m))
 			}
 		}
 	}
