@@ -106,7 +106,9 @@ func (s *Socket) Send(ctx context.Context, parts ...[]byte) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	return s.pat.Send(ctx, pipe.Msg{Frames: s.cp.Copy(parts)})
+	// The copy is azmq's alone: its large frames' memory is given back
+	// once they are written (pipe.Owned).
+	return s.pat.Send(ctx, pipe.Msg{Frames: s.cp.Copy(parts), Flags: pipe.Owned})
 }
 
 // SendNoCopy is Send without the copy: it takes ownership of parts and of

@@ -199,3 +199,38 @@ func Put(b []byte) bool {
 	pools[c].Put(unsafe.Pointer(base))
 	return true
 }
+
+// Memory of azmq's own, given back by azmq itself: Send's copies of large
+// frames, which the writer returns once it has sent them. These are never
+// handed to a user, so no record is kept of them, and they are pooled
+// whether or not Enable was called. The pools are not those of Get and
+// Put, so a buffer never moves between the two.
+var own [classes]sync.Pool
+
+// GetOwn returns a slice of length n whose bytes are undefined, from the
+// memory PutOwn gave back when there is some of its class.
+func GetOwn(n int) []byte {
+	if n < MinSize || n > MaxSize {
+		return make([]byte, n)
+	}
+	c := ceilClass(n)
+	if p, _ := own[c].Get().(unsafe.Pointer); p != nil {
+		return unsafe.Slice((*byte)(p), size(c))[:n]
+	}
+	return make([]byte, n, size(c))
+}
+
+// PutOwn gives back a buffer GetOwn handed out, whole (its first byte at
+// b's start). The caller must be its last user. Buffers of other sizes are
+// left to the collector.
+func PutOwn(b []byte) {
+	n := cap(b)
+	if n < MinSize || n > MaxSize {
+		return
+	}
+	c := ceilClass(n)
+	if size(c) != n {
+		return // not a class size: not one of GetOwn's
+	}
+	own[c].Put(unsafe.Pointer(unsafe.SliceData(b)))
+}

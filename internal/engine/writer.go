@@ -5,6 +5,7 @@ import (
 	"net"
 	"time"
 
+	"github.com/azmq/azmq/internal/bufpool"
 	"github.com/azmq/azmq/internal/pipe"
 	"github.com/azmq/azmq/internal/wire"
 )
@@ -31,6 +32,9 @@ type writer struct {
 	msgs  []pipe.Msg
 	// scratch holds sealed frames too large for buf.
 	scratch []byte
+	// owned holds frames of pipe.Owned messages that vec still refers to:
+	// their memory goes back to bufpool once the batch is written.
+	owned [][]byte
 }
 
 // maxScratch bounds the sealing buffer kept between frames.
@@ -82,6 +86,12 @@ func (w *writer) flush() error {
 	w.vec = w.vec[:0]
 	w.buf = w.buf[:0]
 	w.mark = 0
+	// Written, or never to be: nothing refers to these any more.
+	for i, b := range w.owned {
+		bufpool.PutOwn(b)
+		w.owned[i] = nil
+	}
+	w.owned = w.owned[:0]
 	return err
 }
 
@@ -186,6 +196,7 @@ func (e *Engine) encode(m *pipe.Msg) error {
 		}
 		return e.commands(cmd)
 	}
+	owned := m.Flags&pipe.Owned != 0
 	last := len(m.Frames) - 1
 	for i, f := range m.Frames {
 		var flags byte
@@ -200,6 +211,15 @@ func (e *Engine) encode(m *pipe.Msg) error {
 		}
 		if err != nil {
 			return err
+		}
+		if owned && len(f) >= bufpool.MinSize {
+			// Send's own copy: sealed or copied into the batch, it is
+			// free now; sent from where it is, once the batch is written.
+			if e.codec == nil && len(f) >= zeroCopyAt {
+				e.w.owned = append(e.w.owned, f)
+			} else {
+				bufpool.PutOwn(f)
+			}
 		}
 	}
 	return nil

@@ -4,7 +4,11 @@
 // costs a fraction of an allocation instead of two.
 package msgcopy
 
-import "sync/atomic"
+import (
+	"sync/atomic"
+
+	"github.com/azmq/azmq/internal/bufpool"
+)
 
 // Sizes of the chunks small messages are cut from, and what counts as
 // small. A message kept alive keeps its chunks alive (at most chunkBytes
@@ -34,11 +38,13 @@ type Copier struct {
 }
 
 // Copy is the package's Copy, from the Copier's chunks where the message
-// is small.
+// is small, and with every frame of bufpool.MinSize and more in memory of
+// its own from bufpool.GetOwn, which whoever uses the copy last may give
+// back with bufpool.PutOwn.
 func (c *Copier) Copy(parts [][]byte) [][]byte {
 	n := size(parts)
 	if n > maxBody || len(parts) > maxFrames || !c.busy.CompareAndSwap(false, true) {
-		return copyInto(make([][]byte, len(parts)), make([]byte, n), parts)
+		return copyLarge(parts)
 	}
 	if len(c.hdrs) < len(parts) {
 		c.hdrs = make([][]byte, chunkHdrs)
@@ -51,6 +57,33 @@ func (c *Copier) Copy(parts [][]byte) [][]byte {
 	c.hdrs, c.bytes = c.hdrs[len(parts):], c.bytes[n:]
 	c.busy.Store(false)
 	return copyInto(hdrs, bytes, parts)
+}
+
+// copyLarge copies frames of bufpool.MinSize and more into buffers of
+// their own from bufpool.GetOwn (uncapped: PutOwn knows a buffer by its
+// capacity), and the others into one allocation.
+func copyLarge(parts [][]byte) [][]byte {
+	hdrs := make([][]byte, len(parts))
+	small := 0
+	for _, p := range parts {
+		if len(p) < bufpool.MinSize {
+			small += len(p)
+		}
+	}
+	buf := make([]byte, small)
+	off := 0
+	for i, p := range parts {
+		if len(p) >= bufpool.MinSize {
+			b := bufpool.GetOwn(len(p))
+			copy(b, p)
+			hdrs[i] = b
+			continue
+		}
+		end := off + copy(buf[off:], p)
+		hdrs[i] = buf[off:end:end]
+		off = end
+	}
+	return hdrs
 }
 
 func size(parts [][]byte) int {

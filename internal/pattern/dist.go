@@ -21,6 +21,8 @@ func (d *distributor) reset() { d.sent, d.inproc = 0, 0 }
 // what it receives, so only the first one gets the original bodies and the
 // others get copies.
 func (d *distributor) push(p *pipe.Pipe, m pipe.Msg) {
+	// Several pipes may share the bodies: none of them is their last user.
+	m.Flags &^= pipe.Owned
 	if d.sent > 0 {
 		if p.Inproc && d.inproc > 0 {
 			m.Frames = msgcopy.Copy(m.Frames)

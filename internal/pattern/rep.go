@@ -106,6 +106,9 @@ func (s *rep) Send(_ context.Context, m pipe.Msg) error {
 		frames := make([][]byte, 0, len(s.env)+len(m.Frames))
 		frames = append(frames, s.env...)
 		m.Frames = append(frames, m.Frames...)
+		// The envelope is the request's, not the reply's own copy: the
+		// message as a whole is no longer azmq's alone to give back.
+		m.Flags &^= pipe.Owned
 		s.replyTo.Out.TryPush(m)
 	}
 	s.replying, s.env, s.replyTo = false, nil, nil

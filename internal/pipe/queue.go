@@ -23,6 +23,11 @@ const (
 	Subscribe Flags = 1 << iota
 	// Cancel marks an unsubscription: Frames[0] is 0x00+topic.
 	Cancel
+	// Owned marks frames that are azmq's own copy (Send's), which nothing
+	// outside azmq holds: whoever is the last to use them may give their
+	// memory back (bufpool.PutOwn). A fan-out, which hands the same frames
+	// to several pipes, must clear it.
+	Owned
 )
 
 // Msg is one whole message: ZeroMQ delivers all its frames or none.
