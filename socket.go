@@ -31,8 +31,8 @@ type Socket struct {
 	last     string
 	binds    []*binding
 	connects []*connecter
-	pipes    map[*pipe.Pipe]struct{}     // pipes with an engine side, closed at Close
-	engines  map[*engine.Engine]*binding // live connections
+	pipes    map[*pipe.Pipe]struct{} // pipes with an engine side, closed at Close
+	engines  map[link]*binding       // live connections
 	mon      monitors
 
 	wg         sync.WaitGroup
@@ -61,7 +61,7 @@ type connecter struct {
 	cancel context.CancelFunc
 
 	mu  sync.Mutex
-	eng *engine.Engine
+	eng link
 }
 
 func newSocket(z *Context, t SocketType, cfg socketConfig, pat pattern.Socket) *Socket {
@@ -71,7 +71,7 @@ func newSocket(z *Context, t SocketType, cfg socketConfig, pat pattern.Socket) *
 		cfg:     cfg,
 		pat:     pat,
 		pipes:   make(map[*pipe.Pipe]struct{}),
-		engines: make(map[*engine.Engine]*binding),
+		engines: make(map[link]*binding),
 		done:    make(chan struct{}),
 	}
 	s.hsCtx, s.hsCancel = context.WithCancel(context.Background())
@@ -179,6 +179,24 @@ func (s *Socket) engineConfig(peerAddr string) engine.Config {
 	}
 }
 
+// link is one connection of a socket as the socket runs it: a ZMTP
+// engine, and the other kinds of connection beside it.
+type link interface {
+	// Handshake makes the connection ready and tells who the peer is.
+	Handshake(ctx context.Context) (*pipe.Peer, error)
+	// Run moves messages between the connection and p until either ends.
+	Run(p *pipe.Pipe) error
+	// Abort ends the connection for the reason err (Run returns it).
+	Abort(err error)
+	// Close ends the connection.
+	Close()
+}
+
+// newLink makes the link that runs a new stream connection.
+func (s *Socket) newLink(c net.Conn) link {
+	return engine.New(c, s.engineConfig(transport.PeerAddress(c)))
+}
+
 func (s *Socket) newPipe() *pipe.Pipe {
 	return pipe.New(s.cfg.sendHWM, s.cfg.recvHWM, s.pat.Readable(), s.pat.Writable(), nil, nil)
 }
@@ -256,7 +274,7 @@ func (s *Socket) acceptLoop(b *binding) {
 			c.Close()
 			continue
 		}
-		e := engine.New(c, s.engineConfig(transport.PeerAddress(c)))
+		e := s.newLink(c)
 		s.engines[e] = b
 		s.wg.Add(1)
 		s.mu.Unlock()
@@ -266,7 +284,7 @@ func (s *Socket) acceptLoop(b *binding) {
 }
 
 // serve runs an accepted connection: its pipe lives as long as it does.
-func (s *Socket) serve(e *engine.Engine, addr string) {
+func (s *Socket) serve(e link, addr string) {
 	defer s.wg.Done()
 	defer s.dropEngine(e)
 	peer, err := e.Handshake(s.hsCtx)
@@ -279,7 +297,7 @@ func (s *Socket) serve(e *engine.Engine, addr string) {
 }
 
 // runPipe gives a connection its own pipe for its lifetime.
-func (s *Socket) runPipe(e *engine.Engine, peer *pipe.Peer) error {
+func (s *Socket) runPipe(e link, peer *pipe.Peer) error {
 	p := s.newPipe()
 	p.SetPeer(peer)
 	if !s.addPipe(p) {
@@ -301,7 +319,7 @@ func (s *Socket) runPipe(e *engine.Engine, peer *pipe.Peer) error {
 
 // runEngine runs a connection on a pipe, through which the pattern may
 // end it (pipe.Fail).
-func runEngine(e *engine.Engine, p *pipe.Pipe) error {
+func runEngine(e link, p *pipe.Pipe) error {
 	p.OnFail(e.Abort)
 	defer p.OnFail(nil)
 	return e.Run(p)
@@ -323,7 +341,7 @@ func (s *Socket) removePipe(p *pipe.Pipe) {
 	s.mu.Unlock()
 }
 
-func (s *Socket) dropEngine(e *engine.Engine) {
+func (s *Socket) dropEngine(e link) {
 	e.Close()
 	s.mu.Lock()
 	delete(s.engines, e)
@@ -476,7 +494,7 @@ func jitter(d time.Duration) time.Duration {
 // runConnection handshakes and runs one connection of a connecter. It
 // reports whether the handshake succeeded, and why not.
 func (s *Socket) runConnection(c *connecter, conn net.Conn, first bool) (bool, error) {
-	e := engine.New(conn, s.engineConfig(transport.PeerAddress(conn)))
+	e := s.newLink(conn)
 	s.mu.Lock()
 	if c.ctx.Err() != nil {
 		s.mu.Unlock()
@@ -546,7 +564,7 @@ func (s *Socket) Unbind(endpoint string) error {
 		return fmt.Errorf("azmq: unbind %q: %w", endpoint, errNotBound)
 	}
 	b.closed = true
-	var es []*engine.Engine
+	var es []link
 	for e, eb := range s.engines {
 		if eb == b {
 			es = append(es, e)
@@ -677,7 +695,7 @@ func (s *Socket) Close() error {
 func (s *Socket) kill() {
 	s.killCancel()
 	s.mu.Lock()
-	es := make([]*engine.Engine, 0, len(s.engines))
+	es := make([]link, 0, len(s.engines))
 	for e := range s.engines {
 		es = append(es, e)
 	}

@@ -5,7 +5,9 @@ import "github.com/azmq/azmq/internal/pattern"
 // SocketType is a ZeroMQ socket type, numbered as in libzmq.
 type SocketType int
 
-// The socket types (RFC 28-31).
+// The socket types: the classic ones (RFC 28-31), STREAM (raw TCP), and
+// the draft ones (RFC 41 CLIENT/SERVER, 48 RADIO/DISH, 49 SCATTER/GATHER,
+// 51 PEER, and CHANNEL) whose messages are a single frame.
 const (
 	PAIR   SocketType = SocketType(pattern.PAIR)
 	PUB    SocketType = SocketType(pattern.PUB)
@@ -18,6 +20,16 @@ const (
 	PUSH   SocketType = SocketType(pattern.PUSH)
 	XPUB   SocketType = SocketType(pattern.XPUB)
 	XSUB   SocketType = SocketType(pattern.XSUB)
+	STREAM SocketType = SocketType(pattern.STREAM)
+
+	SERVER  SocketType = SocketType(pattern.SERVER)
+	CLIENT  SocketType = SocketType(pattern.CLIENT)
+	RADIO   SocketType = SocketType(pattern.RADIO)
+	DISH    SocketType = SocketType(pattern.DISH)
+	GATHER  SocketType = SocketType(pattern.GATHER)
+	SCATTER SocketType = SocketType(pattern.SCATTER)
+	PEER    SocketType = SocketType(pattern.PEER)
+	CHANNEL SocketType = SocketType(pattern.CHANNEL)
 )
 
 // String returns the type's name as ZMTP announces it ("REQ", "PUB", ...).

@@ -27,12 +27,35 @@ const (
 	PUSH
 	XPUB
 	XSUB
+	STREAM
+	SERVER
+	CLIENT
+	RADIO
+	DISH
+	GATHER
+	SCATTER
+	_ // 18 is libzmq's DGRAM, which azmq does not have
+	PEER
+	CHANNEL
 )
 
-var typeNames = [...]string{"PAIR", "PUB", "SUB", "REQ", "REP", "DEALER", "ROUTER", "PULL", "PUSH", "XPUB", "XSUB"}
+var typeNames = [...]string{
+	"PAIR", "PUB", "SUB", "REQ", "REP", "DEALER", "ROUTER", "PULL", "PUSH", "XPUB", "XSUB",
+	"STREAM", "SERVER", "CLIENT", "RADIO", "DISH", "GATHER", "SCATTER", "", "PEER", "CHANNEL",
+}
 
 // Valid reports whether t is a known socket type.
-func (t Type) Valid() bool { return t >= 0 && int(t) < len(typeNames) }
+func (t Type) Valid() bool { return t >= 0 && int(t) < len(typeNames) && typeNames[t] != "" }
+
+// ThreadSafe reports whether t is one of the draft types whose messages
+// are a single frame (libzmq's thread-safe sockets).
+func (t Type) ThreadSafe() bool {
+	switch t {
+	case SERVER, CLIENT, RADIO, DISH, GATHER, SCATTER, PEER, CHANNEL:
+		return true
+	}
+	return false
+}
 
 // String returns the name used in the Socket-Type property.
 func (t Type) String() string {
@@ -56,6 +79,16 @@ var compatible = map[Type][]string{
 	PUSH:   {"PULL"},
 	XPUB:   {"SUB", "XSUB"},
 	XSUB:   {"PUB", "XPUB"},
+	// The draft types talk to their partner only (libzmq 4.3.5
+	// mechanism_base.cpp check_socket_type). STREAM speaks no ZMTP.
+	SERVER:  {"CLIENT"},
+	CLIENT:  {"SERVER"},
+	RADIO:   {"DISH"},
+	DISH:    {"RADIO"},
+	GATHER:  {"SCATTER"},
+	SCATTER: {"GATHER"},
+	PEER:    {"PEER"},
+	CHANNEL: {"CHANNEL"},
 }
 
 // Compatible reports whether a socket of type t may talk to a peer whose
