@@ -11,6 +11,9 @@ type Peer struct {
 	RoutingID  []byte // the peer's Identity property (may be empty)
 	Props      []KV   // every property a received message can be asked for
 	Minor      byte   // ZMTP minor version of the peer (0 = 3.0, 1 = 3.1); inproc reports 1
+	// Datagram marks a udp path: it sends no JOIN, so a RADIO sends it
+	// every group and a DISH filters what it delivers.
+	Datagram bool
 }
 
 // KV is one named property.

@@ -28,6 +28,11 @@ const (
 	// memory back (bufpool.PutOwn). A fan-out, which hands the same frames
 	// to several pipes, must clear it.
 	Owned
+	// Join marks a DISH's joining of a group: Frames[0] is the group. The
+	// engine sends it as a JOIN command; a udp path ignores it.
+	Join
+	// Leave marks a DISH's leaving of a group: Frames[0] is the group.
+	Leave
 )
 
 // Msg is one whole message: ZeroMQ delivers all its frames or none.
