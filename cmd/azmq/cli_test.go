@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -1031,5 +1032,162 @@ func TestCLIHelpPlainPassword(t *testing.T) {
 				t.Errorf("azmq %s --help does not mention %q", cmd, want)
 			}
 		}
+	}
+}
+
+// The draft types: CLIENT and SERVER, RADIO and DISH, SCATTER and
+// GATHER, CHANNEL, PEER.
+func TestCLIClientServer(t *testing.T) {
+	t.Parallel()
+	r := spawn(t, "", "recv", "--type", "server", "--echo", "--bind", "tcp://127.0.0.1:*", "-n", "3", "--format", "json")
+	ep := r.value("endpoint")
+	s := spawn(t, "", "send", "--type", "CLIENT", "--reply", "--connect", ep, "-n", "2", "ping pong")
+	s.expect(0)
+	// A second CLIENT is a second connection: another routing id.
+	s2 := spawn(t, "", "send", "--type", "Client", "--reply", "--connect", ep, "--format", "hex", "00ff")
+	s2.expect(0)
+	r.expect(0)
+	if got := s.stdout.String(); got != "ping pong\nping pong\n" {
+		t.Errorf("CLIENT printed %q, want the echo twice", got)
+	}
+	if got := s2.stdout.String(); got != "00ff\n" {
+		t.Errorf("second CLIENT printed %q, want its echo in hex", got)
+	}
+	// The SERVER prints the routing id, a number, as the first frame.
+	var ids []string
+	var bodies []string
+	for line := range strings.SplitSeq(strings.TrimSpace(r.stdout.String()), "\n") {
+		var frames []string
+		if err := json.Unmarshal([]byte(line), &frames); err != nil || len(frames) != 2 {
+			t.Fatalf("SERVER printed %q, want [id, message] lines", r.stdout.String())
+		}
+		if n, err := strconv.ParseUint(frames[0], 10, 32); err != nil || n == 0 {
+			t.Errorf("routing id %q: want a non-zero uint32", frames[0])
+		}
+		ids = append(ids, frames[0])
+		bodies = append(bodies, frames[1])
+	}
+	if len(ids) != 3 || ids[0] != ids[1] || ids[1] == ids[2] {
+		t.Errorf("routing ids %q: want the first CLIENT's twice, then another", ids)
+	}
+	if want := []string{"ping pong", "ping pong", "base64:AP8="}; fmt.Sprint(bodies) != fmt.Sprint(want) {
+		t.Errorf("SERVER got %q, want %q", bodies, want)
+	}
+}
+
+func TestCLIRadioDish(t *testing.T) {
+	t.Parallel()
+	r := spawn(t, "", "recv", "--type", "DISH", "--join", "news", "--join", "sport", "--bind", "tcp://127.0.0.1:*", "-n", "3")
+	ep := r.value("endpoint")
+	// A group the DISH did not join goes nowhere; it is sent first, so
+	// were it delivered, it would be the first line.
+	spawn(t, "", "send", "--type", "RADIO", "--group", "weather", "--connect", ep, "sunny").expect(0)
+	spawn(t, "", "send", "--type", "RADIO", "--group", "news", "--connect", ep, "extra extra").expect(0)
+	spawn(t, "one\ntwo\n", "send", "--type", "radio", "--group", "sport", "--connect", ep).expect(0)
+	r.expect(0)
+	if got, want := r.stdout.String(), "news extra extra\nsport one\nsport two\n"; got != want {
+		t.Errorf("DISH printed %q, want %q: the group, then the message", got, want)
+	}
+}
+
+func TestCLIScatterGather(t *testing.T) {
+	t.Parallel()
+	r := spawn(t, "", "recv", "--type", "GATHER", "--bind", "tcp://127.0.0.1:*", "-n", "3", "--format", "hex")
+	ep := r.value("endpoint")
+	spawn(t, "a\nb\n", "send", "--type", "SCATTER", "--connect", ep).expect(0)
+	spawn(t, "", "send", "--type", "SCATTER", "--connect", ep, "c").expect(0)
+	r.expect(0)
+	if got := r.stdout.String(); got != "61\n62\n63\n" {
+		t.Errorf("GATHER printed %q", got)
+	}
+}
+
+func TestCLIChannel(t *testing.T) {
+	t.Parallel()
+	r := spawn(t, "", "recv", "--type", "CHANNEL", "--echo", "--bind", "tcp://127.0.0.1:*", "-n", "2")
+	ep := r.value("endpoint")
+	s := spawn(t, "x\ny\n", "send", "--type", "CHANNEL", "--reply", "--connect", ep)
+	s.expect(0)
+	r.expect(0)
+	if got := s.stdout.String(); got != "x\ny\n" {
+		t.Errorf("sending CHANNEL printed %q, want the echoes", got)
+	}
+	if got := r.stdout.String(); got != "x\ny\n" {
+		t.Errorf("echoing CHANNEL printed %q", got)
+	}
+}
+
+func TestCLIPeer(t *testing.T) {
+	t.Parallel()
+	r := spawn(t, "", "recv", "--type", "PEER", "--echo", "--bind", "tcp://127.0.0.1:*", "-n", "1")
+	ep := r.value("endpoint")
+	s := spawn(t, "", "send", "--type", "PEER", "--reply", "--connect", ep, "hi peer")
+	s.expect(0)
+	r.expect(0)
+	if got := s.stdout.String(); got != "hi peer\n" {
+		t.Errorf("sending PEER printed %q", got)
+	}
+	id, body, _ := strings.Cut(strings.TrimSuffix(r.stdout.String(), "\n"), " ")
+	if n, err := strconv.ParseUint(id, 10, 32); err != nil || n == 0 || body != "hi peer" {
+		t.Errorf("echoing PEER printed %q, want a routing id, then the message", r.stdout.String())
+	}
+}
+
+// Usage errors of the draft types: exit 2, and one line that says why.
+func TestCLIDraftUsageErrors(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("g", 256)
+	for _, c := range []struct {
+		args []string
+		says string
+	}{
+		{[]string{"send", "--type", "RADIO", "--connect", "tcp://127.0.0.1:1", "x"}, "give --group"},
+		{[]string{"send", "--type", "PUSH", "--group", "g", "--connect", "tcp://127.0.0.1:1", "x"}, "--group is for RADIO"},
+		{[]string{"send", "--type", "RADIO", "--group", long, "--connect", "tcp://127.0.0.1:1", "x"}, "at most 255"},
+		{[]string{"send", "--type", "CLIENT", "--connect", "tcp://127.0.0.1:1", "a", "b"}, "a CLIENT message is one frame"},
+		{[]string{"send", "--type", "RADIO", "--group", "g", "--connect", "tcp://127.0.0.1:1", "a", "b"}, "a RADIO message is one frame"},
+		{[]string{"send", "--type", "SERVER", "--bind", "tcp://127.0.0.1:*", "x"}, "recv --type SERVER --echo"},
+		{[]string{"send", "--type", "PEER", "--bind", "tcp://127.0.0.1:*", "x"}, "one --connect"},
+		{[]string{"send", "--type", "DISH", "--connect", "tcp://127.0.0.1:1", "x"}, "cannot send"},
+		{[]string{"send", "--type", "GATHER", "--connect", "tcp://127.0.0.1:1", "x"}, "cannot send"},
+		{[]string{"send", "--type", "SCATTER", "--reply", "--connect", "tcp://127.0.0.1:1", "x"}, "--reply is for"},
+		{[]string{"send", "--type", "NOPE", "--connect", "tcp://127.0.0.1:1", "x"}, "SERVER CLIENT RADIO DISH SCATTER GATHER PEER CHANNEL"},
+		{[]string{"recv", "--type", "DISH", "--bind", "tcp://127.0.0.1:*"}, "give --join"},
+		{[]string{"recv", "--type", "DISH", "--join", "a", "--join", "a", "--bind", "tcp://127.0.0.1:*"}, "twice"},
+		{[]string{"recv", "--type", "DISH", "--join", long, "--bind", "tcp://127.0.0.1:*"}, "at most 255"},
+		{[]string{"recv", "--join", "a", "--bind", "tcp://127.0.0.1:*"}, "--join is for DISH"},
+		{[]string{"recv", "--type", "RADIO", "--bind", "tcp://127.0.0.1:*"}, "cannot receive"},
+		{[]string{"recv", "--type", "SCATTER", "--bind", "tcp://127.0.0.1:*"}, "cannot receive"},
+		{[]string{"recv", "--type", "GATHER", "--echo", "--bind", "tcp://127.0.0.1:*"}, "cannot send"},
+		{[]string{"recv", "--type", "nope", "--bind", "tcp://127.0.0.1:*"}, "unknown socket type"},
+	} {
+		p := run1(t, "", c.args...)
+		if p.code != 2 {
+			t.Errorf("azmq %s: exit %d, want 2; stderr %q", strings.Join(c.args, " "), p.code, p.stderr.String())
+			continue
+		}
+		oneLine(t, p, c.says)
+	}
+
+	// A message of several frames is refused before any socket is made:
+	// binding an endpoint in use would fail with exit 1.
+	holder := spawn(t, "", "recv", "--bind", "tcp://127.0.0.1:*")
+	ep := holder.value("endpoint")
+	p := run1(t, "", "send", "--type", "CHANNEL", "--bind", ep, "a", "b")
+	if p.code != 2 || strings.Contains(p.stderr.String(), "endpoint=") {
+		t.Errorf("multipart CHANNEL on a busy endpoint: exit %d, stderr %q; want a usage error before any bind", p.code, p.stderr.String())
+	}
+	oneLine(t, p, "a CHANNEL message is one frame")
+	// From stdin: the message that has more than one frame is named.
+	r := spawn(t, "", "recv", "--type", "GATHER", "--bind", "tcp://127.0.0.1:*", "-n", "1")
+	gep := r.value("endpoint")
+	p = run1(t, "ok\nx|y\n", "send", "--type", "SCATTER", "--delim", "|", "--connect", gep)
+	if p.code != 2 {
+		t.Errorf("multipart SCATTER from stdin: exit %d, want 2; stderr %q", p.code, p.stderr.String())
+	}
+	oneLine(t, p, "message 2 of stdin: 2 frames")
+	r.expect(0)
+	if got := r.stdout.String(); got != "ok\n" {
+		t.Errorf("GATHER got %q, want the message before the bad one", got)
 	}
 }

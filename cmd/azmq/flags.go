@@ -117,20 +117,59 @@ func printHelp(w io.Writer, fs *flag.FlagSet, text string) {
 	fs.SetOutput(io.Discard)
 }
 
+// socketTypes are the types send and recv know, in the order their
+// errors list them.
+var socketTypes = []azmq.SocketType{azmq.PAIR, azmq.PUB, azmq.SUB, azmq.REQ, azmq.REP,
+	azmq.DEALER, azmq.ROUTER, azmq.PULL, azmq.PUSH, azmq.XPUB, azmq.XSUB,
+	azmq.SERVER, azmq.CLIENT, azmq.RADIO, azmq.DISH, azmq.SCATTER, azmq.GATHER, azmq.PEER, azmq.CHANNEL}
+
 // parseType reads a socket type name, in any case.
 func parseType(name string) (azmq.SocketType, error) {
-	for _, t := range []azmq.SocketType{azmq.PAIR, azmq.PUB, azmq.SUB, azmq.REQ, azmq.REP,
-		azmq.DEALER, azmq.ROUTER, azmq.PULL, azmq.PUSH, azmq.XPUB, azmq.XSUB} {
+	names := make([]string, len(socketTypes))
+	for i, t := range socketTypes {
 		if strings.EqualFold(name, t.String()) {
 			return t, nil
 		}
+		names[i] = t.String()
 	}
-	return 0, usageErr("unknown socket type %q (PAIR PUB SUB REQ REP DEALER ROUTER PULL PUSH XPUB XSUB)", name)
+	return 0, usageErr("unknown socket type %q (%s)", name, strings.Join(names, " "))
 }
 
 // canRecv and canSend tell what a socket type allows.
-func canRecv(t azmq.SocketType) bool { return t != azmq.PUB && t != azmq.PUSH }
-func canSend(t azmq.SocketType) bool { return t != azmq.SUB && t != azmq.PULL }
+func canRecv(t azmq.SocketType) bool {
+	switch t {
+	case azmq.PUB, azmq.PUSH, azmq.RADIO, azmq.SCATTER:
+		return false
+	}
+	return true
+}
+
+func canSend(t azmq.SocketType) bool {
+	switch t {
+	case azmq.SUB, azmq.PULL, azmq.DISH, azmq.GATHER:
+		return false
+	}
+	return true
+}
+
+// singleFrame tells whether a type's messages are one frame (the draft
+// types): a message of more is refused before anything is sent.
+func singleFrame(t azmq.SocketType) bool {
+	switch t {
+	case azmq.SERVER, azmq.CLIENT, azmq.RADIO, azmq.DISH, azmq.SCATTER, azmq.GATHER, azmq.PEER, azmq.CHANNEL:
+		return true
+	}
+	return false
+}
+
+// checkGroup refuses a group name azmq would refuse later, once the
+// socket is made.
+func checkGroup(cmd, flagName, g string) error {
+	if len(g) > azmq.MaxGroupLen {
+		return usageErr("%s: --%s: a group of %d bytes, at most %d allowed", cmd, flagName, len(g), azmq.MaxGroupLen)
+	}
+	return nil
+}
 
 // plainPasswordEnv names the environment variable that may hold the
 // PLAIN password: unlike a command-line argument, other users cannot read

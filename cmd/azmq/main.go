@@ -39,9 +39,11 @@ Usage:
   azmq keygen
         print a new CURVE key pair in Z85 (as libzmq's curve_keygen)
   azmq send [--type T] (--bind EP | --connect EP)... [FRAME...]
-        send one message of FRAMEs, or one per line of stdin; REQ prints replies
+        send one message of FRAMEs, or one per line of stdin; REQ prints replies;
+        a RADIO sends to --group G; T is any type that sends, draft ones too
   azmq recv [--type T] (--bind EP | --connect EP)... [-n COUNT] [--echo]
-        print the messages received (text, hex or json); --echo answers them
+        print the messages received (text, hex or json); --echo answers them;
+        a DISH receives the groups given with --join G
   azmq proxy [--type queue|forwarder|streamer] [--capture EP] FRONTEND BACKEND
         run a proxy (zmq_proxy) between two bound endpoints until Ctrl-C
   azmq monitor [--type T] [--bind] ENDPOINT

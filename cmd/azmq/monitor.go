@@ -25,7 +25,7 @@ failures and disconnections, why.
 
 The socket is --type, by default DEALER: it sends nothing, and a ROUTER,
 REP or DEALER accepts it. Against other types choose a matching one (SUB
-for a PUB, PUSH for a PULL...); a mismatch shows as HandshakeFailed, which
+for a PUB, PUSH for a PULL, CLIENT for a SERVER...); a mismatch shows as HandshakeFailed, which
 is worth knowing too. Whatever arrives on the socket is read and dropped.
 A SUB subscribes to --subscribe topics, or to everything.
 

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strconv"
 	"time"
 
 	"github.com/azmq/azmq"
@@ -23,12 +24,22 @@ sent back as it came: a REP (which must answer every request), ROUTER,
 DEALER or PAIR becomes an echo server. A ROUTER prints the routing id of
 the sender as the first frame.
 
+The draft types' messages are one frame. A SERVER or a PEER prints the
+routing id of the connection the message came from, a number, as the
+first frame (text "1905558843 hello", json ["1905558843","hello"]); with
+--echo it replies to that id. A DISH receives the groups given with
+--join (at least one) and prints the group as the first frame. CLIENT,
+CHANNEL and GATHER print the message alone; CLIENT and CHANNEL take --echo
+too.
+
 Examples:
   azmq recv --bind 'tcp://*:5555'                      # PULL, prints each message
   azmq recv --type SUB --connect tcp://127.0.0.1:5556 --subscribe weather
   azmq recv --type REP --echo --bind tcp://127.0.0.1:5555
   azmq recv --bind tcp://127.0.0.1:* -n 1 --timeout 10s --format json
   azmq recv --type ROUTER --bind ipc:///tmp/svc --format hex
+  azmq recv --type SERVER --echo --bind tcp://127.0.0.1:5557
+  azmq recv --type DISH --join weather --join news --bind tcp://127.0.0.1:5558
   azmq recv --curve-keyfile server.key --bind 'tcp://*:5555'
 
 ` + formatsHelp + "\n" + securityHelp + "\n" + exitHelp
@@ -40,13 +51,15 @@ func recvCmd(args []string, stdout, stderr io.Writer) error {
 		sec      secFlags
 		c        codec
 		topics   strList
-		typeName = fs.String("type", "PULL", "the socket `TYPE`: PULL SUB XSUB REP ROUTER DEALER PAIR XPUB")
+		groups   strList
+		typeName = fs.String("type", "PULL", "the socket `TYPE`: PULL SUB XSUB REP ROUTER DEALER PAIR XPUB SERVER CLIENT DISH GATHER PEER CHANNEL")
 		count    = fs.Int("n", 0, "stop after `COUNT` messages (0: never)")
 		rid      = fs.String("routing-id", "", "the socket's routing `ID` (what a ROUTER peer sees)")
 		timeout  = fs.Duration("timeout", 0, "stop after `DURATION` (e.g. 5s): exit 1 if -n messages have not come by then")
-		echo     = fs.Bool("echo", false, "send each message back as it came (REP, ROUTER, DEALER, PAIR)")
+		echo     = fs.Bool("echo", false, "send each message back as it came (REP, ROUTER, DEALER, PAIR, SERVER, CLIENT, PEER, CHANNEL)")
 	)
 	fs.Var(&topics, "subscribe", "SUB, XSUB: subscribe to `TOPIC`, a prefix of the first frame (repeatable; SUB default: everything)")
+	fs.Var(&groups, "join", "DISH: join `GROUP`, receive what RADIOs send to it (repeatable; a DISH needs one)")
 	eps.register(fs)
 	sec.register(fs)
 	c.register(fs)
@@ -75,6 +88,11 @@ func recvCmd(args []string, stdout, stderr io.Writer) error {
 		return usageErr("recv: --echo: a %v socket cannot send", t)
 	case len(topics) > 0 && t != azmq.SUB && t != azmq.XSUB:
 		return usageErr("recv: --subscribe is for SUB and XSUB sockets")
+	case len(groups) > 0 && t != azmq.DISH:
+		return usageErr("recv: --join is for DISH sockets")
+	case t == azmq.DISH && len(groups) == 0:
+		// A DISH that joined nothing receives nothing.
+		return usageErr("recv: a DISH receives only the groups it joins: give --join GROUP")
 	case len(eps.binds)+len(eps.connects) == 0:
 		return usageErr("recv: give at least one --bind or --connect")
 	case *count < 0:
@@ -84,6 +102,16 @@ func recvCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	if err := c.check(); err != nil {
 		return err
+	}
+	joined := map[string]bool{}
+	for _, g := range groups {
+		if err := checkGroup("recv", "join", g); err != nil {
+			return err
+		}
+		if joined[g] {
+			return usageErr("recv: --join %q given twice", g)
+		}
+		joined[g] = true
 	}
 
 	rc := newRunContext(*timeout)
@@ -106,6 +134,11 @@ func recvCmd(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
+	for _, g := range groups {
+		if err := s.Join(g); err != nil {
+			return err
+		}
+	}
 	watch := watchPeers(rc, s)
 	if err := eps.attach(s, stderr); err != nil {
 		return err
@@ -114,8 +147,12 @@ func recvCmd(args []string, stdout, stderr io.Writer) error {
 	out := bufio.NewWriter(stdout)
 	defer out.Flush()
 	got := 0
+	// Where the message's address is part of what came, it is printed
+	// first, as a ROUTER's routing id is.
+	addressed := t == azmq.SERVER || t == azmq.PEER || t == azmq.DISH
 	for *count == 0 || got < *count {
-		msg, err := s.Recv(rc)
+		m, err := s.RecvMsg(rc)
+		msg := m.Frames
 		if err != nil {
 			if rc.Err() == nil {
 				return err
@@ -126,12 +163,26 @@ func recvCmd(args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("recv: %s: received %d of %d messages%s", rc.why(), got, *count, watch.hint())
 		}
 		got++
-		out.WriteString(c.encode(msg))
+		shown := msg
+		if addressed {
+			addr := []byte(m.Group)
+			if t != azmq.DISH {
+				addr = strconv.AppendUint(nil, uint64(m.RoutingID), 10)
+			}
+			shown = append([][]byte{addr}, msg...)
+		}
+		out.WriteString(c.encode(shown))
 		if err := out.Flush(); err != nil {
 			return err
 		}
 		if *echo {
-			if err := s.Send(rc, msg...); err != nil {
+			if t == azmq.SERVER || t == azmq.PEER {
+				// Single-frame types: msg is one frame.
+				err = s.SendTo(rc, m.RoutingID, msg[0])
+			} else {
+				err = s.Send(rc, msg...)
+			}
+			if err != nil {
 				if rc.Err() != nil {
 					if *count == 0 {
 						return nil

@@ -28,12 +28,24 @@ waits for that peer to connect. PUB and XPUB wait for the first
 subscriber to connect, then --delay (default 200ms) for its subscriptions
 to arrive: a PUB drops what nobody has subscribed to yet.
 
+The draft types' messages are one frame: more than one FRAME, or a line
+of stdin that makes more than one, is a usage error. CLIENT, SCATTER and
+CHANNEL send as PUSH and PAIR do; CLIENT, CHANNEL and PEER take --reply.
+A RADIO sends to the --group given (required), and waits for a DISH as a
+PUB waits for a subscriber (a RADIO drops what no DISH joined). A PEER
+sends to the one PEER it --connect's to (the routing id ConnectPeer
+gave), once the connection is up. A SERVER cannot be the sender here: it
+sends only to a CLIENT that wrote to it first, by the routing id that
+connection got; azmq recv --type SERVER --echo answers CLIENTs.
+
 Examples:
   azmq send --connect tcp://127.0.0.1:5555 hello world      # one message, 2 frames
   printf 'a|b\nc\n' | azmq send --connect tcp://127.0.0.1:5555 --delim '|'
   azmq send --type REQ --connect tcp://127.0.0.1:5555 ping   # prints the reply
   azmq send --type PUB --bind 'tcp://*:5556' -n 10 weather sunny
   azmq send --format hex --connect ipc:///tmp/feed 00ff 6869
+  azmq send --type CLIENT --reply --connect tcp://127.0.0.1:5557 ping
+  azmq send --type RADIO --group weather --connect tcp://127.0.0.1:5558 sunny
   azmq send --curve-server-public @server.key --connect tcp://10.0.0.7:5555 secret
 
 ` + formatsHelp + "\n" + securityHelp + "\n" + exitHelp
@@ -44,14 +56,15 @@ func sendCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		eps      endpointFlags
 		sec      secFlags
 		c        codec
-		typeName = fs.String("type", "PUSH", "the socket `TYPE`: PUSH PUB XPUB REQ DEALER ROUTER PAIR XSUB")
+		typeName = fs.String("type", "PUSH", "the socket `TYPE`: PUSH PUB XPUB REQ DEALER ROUTER PAIR XSUB CLIENT RADIO SCATTER PEER CHANNEL")
 		count    = fs.Int("n", 1, "send each message `COUNT` times")
 		rid      = fs.String("routing-id", "", "the socket's routing `ID` (what a ROUTER peer sees)")
 		timeout  = fs.Duration("timeout", 0, "give up after `DURATION` (e.g. 5s): exit 1 if not everything was sent (and answered)")
-		reply    = fs.Bool("reply", false, "DEALER, PAIR, ROUTER: wait for one reply to each message and print it (REQ always does)")
+		reply    = fs.Bool("reply", false, "DEALER, PAIR, ROUTER, CLIENT, CHANNEL, PEER: wait for one reply to each message and print it (REQ always does)")
+		group    = fs.String("group", "", "RADIO: send to `GROUP` (required there)")
 		delay    optDuration
 	)
-	fs.Var(&delay, "delay", "wait `DURATION` once connected, before the first message (default: 200ms for PUB and XPUB, else 0)")
+	fs.Var(&delay, "delay", "wait `DURATION` once connected, before the first message (default: 200ms for PUB, XPUB and RADIO, else 0)")
 	eps.register(fs)
 	sec.register(fs)
 	c.register(fs)
@@ -67,11 +80,25 @@ func sendCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	groupSet := false
+	fs.Visit(func(f *flag.Flag) { groupSet = groupSet || f.Name == "group" })
 	switch {
 	case !canSend(t):
 		return usageErr("send: a %v socket cannot send (use azmq recv)", t)
 	case t == azmq.REP:
 		return usageErr("send: a REP socket answers requests: use azmq recv --type REP --echo")
+	case t == azmq.SERVER:
+		// Its routing ids are made by the SERVER for each connection:
+		// there is no id to give it before a CLIENT has written.
+		return usageErr("send: a SERVER sends only to a CLIENT that wrote to it first, by the routing id that connection got: use azmq recv --type SERVER --echo, or send from a CLIENT")
+	case t == azmq.RADIO && !groupSet:
+		return usageErr("send: a RADIO sends to a group: give --group GROUP")
+	case groupSet && t != azmq.RADIO:
+		return usageErr("send: --group is for RADIO sockets")
+	case t == azmq.PEER && (len(eps.connects) != 1 || len(eps.binds) > 0):
+		// ConnectPeer gives the id to send to; a bound PEER learns ids
+		// only from messages.
+		return usageErr("send: a PEER sends to the PEER it connects to: give one --connect and no --bind (azmq recv --type PEER --echo answers PEERs that connect)")
 	case len(eps.binds)+len(eps.connects) == 0:
 		return usageErr("send: give at least one --bind or --connect")
 	case *count < 1:
@@ -82,9 +109,16 @@ func sendCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err := c.check(); err != nil {
 		return err
 	}
+	if err := checkGroup("send", "group", *group); err != nil {
+		return err
+	}
 	wantReply := t == azmq.REQ || *reply
-	if *reply && !(t == azmq.DEALER || t == azmq.PAIR || t == azmq.ROUTER || t == azmq.REQ) {
-		return usageErr("send: --reply is for DEALER, PAIR and ROUTER (a %v gets no replies)", t)
+	switch t {
+	case azmq.DEALER, azmq.PAIR, azmq.ROUTER, azmq.REQ, azmq.CLIENT, azmq.CHANNEL, azmq.PEER:
+	default:
+		if *reply {
+			return usageErr("send: --reply is for DEALER, PAIR, ROUTER, CLIENT, CHANNEL and PEER (a %v gets no replies)", t)
+		}
 	}
 	// The message from the arguments, if any, decoded now: a bad frame
 	// is an error before anything is sent.
@@ -96,7 +130,13 @@ func sendCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		}
 		argMsg = append(argMsg, f)
 	}
-	if !delay.set && (t == azmq.PUB || t == azmq.XPUB) {
+	if err := checkFrames(t, argMsg, "the arguments", " (quote a text with spaces to send it as one frame)"); err != nil {
+		return err
+	}
+	// PUB, XPUB and RADIO drop what they send before the peer's
+	// subscriptions or joins have come.
+	waitFirst := t == azmq.PUB || t == azmq.XPUB || t == azmq.RADIO
+	if !delay.set && waitFirst {
 		delay.d = 200 * time.Millisecond
 	}
 
@@ -109,7 +149,10 @@ func sendCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if *timeout > 0 && *timeout < linger {
 		linger = *timeout
 	}
-	opts := []azmq.SocketOption{azmq.WithImmediate(true), azmq.WithLinger(linger)}
+	opts := []azmq.SocketOption{azmq.WithLinger(linger)}
+	if t != azmq.PEER { // ConnectPeer refuses it: a PEER waits for its handshake instead
+		opts = append(opts, azmq.WithImmediate(true))
+	}
 	if t == azmq.ROUTER {
 		opts = append(opts, azmq.WithRouterMandatory(true))
 	}
@@ -121,15 +164,27 @@ func sendCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return err
 	}
 	watch := watchPeers(rc, s)
-	if err := eps.attach(s, stderr); err != nil {
+	var peerID uint32
+	if t == azmq.PEER {
+		if peerID, err = s.ConnectPeer(eps.connects[0]); err != nil {
+			return err
+		}
+	} else if err := eps.attach(s, stderr); err != nil {
 		return err
 	}
 
-	if t == azmq.PUB || t == azmq.XPUB {
+	if waitFirst || t == azmq.PEER {
+		what := "a subscriber"
+		switch t {
+		case azmq.RADIO:
+			what = "a DISH"
+		case azmq.PEER:
+			what = "the PEER"
+		}
 		select {
 		case <-watch.ready:
 		case <-rc.Done():
-			return fmt.Errorf("send: %s waiting for a subscriber%s", rc.why(), watch.hint())
+			return fmt.Errorf("send: %s waiting for %s%s", rc.why(), what, watch.hint())
 		}
 	}
 	if delay.d > 0 {
@@ -145,8 +200,16 @@ func sendCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	sent := 0
 	sendOne := func(msg [][]byte) error {
 		for {
-			err := s.Send(rc, msg...)
-			if errors.Is(err, azmq.ErrHostUnreachable) {
+			var err error
+			switch t { // msg is one frame for these: checkFrames saw to it
+			case azmq.RADIO:
+				err = s.SendGroup(rc, *group, msg[0])
+			case azmq.PEER:
+				err = s.SendTo(rc, peerID, msg[0])
+			default:
+				err = s.Send(rc, msg...)
+			}
+			if t == azmq.ROUTER && errors.Is(err, azmq.ErrHostUnreachable) {
 				// ROUTER: that peer is not connected (yet).
 				select {
 				case <-time.After(20 * time.Millisecond):
@@ -191,9 +254,14 @@ func sendCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	}
 	readCtx, stopReading := context.WithCancel(rc)
 	defer stopReading()
+	read := 0
 	for in := range c.readMessages(readCtx, stdin) {
 		if in.err != nil {
 			return fmt.Errorf("send: %v", in.err)
+		}
+		read++
+		if err := checkFrames(t, in.msg, fmt.Sprintf("message %d of stdin", read), ""); err != nil {
+			return err
 		}
 		if err := repeat(in.msg); err != nil {
 			return err
@@ -201,6 +269,15 @@ func sendCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	}
 	if rc.Err() != nil { // stdin had more to say
 		return fmt.Errorf("send: %s after sending %d messages", rc.why(), sent)
+	}
+	return nil
+}
+
+// checkFrames refuses a message of more than one frame for the draft
+// types, as a usage error: the socket would refuse it (ErrMultipart).
+func checkFrames(t azmq.SocketType, msg [][]byte, what, hint string) error {
+	if singleFrame(t) && len(msg) > 1 {
+		return usageErr("send: %s: %d frames, but a %v message is one frame%s", what, len(msg), t, hint)
 	}
 	return nil
 }
