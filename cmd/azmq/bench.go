@@ -32,6 +32,7 @@ func bench(args []string, stdout, stderr io.Writer) (err error) {
 	quick := fs.Bool("quick", false, "tiny fixed counts instead of calibrated ones: a few seconds in all")
 	transports := fs.String("transports", "inproc,ipc,tcp", "comma-separated transports to measure")
 	sizes := fs.String("sizes", "16,256,4k,64k", "comma-separated message sizes in bytes (k = KiB)")
+	patterns := fs.String("patterns", "pushpull", "comma-separated patterns to measure: pushpull, clientserver, radiodish (more than pushpull adds a pattern column to the table)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this `file` (go tool pprof)")
 	release := fs.Bool("release", true, "give each received message back with azmq.Release, as libzmq's perf tools close theirs; false leaves them to the garbage collector")
 	copySend := fs.Bool("copy", false, "send with Send, which copies every message, instead of SendNoCopy, which hands the payload over as libzmq's perf tools hand over each zmq_msg_t")
@@ -56,7 +57,7 @@ func bench(args []string, stdout, stderr io.Writer) (err error) {
 	var m *matrix
 	if fs.NArg() == 0 {
 		var err error
-		if m, err = newMatrix(*transports, *sizes, *quick); err != nil {
+		if m, err = newMatrix(*transports, *sizes, *patterns, *quick); err != nil {
 			return usageErr("bench: %v", err)
 		}
 	}
@@ -97,7 +98,7 @@ func startCPUProfile(path string) (stop func() error, err error) {
 }
 
 const benchUsage = `Usage:
-  azmq bench [-quick] [-transports LIST] [-sizes LIST] [-cpuprofile FILE] [-release=false] [-copy]
+  azmq bench [-quick] [-transports LIST] [-sizes LIST] [-patterns LIST] [-cpuprofile FILE] [-release=false] [-copy]
   azmq bench [-cpuprofile FILE] [-release=false] [-copy] local_thr|remote_thr|local_lat|remote_lat ENDPOINT SIZE COUNT
   azmq bench conns_server|conns_client ENDPOINT N
   azmq bench inproc_thr|inproc_lat SIZE COUNT
@@ -119,6 +120,20 @@ connection costs it (goroutines, heap, RSS). flood runs a PUSH flooding
 a slow PULL, each in its own process, and prints each one's peak memory
 against HWM x size (see "azmq bench flood --help").
 
+-patterns chooses the pairs of socket types the table measures (default
+pushpull, the table as it has always been):
+  pushpull      PUSH->PULL throughput, REQ/REP latency
+  clientserver  CLIENT->SERVER throughput; latency of a CLIENT whose
+                SERVER answers with SendTo
+  radiodish     RADIO->DISH throughput, one group, no latency (one way).
+                A RADIO drops what its DISH has no room for, as a PUB
+                does: the DISH counts what arrived, stops waiting 100ms
+                after the last message was sent, and the table gives the
+                share lost.
+With more than pushpull, the table has a pattern column and a lost column.
+SendTo and SendGroup copy each message (they have no SendNoCopy): -copy
+changes the other senders only.
+
 CURVE: with AZMQ_BENCH_CURVE_SERVER_SECRET (the binding side) and
 AZMQ_BENCH_CURVE_SERVER_PUBLIC (the connecting side) set to a key pair in
 Z85 (azmq keygen), local_thr, remote_thr, local_lat and remote_lat run over
@@ -135,6 +150,7 @@ copies every message, as a program refilling one buffer must.
 Examples:
   azmq bench                                   the whole matrix, in under a minute
   azmq bench -quick -transports tcp -sizes 16,64k
+  azmq bench -quick -patterns pushpull,clientserver,radiodish
   azmq bench -cpuprofile pull.prof local_thr tcp://127.0.0.1:5555 64 1000000
   azmq bench local_thr tcp://127.0.0.1:5555 16 1000000 &
   azmq bench remote_thr tcp://127.0.0.1:5555 16 1000000
@@ -363,21 +379,36 @@ func remoteLat(ctx context.Context, ep string, size, count int, sec []azmq.Socke
 // PULL binds ep, PUSH connects to what it bound. It returns the time from
 // the first message received to the last.
 func thrPair(ctx context.Context, ep string, size, count int) (time.Duration, error) {
+	return thrPairOf(ctx, azmq.PUSH, azmq.PULL, ep, size, count)
+}
+
+// boundPair makes a socket of type bt bound to ep and one of type ct
+// connected to it, in zctx. Both close after the last message was
+// received: nothing lingers.
+func boundPair(zctx *azmq.Context, bt, ct azmq.SocketType, ep string) (bound, conn *azmq.Socket, err error) {
+	if bound, err = zctx.NewSocket(bt, azmq.WithLinger(0)); err != nil {
+		return nil, nil, err
+	}
+	if err := bound.Bind(ep); err != nil {
+		return nil, nil, err
+	}
+	if conn, err = zctx.NewSocket(ct, azmq.WithLinger(0)); err != nil {
+		return nil, nil, err
+	}
+	if err := conn.Connect(bound.LastEndpoint()); err != nil {
+		return nil, nil, err
+	}
+	return bound, conn, nil
+}
+
+// thrPairOf is thrPair for any pair of types that send and receive
+// whole single-frame messages with Send and Recv (PUSH->PULL,
+// CLIENT->SERVER): the receiver binds.
+func thrPairOf(ctx context.Context, sender, receiver azmq.SocketType, ep string, size, count int) (time.Duration, error) {
 	zctx := azmq.NewContext()
 	defer zctx.Close()
-	// Close comes after the last message was received: nothing lingers.
-	pull, err := zctx.NewSocket(azmq.PULL, azmq.WithLinger(0))
+	pull, push, err := boundPair(zctx, receiver, sender, ep)
 	if err != nil {
-		return 0, err
-	}
-	if err := pull.Bind(ep); err != nil {
-		return 0, err
-	}
-	push, err := zctx.NewSocket(azmq.PUSH, azmq.WithLinger(0))
-	if err != nil {
-		return 0, err
-	}
-	if err := push.Connect(pull.LastEndpoint()); err != nil {
 		return 0, err
 	}
 	ctx, cancel := context.WithCancel(ctx)
@@ -398,21 +429,16 @@ func thrPair(ctx context.Context, ep string, size, count int) (time.Duration, er
 // latPair measures REQ/REP round trips with both sides in this process:
 // REP binds ep, REQ connects to what it bound.
 func latPair(ctx context.Context, ep string, size, count int) (time.Duration, error) {
+	return latPairOf(ctx, azmq.REQ, azmq.REP, echo, ep, size, count)
+}
+
+// latPairOf is latPair for any pair of types: the replier binds and
+// answers with echo, the requester connects and makes the round trips.
+func latPairOf(ctx context.Context, requester, replier azmq.SocketType, echo func(context.Context, *azmq.Socket, int, int) error, ep string, size, count int) (time.Duration, error) {
 	zctx := azmq.NewContext()
 	defer zctx.Close()
-	// Close comes after the last reply was received: nothing lingers.
-	rep, err := zctx.NewSocket(azmq.REP, azmq.WithLinger(0))
+	rep, req, err := boundPair(zctx, replier, requester, ep)
 	if err != nil {
-		return 0, err
-	}
-	if err := rep.Bind(ep); err != nil {
-		return 0, err
-	}
-	req, err := zctx.NewSocket(azmq.REQ, azmq.WithLinger(0))
-	if err != nil {
-		return 0, err
-	}
-	if err := req.Connect(rep.LastEndpoint()); err != nil {
 		return 0, err
 	}
 	ctx, cancel := context.WithCancel(ctx)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"path/filepath"
 	"runtime"
@@ -174,4 +175,216 @@ func TestBenchCurveEnv(t *testing.T) {
 	if _, err := azmq.NewSocket(azmq.PULL, opts...); err == nil || !strings.Contains(err.Error(), "WithCurveServer") {
 		t.Errorf("short key: %v", err)
 	}
+}
+
+// The drivers of bench -patterns, in this process (so under -race too).
+func TestPatternPairs(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	eps := []string{"inproc://bench-pattern-test", "tcp://127.0.0.1:*"}
+	if runtime.GOOS != "windows" {
+		eps = append(eps, "ipc://"+filepath.Join(t.TempDir(), "pattern.sock"))
+	}
+	pats, err := parsePatterns("clientserver,radiodish")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ep := range eps {
+		for _, size := range []int{0, 16, 70000} {
+			for _, p := range pats {
+				const n = 300
+				r, err := p.thr(ctx, ep, size, n)
+				switch {
+				case err != nil:
+					t.Errorf("%s thr %s %d: %v", p.name, ep, size, err)
+				case r.sent != n || r.got < 1 || r.got > n || r.d < 0:
+					t.Errorf("%s thr %s %d: %+v, want %d sent and 1 to %d received", p.name, ep, size, r, n, n)
+				case !p.lossy && r.got != n:
+					t.Errorf("%s thr %s %d: %d of %d arrived, and it loses none", p.name, ep, size, r.got, n)
+				}
+				if p.lat == nil {
+					continue
+				}
+				if d, err := p.lat(ctx, ep, size, 30); err != nil || d <= 0 {
+					t.Errorf("%s lat %s %d: %v, %v", p.name, ep, size, d, err)
+				}
+			}
+		}
+	}
+}
+
+// A RADIO/DISH run whose messages mostly do not come ends, soon after
+// the RADIO is done, with what came, and tells how many that was.
+func TestRecvLossyBounded(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	zctx := azmq.NewContext()
+	defer zctx.Close()
+	dish, radio, err := radioDish(ctx, zctx, "tcp://127.0.0.1:*", 16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Three messages to the group, and 50 to one the DISH did not join:
+	// those are never delivered, as lost ones are not.
+	sent := make(chan error, 1)
+	go func() {
+		if err := sendGroupThr(ctx, radio, benchGroup, 16, 3); err != nil {
+			sent <- err
+			return
+		}
+		sent <- sendGroupThr(ctx, radio, "elsewhere", 16, 50)
+	}()
+	start := time.Now()
+	run, err := recvLossy(ctx, dish, 16, 53, sent)
+	if err != nil || run.got != 3 {
+		t.Fatalf("recvLossy: %+v, %v; want 3 received", run, err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("recvLossy took %v to give up on the rest", d)
+	}
+
+	// A sender that fails ends the receiving with its error.
+	sent = make(chan error, 1)
+	sent <- errors.New("the sender broke")
+	if _, err := recvLossy(ctx, dish, 16, 10, sent); err == nil || !strings.Contains(err.Error(), "broke") {
+		t.Errorf("recvLossy after a failed sender: %v", err)
+	}
+}
+
+func TestParsePatterns(t *testing.T) {
+	for in, want := range map[string]string{
+		"pushpull":                        "pushpull",
+		"ClientServer, radiodish,":        "clientserver,radiodish",
+		"radiodish,pushpull,radiodish":    "radiodish,pushpull",
+		"pushpull,clientserver,radiodish": "pushpull,clientserver,radiodish",
+	} {
+		ps, err := parsePatterns(in)
+		var names []string
+		for _, p := range ps {
+			names = append(names, p.name)
+		}
+		if err != nil || strings.Join(names, ",") != want {
+			t.Errorf("parsePatterns(%q) = %q, %v; want %q", in, names, err, want)
+		}
+	}
+	if _, err := parsePatterns("pubsub"); err == nil || !strings.Contains(err.Error(), "radiodish") {
+		t.Errorf("unknown pattern: %v, want an error listing the known ones", err)
+	}
+	if _, err := newMatrix("tcp", "16", " , ", true); err == nil {
+		t.Error("no pattern: no error")
+	}
+}
+
+// Go benchmarks of the patterns bench -patterns measures, each over one
+// pair of sockets made and warmed up before the timer starts.
+func BenchmarkPatternThroughput(b *testing.B) {
+	for _, ep := range []string{"inproc://bench-pattern", "tcp://127.0.0.1:*"} {
+		for _, size := range []int{16, 4096} {
+			for _, pair := range []struct {
+				name             string
+				sender, receiver azmq.SocketType
+			}{{"PUSH-PULL", azmq.PUSH, azmq.PULL}, {"CLIENT-SERVER", azmq.CLIENT, azmq.SERVER}} {
+				b.Run(fmt.Sprintf("%s/%s/%dB", pair.name, ep[:3], size), func(b *testing.B) {
+					benchThr(b, pair.sender, pair.receiver, ep, size)
+				})
+			}
+			b.Run(fmt.Sprintf("RADIO-DISH/%s/%dB", ep[:3], size), func(b *testing.B) {
+				benchRadioDish(b, ep, size)
+			})
+		}
+	}
+}
+
+// BenchmarkPatternLatency: ns/op is one whole round trip of 16 bytes.
+func BenchmarkPatternLatency(b *testing.B) {
+	for _, ep := range []string{"inproc://bench-pattern", "tcp://127.0.0.1:*"} {
+		b.Run("REQ-REP/"+ep[:3], func(b *testing.B) { benchLat(b, azmq.REQ, azmq.REP, echo, ep) })
+		b.Run("CLIENT-SERVER/"+ep[:3], func(b *testing.B) { benchLat(b, azmq.CLIENT, azmq.SERVER, echoTo, ep) })
+	}
+}
+
+func benchThr(b *testing.B, sender, receiver azmq.SocketType, ep string, size int) {
+	// Cancelled at the end: a sender left waiting by a failure stops.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	zctx := azmq.NewContext()
+	defer zctx.Close()
+	pull, push, err := boundPair(zctx, receiver, sender, ep)
+	if err != nil {
+		b.Fatal(err)
+	}
+	// The first message waits for the connection: not timed.
+	if err := sendThr(ctx, push, size, 1); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := recvThr(ctx, pull, size, 1); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(size))
+	b.ReportAllocs()
+	b.ResetTimer()
+	sent := make(chan error, 1)
+	go func() { sent <- sendThr(ctx, push, size, b.N) }()
+	if _, err := recvThr(ctx, pull, size, b.N); err != nil {
+		b.Fatal(err)
+	}
+	if err := <-sent; err != nil {
+		b.Fatal(err)
+	}
+}
+
+func benchLat(b *testing.B, requester, replier azmq.SocketType, echo func(context.Context, *azmq.Socket, int, int) error, ep string) {
+	const size = 16
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	zctx := azmq.NewContext()
+	defer zctx.Close()
+	rep, req, err := boundPair(zctx, replier, requester, ep)
+	if err != nil {
+		b.Fatal(err)
+	}
+	echoed := make(chan error, 1)
+	go func() { echoed <- echo(ctx, rep, size, b.N+1) }()
+	// The first round trip waits for the connection: not timed.
+	if _, err := roundTrips(ctx, req, size, 1); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	if _, err := roundTrips(ctx, req, size, b.N); err != nil {
+		b.Fatal(err)
+	}
+	if err := <-echoed; err != nil {
+		b.Fatal(err)
+	}
+}
+
+// benchRadioDish sends b.N messages from a RADIO and counts those its
+// DISH received. A RADIO drops what the DISH has no room for, so ns/op
+// is reported per message received, first to last (the wait for those
+// that never come is not in it), beside the share lost.
+func benchRadioDish(b *testing.B, ep string, size int) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	zctx := azmq.NewContext()
+	defer zctx.Close()
+	dish, radio, err := radioDish(ctx, zctx, ep, size)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	sent := make(chan error, 1)
+	go func() { sent <- sendGroupThr(ctx, radio, benchGroup, size, b.N) }()
+	run, err := recvLossy(ctx, dish, size, b.N, sent)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.StopTimer()
+	if run.got > 1 {
+		perMsg := run.d.Seconds() / float64(run.got-1)
+		b.ReportMetric(perMsg*1e9, "ns/op")
+		b.ReportMetric(float64(size)/perMsg/1e6, "MB/s")
+	}
+	b.ReportMetric(100*float64(b.N-run.got)/float64(b.N), "%lost")
 }

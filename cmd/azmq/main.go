@@ -25,9 +25,10 @@ import (
 const usage = `azmq is the command-line tool of azmq, ZeroMQ in pure Go.
 
 Usage:
-  azmq bench [-quick] [-transports LIST] [-sizes LIST]
+  azmq bench [-quick] [-transports LIST] [-sizes LIST] [-patterns LIST]
         measure PUSH->PULL throughput and REQ/REP latency over inproc, ipc
-        and tcp in this process, and print a table
+        and tcp in this process, and print a table; -patterns adds
+        CLIENT/SERVER (clientserver) and RADIO/DISH (radiodish)
   azmq bench MODE ...
         one side of a benchmark, as libzmq's perf tools:
           local_thr  ENDPOINT SIZE COUNT   PULL binds, receives COUNT messages

@@ -95,6 +95,7 @@ func TestTool(t *testing.T) {
 			{2, []string{"frobnicate"}},
 			{2, []string{"bench", "-nosuchflag"}},
 			{2, []string{"bench", "-transports", "carrier-pigeon"}},
+			{2, []string{"bench", "-patterns", "pushpull,pubsub"}},
 			{2, []string{"bench", "nosuchmode", "1", "1"}},
 			{2, []string{"bench", "local_thr", "tcp://127.0.0.1:*", "16"}},
 			{2, []string{"bench", "inproc_thr", "16", "zero"}},
@@ -134,6 +135,46 @@ func TestTool(t *testing.T) {
 		}
 		if rows != want {
 			t.Errorf("bench -quick: %d table rows, want %d:\n%s", rows, want, r.stdout)
+		}
+	})
+
+	t.Run("patterns", func(t *testing.T) {
+		r := runTool(ctx, t, exe, "bench", "-quick", "-transports", "inproc,tcp", "-sizes", "16,4k", "-patterns", "pushpull,clientserver,radiodish")
+		if r.code != 0 {
+			t.Fatalf("bench -patterns: exit %d, stderr %q", r.code, r.stderr)
+		}
+		rows := map[string]int{}
+		for _, line := range strings.Split(r.stdout, "\n") {
+			// pattern, transport, size (2 fields), msgs/s, MB/s, latency, lost
+			f := strings.Fields(line)
+			if len(f) != 8 || (f[1] != "inproc" && f[1] != "tcp") {
+				continue
+			}
+			rows[f[0]]++
+			positive(t, line+": msgs/s", f[4])
+			positive(t, line+": MB/s", f[5])
+			if f[0] == "RADIO/DISH" {
+				// One way, and it may lose messages.
+				lost, err := strconv.ParseFloat(strings.TrimSuffix(f[7], "%"), 64)
+				if f[6] != "-" || !strings.HasSuffix(f[7], "%") || err != nil || lost < 0 || lost >= 100 {
+					t.Errorf("%s: want no latency and a share lost", line)
+				}
+				continue
+			}
+			positive(t, line+": latency", f[6])
+			if f[7] != "-" {
+				t.Errorf("%s: a pattern that loses nothing shows a loss", line)
+			}
+		}
+		for _, p := range []string{"PUSH/PULL", "CLIENT/SERVER", "RADIO/DISH"} {
+			if rows[p] != 4 {
+				t.Errorf("bench -patterns: %d %s rows, want 4:\n%s", rows[p], p, r.stdout)
+			}
+		}
+		for _, note := range []string{"REQ/REP round trip", "SendTo", "lost:"} {
+			if !strings.Contains(r.stdout, note) {
+				t.Errorf("bench -patterns: no footnote with %q:\n%s", note, r.stdout)
+			}
 		}
 	})
 

@@ -17,11 +17,12 @@ import (
 type matrix struct {
 	transports []string
 	sizes      []int
+	patterns   []*benchPattern
 	quick      bool
 	cell       time.Duration // how long a calibrated measurement should take
 }
 
-func newMatrix(transports, sizes string, quick bool) (*matrix, error) {
+func newMatrix(transports, sizes, patterns string, quick bool) (*matrix, error) {
 	m := &matrix{quick: quick, cell: 500 * time.Millisecond}
 	for _, t := range strings.Split(transports, ",") {
 		switch t = strings.TrimSpace(t); t {
@@ -42,8 +43,12 @@ func newMatrix(transports, sizes string, quick bool) (*matrix, error) {
 		}
 		m.sizes = append(m.sizes, n)
 	}
-	if len(m.transports) == 0 || len(m.sizes) == 0 {
-		return nil, fmt.Errorf("nothing to measure: give at least one transport and one size")
+	var err error
+	if m.patterns, err = parsePatterns(patterns); err != nil {
+		return nil, err
+	}
+	if len(m.transports) == 0 || len(m.sizes) == 0 || len(m.patterns) == 0 {
+		return nil, fmt.Errorf("nothing to measure: give at least one transport, one size and one pattern")
 	}
 	return m, nil
 }
@@ -78,11 +83,13 @@ func sizeName(n int) string {
 }
 
 type result struct {
+	pattern   *benchPattern
 	transport string
 	size      int
 	thrCount  int
 	thr       time.Duration // first to last of thrCount messages
-	latCount  int
+	thrSent   int           // messages sent for those thrCount (more when some were lost)
+	latCount  int           // 0: no latency measured
 	lat       time.Duration // latCount round trips
 }
 
@@ -154,35 +161,60 @@ func (m *matrix) run(ctx context.Context, stdout, stderr io.Writer) error {
 
 	prog := newProgress(stderr)
 	defer prog.done()
-	cells := len(m.transports) * len(m.sizes) * 2
+	cells := 0
+	for _, p := range m.patterns {
+		cells++
+		if p.lat != nil {
+			cells++
+		}
+	}
+	cells *= len(m.transports) * len(m.sizes)
 	cell := 0
 	start := time.Now()
 	var results []result
 	for _, tr := range m.transports {
 		for _, size := range m.sizes {
-			r := result{transport: tr, size: size}
-			cell++
-			prog.show("bench [%d/%d] %s %s throughput...", cell, cells, tr, sizeName(size))
-			r.thrCount, r.thr, err = m.measure(ctx, m.thrCount(size), func(n int) (time.Duration, error) {
-				return thrPair(ctx, endpoint(tr), size, n)
-			})
-			if err != nil {
-				return fmt.Errorf("bench %s %s throughput: %w", tr, sizeName(size), err)
+			for _, p := range m.patterns {
+				// What a pattern's name adds to the progress line and to
+				// an error; nothing for PUSH/PULL alone, as before.
+				what := ""
+				if !m.pushPullOnly() {
+					what = " " + p.title
+				}
+				r := result{pattern: p, transport: tr, size: size}
+				cell++
+				prog.show("bench [%d/%d]%s %s %s throughput...", cell, cells, what, tr, sizeName(size))
+				var last thrRun
+				r.thrCount, r.thr, err = m.measure(ctx, m.thrCount(size), func(n int) (time.Duration, error) {
+					var err error
+					last, err = p.thr(ctx, endpoint(tr), size, n)
+					return last.d, err
+				})
+				if err != nil {
+					return fmt.Errorf("bench%s %s %s throughput: %w", what, tr, sizeName(size), err)
+				}
+				r.thrCount, r.thrSent = last.got, last.sent
+				if p.lat != nil {
+					cell++
+					prog.show("bench [%d/%d]%s %s %s latency...", cell, cells, what, tr, sizeName(size))
+					r.latCount, r.lat, err = m.measure(ctx, m.latCount(size), func(n int) (time.Duration, error) {
+						return p.lat(ctx, endpoint(tr), size, n)
+					})
+					if err != nil {
+						return fmt.Errorf("bench%s %s %s latency: %w", what, tr, sizeName(size), err)
+					}
+				}
+				results = append(results, r)
 			}
-			cell++
-			prog.show("bench [%d/%d] %s %s latency...", cell, cells, tr, sizeName(size))
-			r.latCount, r.lat, err = m.measure(ctx, m.latCount(size), func(n int) (time.Duration, error) {
-				return latPair(ctx, endpoint(tr), size, n)
-			})
-			if err != nil {
-				return fmt.Errorf("bench %s %s latency: %w", tr, sizeName(size), err)
-			}
-			results = append(results, r)
 		}
 	}
 	prog.done()
 
 	fmt.Fprintf(stdout, "azmq bench: %d CPUs, %s %s/%s, %.1fs\n", runtime.NumCPU(), runtime.Version(), runtime.GOOS, runtime.GOARCH, time.Since(start).Seconds())
+	if !m.pushPullOnly() {
+		m.printPatterns(stdout, results)
+		return nil
+	}
 	const row = "%-9s  %7s  %11s  %9s  %10s\n"
 	fmt.Fprintf(stdout, row, "transport", "size", "msgs/s", "MB/s", "latency µs")
 	for _, r := range results {
@@ -192,6 +224,36 @@ func (m *matrix) run(ctx context.Context, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintln(stdout, "msgs/s, MB/s: PUSH->PULL, first message to last; latency: half a REQ/REP round trip")
 	return nil
+}
+
+// pushPullOnly tells whether the matrix is the one bench has always
+// printed: PUSH/PULL alone, in the table without a pattern column.
+func (m *matrix) pushPullOnly() bool {
+	return len(m.patterns) == 1 && m.patterns[0].name == "pushpull"
+}
+
+// printPatterns prints the table of several patterns: a pattern column,
+// "-" where a pattern has no latency, and the share of messages lost
+// where a pattern may lose some.
+func (m *matrix) printPatterns(stdout io.Writer, results []result) {
+	const row = "%-13s  %-9s  %7s  %11s  %9s  %10s  %6s\n"
+	fmt.Fprintf(stdout, row, "pattern", "transport", "size", "msgs/s", "MB/s", "latency µs", "lost")
+	for _, r := range results {
+		mps := r.msgsPerSec()
+		lat, lost := "-", "-"
+		if r.latCount > 0 {
+			lat = fmt.Sprintf("%.2f", r.latencyMicros())
+		}
+		if r.pattern.lossy && r.thrSent > 0 {
+			lost = fmt.Sprintf("%.1f%%", 100*float64(r.thrSent-r.thrCount)/float64(r.thrSent))
+		}
+		fmt.Fprintf(stdout, row, r.pattern.title, r.transport, sizeName(r.size),
+			fmt.Sprintf("%.0f", mps), fmt.Sprintf("%.1f", mps*float64(r.size)/1e6), lat, lost)
+	}
+	fmt.Fprintln(stdout, "msgs/s, MB/s: first message received to last")
+	for _, p := range m.patterns {
+		fmt.Fprintln(stdout, p.note)
+	}
 }
 
 // Counts: the first trial, or all there is with -quick.
