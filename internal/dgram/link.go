@@ -53,6 +53,9 @@ func (k *conn) Abort(err error) {
 	k.Close()
 }
 
+// Done is closed once the path is closed (Close, Abort, or Run's end).
+func (k *conn) Done() <-chan struct{} { return k.done }
+
 // Dropped counts the messages or datagrams the path dropped: too large,
 // malformed, not sendable, or (Receiver) finding the pipe full.
 func (k *conn) Dropped() uint64 { return k.dropped.Load() }
