@@ -407,4 +407,3 @@ func TestMulticastLoopback(t *testing.T) {
 	sp.wait(t)
 	rp.wait(t)
 }
-
