@@ -18,7 +18,10 @@ import (
 // Each message is one datagram of at most 8192 bytes, group included;
 // what does not fit is dropped, as is anything lost on the way. There is
 // no connection: a RADIO sends every group, and the DISH keeps those it
-// joined. The paths themselves are in internal/dgram.
+// joined. A unicast port takes one DISH: a second Bind of it fails, where
+// libzmq sets SO_REUSEADDR and the second bind succeeds with only one of
+// the two receiving. A group's port is shared: every DISH bound to it
+// receives, as in libzmq. The paths themselves are in internal/dgram.
 
 const udpScheme = "udp://"
 

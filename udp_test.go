@@ -321,12 +321,20 @@ func TestUDPMulticastLoopback(t *testing.T) {
 	if want := "udp://127.0.0.1;239.255.77.78:" + udpPort(t, ep); ep != want {
 		t.Fatalf("LastEndpoint %q, want %q", ep, want)
 	}
+	// A second DISH binds the same group and port: both receive, as
+	// libzmq's multicast binds share their port.
+	dish2 := newSock(t, z, DISH)
+	if err := dish2.Bind(ep); err != nil {
+		t.Fatalf("second bind of the group: %v", err)
+	}
 	dish.Join("mc")
+	dish2.Join("mc")
 	if err := radio.Connect(ep); err != nil {
 		t.Fatal(err)
 	}
 	radio.SendGroup(ctx, "mc", []byte("to the group"))
 	recvGroup(t, ctx, dish, "mc", "to the group")
+	recvGroup(t, ctx, dish2, "mc", "to the group")
 }
 
 func TestUDPCloseWithPaths(t *testing.T) {
