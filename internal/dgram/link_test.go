@@ -141,6 +141,7 @@ func TestResolved(t *testing.T) {
 		{"127.0.0.1:0", "udp://127.0.0.1:"},
 		{"*:*", "udp://0.0.0.0:"},
 		{"localhost:0", "udp://127.0.0.1:"},
+		{loopbackName(t) + ":0", "udp://127.0.0.1:"}, // a bind may name an interface, as in libzmq
 	} {
 		r := listen(t, c.addr)
 		port := r.LocalAddr().Port()
