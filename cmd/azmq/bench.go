@@ -30,7 +30,7 @@ func bench(args []string, stdout, stderr io.Writer) (err error) {
 	fs := flag.NewFlagSet("azmq bench", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	quick := fs.Bool("quick", false, "tiny fixed counts instead of calibrated ones: a few seconds in all")
-	transports := fs.String("transports", "inproc,ipc,tcp", "comma-separated transports to measure")
+	transports := fs.String("transports", "inproc,ipc,tcp", "comma-separated transports to measure: inproc, ipc, tcp, and udp (radiodish only)")
 	sizes := fs.String("sizes", "16,256,4k,64k", "comma-separated message sizes in bytes (k = KiB)")
 	patterns := fs.String("patterns", "pushpull", "comma-separated patterns to measure: pushpull, clientserver, radiodish (more than pushpull adds a pattern column to the table)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this `file` (go tool pprof)")
@@ -129,7 +129,9 @@ pushpull, the table as it has always been):
                 A RADIO drops what its DISH has no room for, as a PUB
                 does: the DISH counts what arrived, stops waiting 100ms
                 after the last message was sent, and the table gives the
-                share lost.
+                share lost. It runs over udp too (-transports udp: the
+                DISH binds, the RADIO connects), which drops more, with
+                sizes up to what one datagram holds (8185 B).
 With more than pushpull, the table has a pattern column and a lost column.
 SendTo and SendGroup copy each message (they have no SendNoCopy): -copy
 changes the other senders only.
@@ -151,6 +153,7 @@ Examples:
   azmq bench                                   the whole matrix, in under a minute
   azmq bench -quick -transports tcp -sizes 16,64k
   azmq bench -quick -patterns pushpull,clientserver,radiodish
+  azmq bench -patterns radiodish -transports tcp,udp -sizes 16,4k
   azmq bench -cpuprofile pull.prof local_thr tcp://127.0.0.1:5555 64 1000000
   azmq bench local_thr tcp://127.0.0.1:5555 16 1000000 &
   azmq bench remote_thr tcp://127.0.0.1:5555 16 1000000

@@ -189,9 +189,13 @@ func TestPatternPairs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, ep := range eps {
+	for _, ep := range append(eps, "udp://127.0.0.1:*") {
 		for _, size := range []int{0, 16, 70000} {
 			for _, p := range pats {
+				tr, _, _ := strings.Cut(ep, ":")
+				if !p.runs(tr, size) {
+					continue
+				}
 				const n = 300
 				r, err := p.thr(ctx, ep, size, n)
 				switch {
@@ -292,6 +296,11 @@ func BenchmarkPatternThroughput(b *testing.B) {
 				benchRadioDish(b, ep, size)
 			})
 		}
+	}
+	for _, size := range []int{16, 4096} { // RADIO/DISH alone goes over udp
+		b.Run(fmt.Sprintf("RADIO-DISH/udp/%dB", size), func(b *testing.B) {
+			benchRadioDish(b, "udp://127.0.0.1:*", size)
+		})
 	}
 }
 

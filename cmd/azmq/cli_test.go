@@ -1090,6 +1090,23 @@ func TestCLIRadioDish(t *testing.T) {
 	}
 }
 
+// Over udp a DISH binds and a RADIO connects; there is no connection to
+// wait for, and a group the DISH did not join is dropped by the DISH.
+func TestCLIRadioDishUDP(t *testing.T) {
+	t.Parallel()
+	r := spawn(t, "", "recv", "--type", "DISH", "--join", "news", "--bind", "udp://127.0.0.1:*", "-n", "2", "--format", "json", "--timeout", "10s")
+	ep := r.value("endpoint")
+	if !strings.HasPrefix(ep, "udp://127.0.0.1:") || strings.HasSuffix(ep, ":*") {
+		t.Fatalf("DISH bound %q, want udp://127.0.0.1:PORT", ep)
+	}
+	spawn(t, "", "send", "--type", "RADIO", "--group", "weather", "--connect", ep, "sunny").expect(0)
+	spawn(t, "", "send", "--type", "RADIO", "--group", "news", "--connect", ep, "-n", "2", "by datagram").expect(0)
+	r.expect(0)
+	if got, want := r.stdout.String(), `["news","by datagram"]`+"\n"+`["news","by datagram"]`+"\n"; got != want {
+		t.Errorf("DISH printed %q, want %q", got, want)
+	}
+}
+
 func TestCLIScatterGather(t *testing.T) {
 	t.Parallel()
 	r := spawn(t, "", "recv", "--type", "GATHER", "--bind", "tcp://127.0.0.1:*", "-n", "3", "--format", "hex")

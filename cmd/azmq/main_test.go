@@ -96,6 +96,7 @@ func TestTool(t *testing.T) {
 			{2, []string{"bench", "-nosuchflag"}},
 			{2, []string{"bench", "-transports", "carrier-pigeon"}},
 			{2, []string{"bench", "-patterns", "pushpull,pubsub"}},
+			{2, []string{"bench", "-transports", "udp", "-patterns", "pushpull,clientserver"}},
 			{2, []string{"bench", "nosuchmode", "1", "1"}},
 			{2, []string{"bench", "local_thr", "tcp://127.0.0.1:*", "16"}},
 			{2, []string{"bench", "inproc_thr", "16", "zero"}},
@@ -139,7 +140,7 @@ func TestTool(t *testing.T) {
 	})
 
 	t.Run("patterns", func(t *testing.T) {
-		r := runTool(ctx, t, exe, "bench", "-quick", "-transports", "inproc,tcp", "-sizes", "16,4k", "-patterns", "pushpull,clientserver,radiodish")
+		r := runTool(ctx, t, exe, "bench", "-quick", "-transports", "inproc,tcp,udp", "-sizes", "16,4k,64k", "-patterns", "pushpull,clientserver,radiodish")
 		if r.code != 0 {
 			t.Fatalf("bench -patterns: exit %d, stderr %q", r.code, r.stderr)
 		}
@@ -147,7 +148,7 @@ func TestTool(t *testing.T) {
 		for _, line := range strings.Split(r.stdout, "\n") {
 			// pattern, transport, size (2 fields), msgs/s, MB/s, latency, lost
 			f := strings.Fields(line)
-			if len(f) != 8 || (f[1] != "inproc" && f[1] != "tcp") {
+			if len(f) != 8 || (f[1] != "inproc" && f[1] != "tcp" && f[1] != "udp") {
 				continue
 			}
 			rows[f[0]]++
@@ -166,12 +167,14 @@ func TestTool(t *testing.T) {
 				t.Errorf("%s: a pattern that loses nothing shows a loss", line)
 			}
 		}
-		for _, p := range []string{"PUSH/PULL", "CLIENT/SERVER", "RADIO/DISH"} {
-			if rows[p] != 4 {
-				t.Errorf("bench -patterns: %d %s rows, want 4:\n%s", rows[p], p, r.stdout)
+		// Only RADIO/DISH goes over udp, and 64 KiB is too large for a
+		// datagram.
+		for p, want := range map[string]int{"PUSH/PULL": 6, "CLIENT/SERVER": 6, "RADIO/DISH": 8} {
+			if rows[p] != want {
+				t.Errorf("bench -patterns: %d %s rows, want %d:\n%s", rows[p], p, want, r.stdout)
 			}
 		}
-		for _, note := range []string{"REQ/REP round trip", "SendTo", "lost:"} {
+		for _, note := range []string{"REQ/REP round trip", "SendTo", "lost:", "udp: sizes over 8185 B left out"} {
 			if !strings.Contains(r.stdout, note) {
 				t.Errorf("bench -patterns: no footnote with %q:\n%s", note, r.stdout)
 			}

@@ -7,9 +7,12 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/azmq/azmq/internal/dgram"
 )
 
 // matrix is "azmq bench" without a mode: throughput and latency for each
@@ -26,11 +29,11 @@ func newMatrix(transports, sizes, patterns string, quick bool) (*matrix, error) 
 	m := &matrix{quick: quick, cell: 500 * time.Millisecond}
 	for _, t := range strings.Split(transports, ",") {
 		switch t = strings.TrimSpace(t); t {
-		case "inproc", "ipc", "tcp":
+		case "inproc", "ipc", "tcp", "udp":
 			m.transports = append(m.transports, t)
 		case "":
 		default:
-			return nil, fmt.Errorf("-transports: unknown transport %q (want inproc, ipc, tcp)", t)
+			return nil, fmt.Errorf("-transports: unknown transport %q (want inproc, ipc, tcp, udp)", t)
 		}
 	}
 	for _, s := range strings.Split(sizes, ",") {
@@ -49,6 +52,9 @@ func newMatrix(transports, sizes, patterns string, quick bool) (*matrix, error) 
 	}
 	if len(m.transports) == 0 || len(m.sizes) == 0 || len(m.patterns) == 0 {
 		return nil, fmt.Errorf("nothing to measure: give at least one transport, one size and one pattern")
+	}
+	if slices.Contains(m.transports, "udp") && !slices.ContainsFunc(m.patterns, func(p *benchPattern) bool { return p.udp }) {
+		return nil, fmt.Errorf("-transports udp: only RADIO/DISH goes over udp: add radiodish to -patterns")
 	}
 	return m, nil
 }
@@ -155,6 +161,8 @@ func (m *matrix) run(ctx context.Context, stdout, stderr io.Writer) error {
 			return fmt.Sprintf("inproc://bench-%d", seq)
 		case "ipc":
 			return "ipc://" + filepath.Join(dir, fmt.Sprintf("%d.sock", seq))
+		case "udp":
+			return "udp://127.0.0.1:*"
 		}
 		return "tcp://127.0.0.1:*"
 	}
@@ -162,19 +170,29 @@ func (m *matrix) run(ctx context.Context, stdout, stderr io.Writer) error {
 	prog := newProgress(stderr)
 	defer prog.done()
 	cells := 0
-	for _, p := range m.patterns {
-		cells++
-		if p.lat != nil {
-			cells++
-		}
-	}
-	cells *= len(m.transports) * len(m.sizes)
-	cell := 0
-	start := time.Now()
-	var results []result
 	for _, tr := range m.transports {
 		for _, size := range m.sizes {
 			for _, p := range m.patterns {
+				if p.runs(tr, size) {
+					cells++
+					if p.lat != nil {
+						cells++
+					}
+				}
+			}
+		}
+	}
+	cell := 0
+	start := time.Now()
+	var results []result
+	tooLarge := false // a size left out of udp
+	for _, tr := range m.transports {
+		for _, size := range m.sizes {
+			for _, p := range m.patterns {
+				if !p.runs(tr, size) {
+					tooLarge = tooLarge || (tr == "udp" && p.udp)
+					continue
+				}
 				// What a pattern's name adds to the progress line and to
 				// an error; nothing for PUSH/PULL alone, as before.
 				what := ""
@@ -213,6 +231,9 @@ func (m *matrix) run(ctx context.Context, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "azmq bench: %d CPUs, %s %s/%s, %.1fs\n", runtime.NumCPU(), runtime.Version(), runtime.GOOS, runtime.GOARCH, time.Since(start).Seconds())
 	if !m.pushPullOnly() {
 		m.printPatterns(stdout, results)
+		if tooLarge {
+			fmt.Fprintf(stdout, "udp: sizes over %d B left out: a message is one datagram of at most %d bytes, group included\n", maxUDPSize, dgram.MaxDatagram)
+		}
 		return nil
 	}
 	const row = "%-9s  %7s  %11s  %9s  %10s\n"

@@ -28,7 +28,8 @@ The draft types' messages are one frame. A SERVER or a PEER prints the
 routing id of the connection the message came from, a number, as the
 first frame (text "1905558843 hello", json ["1905558843","hello"]); with
 --echo it replies to that id. A DISH receives the groups given with
---join (at least one) and prints the group as the first frame. CLIENT,
+--join (at least one) and prints the group as the first frame; it may
+bind udp:// too, where RADIOs connect to send it datagrams. CLIENT,
 CHANNEL and GATHER print the message alone; CLIENT and CHANNEL take --echo
 too.
 
@@ -40,6 +41,7 @@ Examples:
   azmq recv --type ROUTER --bind ipc:///tmp/svc --format hex
   azmq recv --type SERVER --echo --bind tcp://127.0.0.1:5557
   azmq recv --type DISH --join weather --join news --bind tcp://127.0.0.1:5558
+  azmq recv --type DISH --join weather --bind udp://127.0.0.1:5559
   azmq recv --curve-keyfile server.key --bind 'tcp://*:5555'
 
 ` + formatsHelp + "\n" + securityHelp + "\n" + exitHelp

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/azmq/azmq"
@@ -32,7 +33,9 @@ The draft types' messages are one frame: more than one FRAME, or a line
 of stdin that makes more than one, is a usage error. CLIENT, SCATTER and
 CHANNEL send as PUSH and PAIR do; CLIENT, CHANNEL and PEER take --reply.
 A RADIO sends to the --group given (required), and waits for a DISH as a
-PUB waits for a subscriber (a RADIO drops what no DISH joined). A PEER
+PUB waits for a subscriber (a RADIO drops what no DISH joined); over udp
+(a RADIO connects, a DISH binds) it sends at once: there is no
+connection, and what no DISH receives is lost. A PEER
 sends to the one PEER it --connect's to (the routing id ConnectPeer
 gave), once the connection is up. A SERVER cannot be the sender here: it
 sends only to a CLIENT that wrote to it first, by the routing id that
@@ -46,6 +49,7 @@ Examples:
   azmq send --format hex --connect ipc:///tmp/feed 00ff 6869
   azmq send --type CLIENT --reply --connect tcp://127.0.0.1:5557 ping
   azmq send --type RADIO --group weather --connect tcp://127.0.0.1:5558 sunny
+  azmq send --type RADIO --group weather --connect udp://127.0.0.1:5559 sunny
   azmq send --curve-server-public @server.key --connect tcp://10.0.0.7:5555 secret
 
 ` + formatsHelp + "\n" + securityHelp + "\n" + exitHelp
@@ -134,8 +138,10 @@ func sendCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return err
 	}
 	// PUB, XPUB and RADIO drop what they send before the peer's
-	// subscriptions or joins have come.
-	waitFirst := t == azmq.PUB || t == azmq.XPUB || t == azmq.RADIO
+	// subscriptions or joins have come. A RADIO whose endpoints are all
+	// udp has no peer to wait for: a udp path has no handshake and no
+	// JOINs (the DISH filters), and sends at once.
+	waitFirst := t == azmq.PUB || t == azmq.XPUB || (t == azmq.RADIO && !allUDP(eps.connects))
 	if !delay.set && waitFirst {
 		delay.d = 200 * time.Millisecond
 	}
@@ -271,6 +277,16 @@ func sendCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return fmt.Errorf("send: %s after sending %d messages", rc.why(), sent)
 	}
 	return nil
+}
+
+// allUDP tells whether every endpoint is a udp one.
+func allUDP(eps []string) bool {
+	for _, ep := range eps {
+		if !strings.HasPrefix(ep, "udp://") {
+			return false
+		}
+	}
+	return len(eps) > 0
 }
 
 // checkFrames refuses a message of more than one frame for the draft
