@@ -225,7 +225,8 @@ func (s *Socket) newPipe() *pipe.Pipe {
 // Bind listens on an endpoint: tcp://host:port (host may be *, port may be
 // * or 0 for any free port), ipc://path (ipc://@name: Linux abstract
 // namespace; ipc://\\.\pipe\NAME or ipc://pipe:NAME: a Windows named
-// pipe), inproc://name.
+// pipe), inproc://name, and for a DISH udp://host:port or a multicast
+// group (see the package doc).
 func (s *Socket) Bind(endpoint string) error {
 	if isUDP(endpoint) { // udp: RADIO and DISH's datagram path, udp.go
 		return s.bindUDP(endpoint)
@@ -375,7 +376,8 @@ func (s *Socket) dropEngine(e link) {
 // Connect connects to an endpoint. The peer need not be there yet: azmq
 // retries every WithReconnectInterval, and reconnects after the peer
 // restarts. Messages sent meanwhile wait in the queue (up to the
-// high-water mark) unless WithImmediate(true).
+// high-water mark) unless WithImmediate(true). A RADIO connects to a
+// DISH over udp://host:port or to a multicast group.
 func (s *Socket) Connect(endpoint string) error {
 	_, err := s.connect(endpoint)
 	return err
