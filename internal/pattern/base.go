@@ -34,6 +34,8 @@ func New(t Type, o Options) (Socket, error) {
 		return newPub(true, o), nil
 	case XSUB:
 		return newSub(true), nil
+	case STREAM:
+		return newStream(), nil
 	}
 	return nil, fmt.Errorf("%w: socket type %d", ErrNotSupported, int(t))
 }
