@@ -15,8 +15,8 @@ var (
 	// ErrState: the pattern forbids this now (a REQ sending twice, a REP
 	// sending before it received).
 	ErrState = pattern.ErrState
-	// ErrHostUnreachable: a ROUTER with WithRouterMandatory(true) was asked
-	// to send to a routing id it does not know.
+	// ErrHostUnreachable: a ROUTER with WithRouterMandatory(true), or a
+	// STREAM, was asked to send to a routing id it does not know.
 	ErrHostUnreachable = pattern.ErrHostUnreachable
 	// ErrNotSupported: the operation does not apply to this socket type
 	// (Recv on a PUB, Send on a SUB, Subscribe on a REQ...).
