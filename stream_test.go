@@ -16,6 +16,15 @@ import (
 	"time"
 )
 
+// newStream makes a STREAM in a Context of its own; both are closed when
+// the test ends.
+func newStream(t *testing.T, opts ...SocketOption) *Socket {
+	t.Helper()
+	z := NewContext()
+	t.Cleanup(func() { z.Close() })
+	return newSock(t, z, STREAM, opts...)
+}
+
 // streamNote receives a notification [id, ""] and returns the id.
 func streamNote(t *testing.T, ctx context.Context, s *Socket) ([]byte, Msg) {
 	t.Helper()
@@ -87,7 +96,7 @@ func TestStreamServerNotifications(t *testing.T) {
 	for network, ep := range streamEndpoints(t) {
 		t.Run(network, func(t *testing.T) {
 			ctx := testCtx(t)
-			s := newSock(t, NewContext(), STREAM)
+			s := newStream(t)
 			if err := s.Bind(ep); err != nil {
 				t.Fatal(err)
 			}
@@ -156,6 +165,12 @@ func TestStreamClient(t *testing.T) {
 					conns <- c
 				}
 			}()
+			defer func() {
+				// Connections accepted and not taken by the test.
+				for c := range conns {
+					c.Close()
+				}
+			}()
 			defer wg.Wait()
 			defer l.Close()
 			next := func() net.Conn {
@@ -173,7 +188,7 @@ func TestStreamClient(t *testing.T) {
 				return nil
 			}
 
-			s := newSock(t, NewContext(), STREAM, WithReconnectInterval(20*time.Millisecond))
+			s := newStream(t, WithReconnectInterval(20*time.Millisecond))
 			scheme := map[string]string{"tcp": "tcp://", "unix": "ipc://"}[network]
 			if err := s.Connect(scheme + l.Addr().String()); err != nil {
 				t.Fatal(err)
@@ -184,7 +199,9 @@ func TestStreamClient(t *testing.T) {
 			if got := readFull(t, srv, 4); string(got) != "ping" {
 				t.Fatalf("server got %q", got)
 			}
-			srv.Write([]byte("pong"))
+			if _, err := srv.Write([]byte("pong")); err != nil {
+				t.Fatal(err)
+			}
 			if got := streamData(t, ctx, s, id, 4); string(got) != "pong" {
 				t.Fatalf("got %q", got)
 			}
@@ -222,7 +239,7 @@ func TestStreamClient(t *testing.T) {
 // was sent before it; no notification follows, and the id is unknown.
 func TestStreamEmptyFrameCloses(t *testing.T) {
 	ctx := testCtx(t)
-	s := newSock(t, NewContext(), STREAM)
+	s := newStream(t)
 	if err := s.Bind("tcp://127.0.0.1:*"); err != nil {
 		t.Fatal(err)
 	}
@@ -253,7 +270,7 @@ func TestStreamEmptyFrameCloses(t *testing.T) {
 // TestStreamSendErrors: what a STREAM cannot send, and where it cannot go.
 func TestStreamSendErrors(t *testing.T) {
 	ctx := testCtx(t)
-	s := newSock(t, NewContext(), STREAM)
+	s := newStream(t)
 	for _, tc := range []struct {
 		name  string
 		parts [][]byte
@@ -289,7 +306,7 @@ func TestStreamSendErrors(t *testing.T) {
 // of ZeroMQ.
 func TestStreamHTTP(t *testing.T) {
 	ctx := testCtx(t)
-	s := newSock(t, NewContext(), STREAM)
+	s := newStream(t)
 	if err := s.Bind("tcp://127.0.0.1:*"); err != nil {
 		t.Fatal(err)
 	}
@@ -376,7 +393,7 @@ func serveHTTP(ctx context.Context, s *Socket) error {
 func TestStreamManyConnections(t *testing.T) {
 	const n = 64
 	ctx := testCtx(t)
-	s := newSock(t, NewContext(), STREAM)
+	s := newStream(t)
 	if err := s.Bind("tcp://127.0.0.1:*"); err != nil {
 		t.Fatal(err)
 	}
@@ -444,7 +461,7 @@ func TestStreamBackpressure(t *testing.T) {
 		bound = 8 << 20 // generous: hwm reads of 8 KiB are 32 KiB
 	)
 	ctx := testCtx(t)
-	s := newSock(t, NewContext(), STREAM, WithRecvHWM(hwm))
+	s := newStream(t, WithRecvHWM(hwm))
 	if err := s.Bind("tcp://127.0.0.1:*"); err != nil {
 		t.Fatal(err)
 	}

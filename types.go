@@ -26,7 +26,8 @@ const (
 	// comes or goes shows as [routing id, ""]. Send of [id, data] writes
 	// data to that connection; [id, ""] closes it after what was queued
 	// before (no notification follows, and a connecting STREAM does not
-	// redial, as in libzmq). An unknown id is ErrHostUnreachable.
+	// redial, as in libzmq). An unknown id is ErrHostUnreachable, another
+	// count of frames ErrNotSupported (libzmq takes one data frame).
 	// WithRecvHWM bounds the reads waiting, each connection's reading
 	// stopping at it; WithMaxMsgSize, security mechanisms and heartbeats
 	// do not apply.
