@@ -4,10 +4,12 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -1177,6 +1179,10 @@ func TestCLIDraftUsageErrors(t *testing.T) {
 		{[]string{"recv", "--type", "SCATTER", "--bind", "tcp://127.0.0.1:*"}, "cannot receive"},
 		{[]string{"recv", "--type", "GATHER", "--echo", "--bind", "tcp://127.0.0.1:*"}, "cannot send"},
 		{[]string{"recv", "--type", "nope", "--bind", "tcp://127.0.0.1:*"}, "unknown socket type"},
+		{[]string{"send", "--type", "STREAM", "--connect", "tcp://127.0.0.1:1", "id", "data"}, "one frame of data"},
+		{[]string{"send", "--type", "STREAM", "--connect", "tcp://127.0.0.1:1", ""}, "would close"},
+		{[]string{"send", "--type", "STREAM", "--curve-server-public", "k", "--connect", "tcp://127.0.0.1:1", "x"}, "raw bytes"},
+		{[]string{"recv", "--type", "STREAM", "--plain-server", "--bind", "tcp://127.0.0.1:*"}, "raw bytes"},
 	} {
 		p := run1(t, "", c.args...)
 		if p.code != 2 {
@@ -1207,4 +1213,95 @@ func TestCLIDraftUsageErrors(t *testing.T) {
 	if got := r.stdout.String(); got != "ok\n" {
 		t.Errorf("GATHER got %q, want the message before the bad one", got)
 	}
+}
+
+// STREAM talks to programs that do not speak ZeroMQ: here, the test's
+// own TCP connections.
+func TestCLIStream(t *testing.T) {
+	t.Parallel()
+	deadline := time.Now().Add(testTimeout)
+
+	// recv: the connection's notification, its data, its going, each with
+	// its routing id first; --echo writes the data back.
+	r := spawn(t, "", "recv", "--type", "stream", "--echo", "--bind", "tcp://127.0.0.1:*", "-n", "3", "--format", "json")
+	ep := r.value("endpoint")
+	conn, err := net.Dial("tcp", strings.TrimPrefix(ep, "tcp://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn.SetDeadline(deadline)
+	if _, err := conn.Write([]byte("ping")); err != nil {
+		t.Fatal(err)
+	}
+	echoed := make([]byte, 4)
+	if _, err := io.ReadFull(conn, echoed); err != nil || string(echoed) != "ping" {
+		t.Fatalf("echo: %q, %v", echoed, err)
+	}
+	conn.Close()
+	r.expect(0)
+	var lines [][]string
+	for line := range strings.SplitSeq(strings.TrimSpace(r.stdout.String()), "\n") {
+		var frames []string
+		if err := json.Unmarshal([]byte(line), &frames); err != nil || len(frames) != 2 {
+			t.Fatalf("STREAM printed %q, want [id, data] lines", r.stdout.String())
+		}
+		lines = append(lines, frames)
+	}
+	id := lines[0][0]
+	if raw, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(id, "base64:")); err != nil || len(raw) != 5 {
+		t.Errorf("routing id %q: want 5 bytes", id)
+	}
+	want := [][]string{{id, ""}, {id, "ping"}, {id, ""}}
+	if fmt.Sprint(lines) != fmt.Sprint(want) {
+		t.Errorf("STREAM printed %q, want %q", lines, want)
+	}
+
+	// send --connect: the data to a plain TCP server, its answer
+	// printed, then the connection closed.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	served := make(chan string, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			served <- err.Error()
+			return
+		}
+		defer c.Close()
+		c.SetDeadline(deadline)
+		buf := make([]byte, 5)
+		if _, err := io.ReadFull(c, buf); err != nil {
+			served <- err.Error()
+			return
+		}
+		c.Write([]byte("world"))
+		rest, err := io.ReadAll(c) // until send closes the connection
+		served <- fmt.Sprintf("%s+%q %v", buf, rest, err)
+	}()
+	s := spawn(t, "", "send", "--type", "STREAM", "--reply", "--connect", "tcp://"+ln.Addr().String(), "hello")
+	s.expect(0)
+	if got := s.stdout.String(); got != "world\n" {
+		t.Errorf("send printed %q, want the server's answer", got)
+	}
+	if got := <-served; got != `hello+"" <nil>` {
+		t.Errorf("the server saw %s, want hello then the connection closed", got)
+	}
+
+	// send --bind: to the first connection that comes.
+	s = spawn(t, "", "send", "--type", "STREAM", "--bind", "tcp://127.0.0.1:*", "--format", "hex", "0001ff")
+	ep = s.value("endpoint")
+	conn, err = net.Dial("tcp", strings.TrimPrefix(ep, "tcp://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(deadline)
+	got, err := io.ReadAll(conn)
+	if err != nil || !bytes.Equal(got, []byte{0, 1, 0xff}) {
+		t.Errorf("a client of send --bind read %x, %v; want 0001ff, then the end", got, err)
+	}
+	s.expect(0)
 }

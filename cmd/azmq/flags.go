@@ -120,7 +120,7 @@ func printHelp(w io.Writer, fs *flag.FlagSet, text string) {
 // socketTypes are the types send and recv know, in the order their
 // errors list them.
 var socketTypes = []azmq.SocketType{azmq.PAIR, azmq.PUB, azmq.SUB, azmq.REQ, azmq.REP,
-	azmq.DEALER, azmq.ROUTER, azmq.PULL, azmq.PUSH, azmq.XPUB, azmq.XSUB,
+	azmq.DEALER, azmq.ROUTER, azmq.PULL, azmq.PUSH, azmq.XPUB, azmq.XSUB, azmq.STREAM,
 	azmq.SERVER, azmq.CLIENT, azmq.RADIO, azmq.DISH, azmq.SCATTER, azmq.GATHER, azmq.PEER, azmq.CHANNEL}
 
 // parseType reads a socket type name, in any case.
@@ -204,6 +204,19 @@ func (f *secFlags) register(fs *flag.FlagSet) {
 	fs.Var(&f.curveAllow, "curve-allow", "CURVE server: admit only clients with this public `KEY` (Z85 or @FILE; repeatable; default: any client)")
 }
 
+// plainGiven, curveGiven and given tell whether PLAIN, CURVE or any
+// security flags were given.
+func (f *secFlags) plainGiven() bool {
+	return f.plainServer || f.plainUser != "" || f.plainPass != "" || f.plainPassFile != ""
+}
+
+func (f *secFlags) curveGiven() bool {
+	return f.curveServerSecret != "" || f.curveServerPublic != "" || f.curvePublic != "" ||
+		f.curveSecret != "" || f.curveKeyfile != "" || len(f.curveAllow) > 0
+}
+
+func (f *secFlags) given() bool { return f.plainGiven() || f.curveGiven() }
+
 // keyFile reads the public and secret keys of a file in the format of
 // "azmq keygen" (and libzmq's curve_keygen): each key on the line after
 // its "== CURVE PUBLIC KEY ==" or "== CURVE SECRET KEY ==" header.
@@ -262,9 +275,7 @@ func keyValue(flagName, v string, secret bool) (string, error) {
 // nil, must serve ZAP in the socket's Context: it admits the PLAIN user
 // or the allowed CURVE keys.
 func (f *secFlags) options() (opts []azmq.SocketOption, handler *zap.Handler, err error) {
-	plain := f.plainServer || f.plainUser != "" || f.plainPass != "" || f.plainPassFile != ""
-	curve := f.curveServerSecret != "" || f.curveServerPublic != "" || f.curvePublic != "" ||
-		f.curveSecret != "" || f.curveKeyfile != "" || len(f.curveAllow) > 0
+	plain, curve := f.plainGiven(), f.curveGiven()
 	if plain && curve {
 		return nil, nil, usageErr("PLAIN and CURVE flags cannot be mixed: a socket has one security mechanism")
 	}

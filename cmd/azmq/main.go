@@ -41,7 +41,8 @@ Usage:
         print a new CURVE key pair in Z85 (as libzmq's curve_keygen)
   azmq send [--type T] (--bind EP | --connect EP)... [FRAME...]
         send one message of FRAMEs, or one per line of stdin; REQ prints replies;
-        a RADIO sends to --group G; T is any type that sends, draft ones too
+        a RADIO sends to --group G; T is any type that sends, draft ones and
+        STREAM (raw bytes to a program that does not speak ZeroMQ) too
   azmq recv [--type T] (--bind EP | --connect EP)... [-n COUNT] [--echo]
         print the messages received (text, hex or json); --echo answers them;
         a DISH receives the groups given with --join G

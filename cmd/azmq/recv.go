@@ -33,6 +33,12 @@ bind udp:// too, where RADIOs connect to send it datagrams. CLIENT,
 CHANNEL and GATHER print the message alone; CLIENT and CHANNEL take --echo
 too.
 
+A STREAM talks raw bytes over tcp or ipc to programs that do not speak
+ZeroMQ. It prints, as a ROUTER does, the routing id of the connection
+(5 bytes) then the data, each read of at most 8 KiB a message; a
+connection that comes or goes is a message too: its id and an empty
+frame. With --echo it sends the data back on that connection.
+
 Examples:
   azmq recv --bind 'tcp://*:5555'                      # PULL, prints each message
   azmq recv --type SUB --connect tcp://127.0.0.1:5556 --subscribe weather
@@ -42,6 +48,7 @@ Examples:
   azmq recv --type SERVER --echo --bind tcp://127.0.0.1:5557
   azmq recv --type DISH --join weather --join news --bind tcp://127.0.0.1:5558
   azmq recv --type DISH --join weather --bind udp://127.0.0.1:5559
+  azmq recv --type STREAM --echo --bind tcp://127.0.0.1:7777 --format json   # try: nc 127.0.0.1 7777
   azmq recv --curve-keyfile server.key --bind 'tcp://*:5555'
 
 ` + formatsHelp + "\n" + securityHelp + "\n" + exitHelp
@@ -54,11 +61,11 @@ func recvCmd(args []string, stdout, stderr io.Writer) error {
 		c        codec
 		topics   strList
 		groups   strList
-		typeName = fs.String("type", "PULL", "the socket `TYPE`: PULL SUB XSUB REP ROUTER DEALER PAIR XPUB SERVER CLIENT DISH GATHER PEER CHANNEL")
+		typeName = fs.String("type", "PULL", "the socket `TYPE`: PULL SUB XSUB REP ROUTER DEALER PAIR XPUB STREAM SERVER CLIENT DISH GATHER PEER CHANNEL")
 		count    = fs.Int("n", 0, "stop after `COUNT` messages (0: never)")
 		rid      = fs.String("routing-id", "", "the socket's routing `ID` (what a ROUTER peer sees)")
 		timeout  = fs.Duration("timeout", 0, "stop after `DURATION` (e.g. 5s): exit 1 if -n messages have not come by then")
-		echo     = fs.Bool("echo", false, "send each message back as it came (REP, ROUTER, DEALER, PAIR, SERVER, CLIENT, PEER, CHANNEL)")
+		echo     = fs.Bool("echo", false, "send each message back as it came (REP, ROUTER, DEALER, PAIR, STREAM, SERVER, CLIENT, PEER, CHANNEL)")
 	)
 	fs.Var(&topics, "subscribe", "SUB, XSUB: subscribe to `TOPIC`, a prefix of the first frame (repeatable; SUB default: everything)")
 	fs.Var(&groups, "join", "DISH: join `GROUP`, receive what RADIOs send to it (repeatable; a DISH needs one)")
@@ -95,6 +102,8 @@ func recvCmd(args []string, stdout, stderr io.Writer) error {
 	case t == azmq.DISH && len(groups) == 0:
 		// A DISH that joined nothing receives nothing.
 		return usageErr("recv: a DISH receives only the groups it joins: give --join GROUP")
+	case t == azmq.STREAM && sec.given():
+		return usageErr("recv: a STREAM carries raw bytes: PLAIN and CURVE do not apply")
 	case len(eps.binds)+len(eps.connects) == 0:
 		return usageErr("recv: give at least one --bind or --connect")
 	case *count < 0:
@@ -178,10 +187,19 @@ func recvCmd(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		if *echo {
-			if t == azmq.SERVER || t == azmq.PEER {
+			switch {
+			case t == azmq.SERVER || t == azmq.PEER:
 				// Single-frame types: msg is one frame.
 				err = s.SendTo(rc, m.RoutingID, msg[0])
-			} else {
+			case t == azmq.STREAM && len(msg[1]) == 0:
+				// A connection came or went: nothing to answer (and an
+				// empty frame sent back would close it).
+			case t == azmq.STREAM:
+				err = s.Send(rc, msg...)
+				if errors.Is(err, azmq.ErrHostUnreachable) {
+					err = nil // the connection went before its answer
+				}
+			default:
 				err = s.Send(rc, msg...)
 			}
 			if err != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -41,6 +42,15 @@ gave), once the connection is up. A SERVER cannot be the sender here: it
 sends only to a CLIENT that wrote to it first, by the routing id that
 connection got; azmq recv --type SERVER --echo answers CLIENTs.
 
+A STREAM talks raw bytes over tcp or ipc to programs that do not speak
+ZeroMQ. Its routing ids are made for each connection, so send waits for
+the first connection (the one --connect makes, or the first accepted on
+--bind) and writes each message, one frame of data, to it; --reply
+prints the next read from it (at most 8 KiB, maybe part of the answer).
+After the last message it closes the connection. An empty message would
+close it early: it is a usage error. Lines of stdin lose their newline:
+use --format hex or json for exact bytes.
+
 Examples:
   azmq send --connect tcp://127.0.0.1:5555 hello world      # one message, 2 frames
   printf 'a|b\nc\n' | azmq send --connect tcp://127.0.0.1:5555 --delim '|'
@@ -50,6 +60,7 @@ Examples:
   azmq send --type CLIENT --reply --connect tcp://127.0.0.1:5557 ping
   azmq send --type RADIO --group weather --connect tcp://127.0.0.1:5558 sunny
   azmq send --type RADIO --group weather --connect udp://127.0.0.1:5559 sunny
+  azmq send --type STREAM --reply --connect tcp://127.0.0.1:8080 $'GET / HTTP/1.0\r\n\r\n'
   azmq send --curve-server-public @server.key --connect tcp://10.0.0.7:5555 secret
 
 ` + formatsHelp + "\n" + securityHelp + "\n" + exitHelp
@@ -60,11 +71,11 @@ func sendCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		eps      endpointFlags
 		sec      secFlags
 		c        codec
-		typeName = fs.String("type", "PUSH", "the socket `TYPE`: PUSH PUB XPUB REQ DEALER ROUTER PAIR XSUB CLIENT RADIO SCATTER PEER CHANNEL")
+		typeName = fs.String("type", "PUSH", "the socket `TYPE`: PUSH PUB XPUB REQ DEALER ROUTER PAIR XSUB STREAM CLIENT RADIO SCATTER PEER CHANNEL")
 		count    = fs.Int("n", 1, "send each message `COUNT` times")
 		rid      = fs.String("routing-id", "", "the socket's routing `ID` (what a ROUTER peer sees)")
 		timeout  = fs.Duration("timeout", 0, "give up after `DURATION` (e.g. 5s): exit 1 if not everything was sent (and answered)")
-		reply    = fs.Bool("reply", false, "DEALER, PAIR, ROUTER, CLIENT, CHANNEL, PEER: wait for one reply to each message and print it (REQ always does)")
+		reply    = fs.Bool("reply", false, "DEALER, PAIR, ROUTER, STREAM, CLIENT, CHANNEL, PEER: wait for one reply to each message and print it (REQ always does)")
 		group    = fs.String("group", "", "RADIO: send to `GROUP` (required there)")
 		delay    optDuration
 	)
@@ -103,6 +114,8 @@ func sendCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		// ConnectPeer gives the id to send to; a bound PEER learns ids
 		// only from messages.
 		return usageErr("send: a PEER sends to the PEER it connects to: give one --connect and no --bind (azmq recv --type PEER --echo answers PEERs that connect)")
+	case t == azmq.STREAM && sec.given():
+		return usageErr("send: a STREAM carries raw bytes: PLAIN and CURVE do not apply")
 	case len(eps.binds)+len(eps.connects) == 0:
 		return usageErr("send: give at least one --bind or --connect")
 	case *count < 1:
@@ -118,10 +131,10 @@ func sendCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	}
 	wantReply := t == azmq.REQ || *reply
 	switch t {
-	case azmq.DEALER, azmq.PAIR, azmq.ROUTER, azmq.REQ, azmq.CLIENT, azmq.CHANNEL, azmq.PEER:
+	case azmq.DEALER, azmq.PAIR, azmq.ROUTER, azmq.REQ, azmq.STREAM, azmq.CLIENT, azmq.CHANNEL, azmq.PEER:
 	default:
 		if *reply {
-			return usageErr("send: --reply is for DEALER, PAIR, ROUTER, CLIENT, CHANNEL and PEER (a %v gets no replies)", t)
+			return usageErr("send: --reply is for DEALER, PAIR, ROUTER, STREAM, CLIENT, CHANNEL and PEER (a %v gets no replies)", t)
 		}
 	}
 	// The message from the arguments, if any, decoded now: a bad frame
@@ -179,6 +192,19 @@ func sendCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return err
 	}
 
+	// A STREAM learns the routing id of its connection from the
+	// notification that it came, the first message it receives.
+	var streamID []byte
+	if t == azmq.STREAM {
+		first, err := s.Recv(rc)
+		if err != nil {
+			if rc.Err() != nil {
+				return fmt.Errorf("send: %s waiting for a connection%s", rc.why(), watch.hint())
+			}
+			return err
+		}
+		streamID = first[0]
+	}
 	if waitFirst || t == azmq.PEER {
 		what := "a subscriber"
 		switch t {
@@ -212,6 +238,11 @@ func sendCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 				err = s.SendGroup(rc, *group, msg[0])
 			case azmq.PEER:
 				err = s.SendTo(rc, peerID, msg[0])
+			case azmq.STREAM:
+				err = s.Send(rc, streamID, msg[0])
+				if errors.Is(err, azmq.ErrHostUnreachable) {
+					return fmt.Errorf("send: the connection closed after %d messages", sent)
+				}
 			default:
 				err = s.Send(rc, msg...)
 			}
@@ -236,12 +267,28 @@ func sendCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		if !wantReply {
 			return nil
 		}
-		rep, err := s.Recv(rc)
-		if err != nil {
-			if rc.Err() != nil {
-				return fmt.Errorf("send: %s waiting for the reply to message %d%s", rc.why(), sent, watch.hint())
+		var rep [][]byte
+		for {
+			var err error
+			if rep, err = s.Recv(rc); err != nil {
+				if rc.Err() != nil {
+					return fmt.Errorf("send: %s waiting for the reply to message %d%s", rc.why(), sent, watch.hint())
+				}
+				return err
 			}
-			return err
+			if t != azmq.STREAM {
+				break
+			}
+			// A STREAM's [id, data]: only its connection's data is the
+			// reply; an empty frame says the connection went.
+			if !bytes.Equal(rep[0], streamID) {
+				continue
+			}
+			if len(rep[1]) == 0 {
+				return fmt.Errorf("send: the connection closed before the reply to message %d", sent)
+			}
+			rep = rep[1:]
+			break
 		}
 		out.WriteString(c.encode(rep))
 		return out.Flush()
@@ -255,8 +302,21 @@ func sendCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return nil
 	}
 
+	// A STREAM closes its connection once what it sent is written.
+	closeStream := func() error {
+		if t != azmq.STREAM {
+			return nil
+		}
+		if err := s.Send(rc, streamID, nil); err != nil && !errors.Is(err, azmq.ErrHostUnreachable) {
+			return err
+		}
+		return nil
+	}
 	if argMsg != nil {
-		return repeat(argMsg)
+		if err := repeat(argMsg); err != nil {
+			return err
+		}
+		return closeStream()
 	}
 	readCtx, stopReading := context.WithCancel(rc)
 	defer stopReading()
@@ -276,7 +336,7 @@ func sendCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if rc.Err() != nil { // stdin had more to say
 		return fmt.Errorf("send: %s after sending %d messages", rc.why(), sent)
 	}
-	return nil
+	return closeStream()
 }
 
 // allUDP tells whether every endpoint is a udp one.
@@ -292,8 +352,14 @@ func allUDP(eps []string) bool {
 // checkFrames refuses a message of more than one frame for the draft
 // types, as a usage error: the socket would refuse it (ErrMultipart).
 func checkFrames(t azmq.SocketType, msg [][]byte, what, hint string) error {
-	if singleFrame(t) && len(msg) > 1 {
+	switch {
+	case singleFrame(t) && len(msg) > 1:
 		return usageErr("send: %s: %d frames, but a %v message is one frame%s", what, len(msg), t, hint)
+	case t == azmq.STREAM && len(msg) > 1:
+		// The routing id is the connection's, which send adds.
+		return usageErr("send: %s: %d frames, but a STREAM sends one frame of data to its connection%s", what, len(msg), hint)
+	case t == azmq.STREAM && len(msg) == 1 && len(msg[0]) == 0:
+		return usageErr("send: %s: an empty message would close the STREAM's connection", what)
 	}
 	return nil
 }
