@@ -36,11 +36,11 @@ CHANNEL send as PUSH and PAIR do; CLIENT, CHANNEL and PEER take --reply.
 A RADIO sends to the --group given (required), and waits for a DISH as a
 PUB waits for a subscriber (a RADIO drops what no DISH joined); over udp
 (a RADIO connects, a DISH binds) it sends at once: there is no
-connection, and what no DISH receives is lost. A PEER
-sends to the one PEER it --connect's to (the routing id ConnectPeer
-gave), once the connection is up. A SERVER cannot be the sender here: it
-sends only to a CLIENT that wrote to it first, by the routing id that
-connection got; azmq recv --type SERVER --echo answers CLIENTs.
+connection, and what no DISH receives is lost. A PEER sends to the one
+PEER given with --connect (by the routing id ConnectPeer gave), once the
+connection is up. A SERVER cannot be the sender here: it sends only to a
+CLIENT that wrote to it first, by the routing id that connection got;
+azmq recv --type SERVER --echo answers CLIENTs.
 
 A STREAM talks raw bytes over tcp or ipc to programs that do not speak
 ZeroMQ. Its routing ids are made for each connection, so send waits for
