@@ -38,9 +38,12 @@
 //      "routing_id": N,                            // SERVER: the CLIENT to send to
 //      "group": "g",                               // RADIO: the group
 //      "retry_ms": 0,                              // retry EHOSTUNREACH/EAGAIN for this long
+//      "eagain_ok": false,                         // a send timeout is not an error (prints {"eagain": true})
 //      "expect_error": "EHOSTUNREACH"}             // the send must fail so: prints {"error": code}
 //    {"op": "recv", "count": 1, "timeout_ms": T}   // prints {"msg": [hex], "routing_id": N} (SERVER),
 //                                                  // {"msg": [hex], "group": "g"} (DISH), {"msg": [hex]}
+//    {"op": "recv_until", "bodies": [hex, ...],    // recv and print until a message of each of these
+//     "timeout_ms": 20000}                         // one-frame bodies has come, failing after timeout_ms
 //    {"op": "echo", "count": 1, "timeout_ms": T,   // recv, print (unless quiet), send it back: a SERVER
 //     "quiet": false}                              // to the routing id it came from
 //    {"op": "join"|"leave", "group": "g"}          // DISH; or "groups": [...]; "expect_error" as for send
@@ -50,7 +53,8 @@
 //    {"op": "drain", "ms": 300}                    // recv and discard for ms; prints {"drained": n}
 //    {"op": "expect_none", "ms": 500}              // fail if any message arrives within ms
 //    {"op": "send_loop", "messages": [[...], ...], // send the messages in turn (with "group" or
-//     "group": "g", "routing_id": N,               // "routing_id" as for send) every interval_ms until
+//     "group": "g", "routing_id": N,               // "routing_id" as for send; RADIO: or "groups",
+//     "groups": ["g", ...],                        // one for each message) every interval_ms until
 //     "interval_ms": 5, "max_ms": 20000,           // a line arrives on stdin (it is consumed), failing
 //     "recv_too": false}                           // after max_ms; prints {"sent": n}; recv_too also
 //                                                  // prints what arrives meanwhile
@@ -367,13 +371,36 @@ class Peer {
         const frames = message(st);
         const opts = this.sendOpts(st);
         await this.expecting(st, async () => {
-          for (let i = 0; i < count; i++) await this.send(frames, opts, Number(st.retry_ms ?? 0));
+          for (let i = 0; i < count; i++) {
+            try {
+              await this.send(frames, opts, Number(st.retry_ms ?? 0));
+            } catch (e) {
+              if (!(st.eagain_ok && e.code === "EAGAIN")) throw e;
+              out({ eagain: true });
+              return;
+            }
+          }
         });
         break;
       }
       case "recv":
         for (let i = 0; i < count; i++) out(this.msgLine(await this.recv(st.timeout_ms)));
         break;
+      case "recv_until": {
+        const want = new Set((st.bodies || []).map((h) => body(h).toString("hex")));
+        if (want.size === 0) throw new SpecError("recv_until needs bodies");
+        const end = Date.now() + Number(st.timeout_ms ?? 20000);
+        while (want.size > 0) {
+          const left = end - Date.now();
+          const m = left > 0 ? await this.recv(left, true) : null;
+          if (m === null) {
+            throw new Fail(`recv_until: ${want.size} of the bodies did not come within ${st.timeout_ms ?? 20000} ms`, "EAGAIN");
+          }
+          out(this.msgLine(m));
+          if (m.frames.length === 1) want.delete(m.frames[0].toString("hex"));
+        }
+        break;
+      }
       case "echo":
         if (RECV_ONLY.has(this.tname) || this.tname === "RADIO" || this.tname === "SCATTER") {
           throw new SpecError(`echo on a ${this.tname} socket`);
@@ -450,12 +477,14 @@ class Peer {
   async sendLoop(st) {
     const msgs = (st.messages || []).map((m) => m.map(body));
     if (msgs.length === 0) throw new SpecError("send_loop needs messages");
-    const opts = this.sendOpts(st);
+    // groups, when given, is each message's group (RADIO), in turn.
+    const groups = st.groups;
+    const opts = groups ? undefined : this.sendOpts(st);
     const interval = Number(st.interval_ms ?? 5);
     const end = Date.now() + Number(st.max_ms ?? 20000);
     let i = 0;
     for (;;) {
-      await this.send(msgs[i % msgs.length], opts);
+      await this.send(msgs[i % msgs.length], groups ? { group: String(groups[i % groups.length]) } : opts);
       i++;
       if (st.recv_too) {
         for (let m = await this.recv(0, true); m !== null; m = await this.recv(0, true)) out(this.msgLine(m));

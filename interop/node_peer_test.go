@@ -1,0 +1,161 @@
+//go:build !windows
+
+package interop
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/azmq/azmq"
+)
+
+// The draft socket types are tested against the libzmq that zeromq.js
+// ships, built with the draft API (Debian's is not): peer.mjs, run by node,
+// with zeromq.js installed in interop/node by `npm ci` (scripts/deps.sh).
+
+// nodeDir is where zeromq.js is installed, relative to this package.
+const nodeDir = "node"
+
+// nodeCheck is node's check that zeromq.js loads from nodeDir with the
+// draft API; it prints the versions (as scripts/lib.sh's zeromqjs_check).
+const nodeCheck = `const z = require("zeromq"); require("zeromq/draft");
+if (!z.capability.draft) { console.error("its libzmq " + z.version + " lacks the draft API"); process.exit(1); }
+console.log("node " + process.version + ", zeromq.js " + require("zeromq/package.json").version + ", libzmq " + z.version);`
+
+// nodePeerAvailable finds node and checks zeromq.js, once per run.
+var nodePeerAvailable = sync.OnceValues(func() (string, error) {
+	node, err := exec.LookPath("node")
+	if err != nil {
+		return "", fmt.Errorf("no node on PATH: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, "--no-warnings", "-e", nodeCheck)
+	cmd.Dir = nodeDir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		if msg := bytes.TrimSpace(out); len(msg) > 0 {
+			err = fmt.Errorf("%w: %s", err, abbrev(string(msg), 300))
+		}
+		return "", fmt.Errorf("zeromq.js does not load from interop/%s: %w", nodeDir, err)
+	}
+	return node, nil
+})
+
+// requireNodePeer skips the test when the zeromq.js peer cannot run, or
+// fails it when AZMQ_INTEROP=1 says the peer must be there.
+func requireNodePeer(t *testing.T) {
+	t.Helper()
+	if _, err := nodePeerAvailable(); err != nil {
+		const how = "scripts/deps.sh zeromqjs, or npm ci in interop/node"
+		if os.Getenv("AZMQ_INTEROP") == "1" {
+			t.Fatalf("zeromq.js peer required (AZMQ_INTEROP=1) but unavailable: %v; install it with: %s", err, how)
+		}
+		t.Skipf("zeromq.js peer unavailable, skipping: %v (%s; AZMQ_INTEROP=1 turns this skip into a failure)", err, how)
+	}
+}
+
+// startNodePeer starts peer.mjs with the spec, as startPeer does peer.py.
+func startNodePeer(t *testing.T, sp spec) *peer {
+	t.Helper()
+	requireNodePeer(t)
+	node, _ := nodePeerAvailable()
+	script, err := filepath.Abs("peer.mjs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// --no-warnings: zeromq.js warns on stderr that the draft API is
+	// experimental, which would bury a real message.
+	return startProcess(t, "zeromq.js "+sp.Type, sp, node, "--no-warnings", script)
+}
+
+// nodeLink is link with a zeromq.js peer.
+func nodeLink(t *testing.T, s *azmq.Socket, sp spec, tp topo) *peer {
+	t.Helper()
+	return linkWith(t, s, sp, tp, startNodePeer)
+}
+
+// runNodeCases is runCases with a zeromq.js peer.
+func runNodeCases(t *testing.T, topos []topo, cases []pairCase) {
+	for _, c := range cases {
+		for _, tp := range topos {
+			t.Run(c.name+"/"+tp.String(), func(t *testing.T) {
+				t.Parallel()
+				requireNodePeer(t)
+				ctx := testCtx(t)
+				s := newSocket(t, c.azmq, c.opts...)
+				p := nodeLink(t, s, c.lib, tp)
+				c.run(t, ctx, s, p)
+			})
+		}
+	}
+}
+
+// nextWithin returns the peer's next line, or false when none comes
+// within d; the peer ending fails the test.
+func (p *peer) nextWithin(d time.Duration) (peerLine, bool) {
+	p.t.Helper()
+	select {
+	case l, ok := <-p.lines:
+		if !ok {
+			p.failf("ended without the expected line (%s)", p.exitStatus())
+		}
+		return l, true
+	case <-time.After(d):
+		return peerLine{}, false
+	}
+}
+
+// body1 is the one frame of a message line of a draft type, failing the
+// test on any other count.
+func (p *peer) body1(l peerLine) []byte {
+	p.t.Helper()
+	if len(l.frame) != 1 {
+		p.failf("a message of %d frames (%s): the draft types send one", len(l.frame), abbrev(l.raw, 200))
+	}
+	return l.frame[0]
+}
+
+// freeUDPPort is a loopback UDP port that was free a moment ago: libzmq
+// reports no port for a udp bind to "*", so the test picks it.
+func freeUDPPort(t *testing.T) int {
+	t.Helper()
+	c, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := c.LocalAddr().(*net.UDPAddr).Port
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return port
+}
+
+// udpEndpoint is udp://host:port.
+func udpEndpoint(host string, port int) string {
+	return "udp://" + net.JoinHostPort(host, strconv.Itoa(port))
+}
+
+// ack waits for the {"ack": op} of an interactive step; acks of other
+// steps are skipped, any other line fails the test.
+func (p *peer) ack(op string) {
+	p.t.Helper()
+	for {
+		l := p.next()
+		if l.kind() != "ack" {
+			p.failf("expected the ack of %q, got %s", op, abbrev(l.raw, 300))
+		}
+		if l.Ack == op {
+			return
+		}
+	}
+}
