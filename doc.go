@@ -52,6 +52,27 @@
 // ROUTER drop instead. A connecting socket has its queue from the moment
 // of [Socket.Connect], so messages sent before the peer is up wait for it.
 //
+// # Draft socket types
+//
+// Beside the classic types azmq has libzmq's draft ones, whose messages
+// are a single frame (a multipart Send is [ErrMultipart]):
+//
+//   - CLIENT and SERVER (RFC 41): a CLIENT load-balances to its SERVERs;
+//     a SERVER's [Socket.RecvMsg] gives each message's [Msg.RoutingID],
+//     and [Socket.SendTo] replies to that connection ([ErrHostUnreachable]
+//     once it is gone).
+//   - RADIO and DISH (RFC 48): [Socket.SendGroup] sends to the DISHes that
+//     [Socket.Join]ed the group (at most 255 bytes; [Socket.Leave] undoes
+//     it); [Msg.Group] tells a DISH which group a message came in. Like
+//     PUB, a RADIO drops rather than waits.
+//   - SCATTER and GATHER (RFC 49): PUSH and PULL with single frames.
+//   - PEER (RFC 51): [Socket.ConnectPeer] connects and returns the routing
+//     id to SendTo; a message received tells its sender's id.
+//   - CHANNEL: a PAIR with single frames.
+//
+// Each talks only to its partner type (a CLIENT to a SERVER, a PEER to a
+// PEER...), as in libzmq, which has them when built with its draft API.
+//
 // # When a peer dies
 //
 // A connection that ends loses what was in flight on it (as in libzmq);

@@ -15,8 +15,9 @@ var (
 	// ErrState: the pattern forbids this now (a REQ sending twice, a REP
 	// sending before it received).
 	ErrState = pattern.ErrState
-	// ErrHostUnreachable: a ROUTER with WithRouterMandatory(true) was asked
-	// to send to a routing id it does not know.
+	// ErrHostUnreachable: a ROUTER with WithRouterMandatory(true), a
+	// SERVER, a PEER or a STREAM was asked to send to a routing id it does
+	// not know.
 	ErrHostUnreachable = pattern.ErrHostUnreachable
 	// ErrNotSupported: the operation does not apply to this socket type
 	// (Recv on a PUB, Send on a SUB, Subscribe on a REQ...).
@@ -30,6 +31,12 @@ var (
 	// public key than theirs (WithCurveClient's serverPublicKey). It comes
 	// in Monitor's EventHandshakeFailed.
 	ErrCurveServerKey = security.ErrCurveServerKey
+	// ErrMultipart: a message of more than one frame was given to a type
+	// whose messages are a single frame (SERVER, CLIENT, RADIO, DISH,
+	// SCATTER, GATHER, PEER, CHANNEL), as libzmq refuses ZMQ_SNDMORE there.
+	ErrMultipart = pattern.ErrMultipart
+	// ErrGroupTooLong: a RADIO/DISH group name over 255 bytes.
+	ErrGroupTooLong = pattern.ErrGroupTooLong
 )
 
 // Why a connection was dropped for breaking a limit, as Monitor's

@@ -65,39 +65,46 @@ func (s *Socket) bindInproc(name string) error {
 
 // connectInproc joins s to the socket bound on name and returns that
 // socket, or, when none is bound, leaves a pending connect and returns nil.
-func (s *Socket) connectInproc(name string) (*Socket, error) {
+// p is s's pipe of the connection (a pending one only when s's pattern has
+// it attached already).
+func (s *Socket) connectInproc(name string) (bound *Socket, p *pipe.Pipe, err error) {
 	z := s.zctx
 	z.mu.Lock()
 	defer z.mu.Unlock()
 	if s.isClosed() {
-		return nil, ErrClosed
+		return nil, nil, ErrClosed
 	}
 	if b, ok := z.inproc[name]; ok {
-		if err := z.join(s, b, name, nil, false); err != nil {
-			return nil, err
+		p, err := z.join(s, b, name, nil, false)
+		if err != nil {
+			return nil, nil, err
 		}
-		return b, nil
+		return b, p, nil
 	}
 	pd := &inprocPending{s: s, p: s.newPipe()}
 	pd.p.Inproc = true
 	if s.persistent() {
 		if err := s.pat.Attach(pd.p); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		pd.attached = true
 	}
 	z.pending[name] = append(z.pending[name], pd)
-	return nil, nil
+	if !pd.attached {
+		return nil, nil, nil
+	}
+	return nil, pd.p, nil
 }
 
-// join connects a (connecting) to b (bound). z.mu is held.
-func (z *Context) join(a, b *Socket, name string, p *pipe.Pipe, attached bool) error {
+// join connects a (connecting) to b (bound) and returns a's pipe. z.mu is
+// held.
+func (z *Context) join(a, b *Socket, name string, p *pipe.Pipe, attached bool) (*pipe.Pipe, error) {
 	if !pattern.Compatible(pattern.Type(a.typ), b.typ.String()) {
 		if attached {
 			p.Close()
 			a.pat.Detach(p)
 		}
-		return fmt.Errorf("%s cannot talk to %s", a.typ, b.typ)
+		return nil, fmt.Errorf("%s cannot talk to %s", a.typ, b.typ)
 	}
 	if p == nil {
 		p = pipe.New(a.cfg.sendHWM, a.cfg.recvHWM, a.pat.Readable(), a.pat.Writable(), b.pat.Readable(), b.pat.Writable())
@@ -116,17 +123,17 @@ func (z *Context) join(a, b *Socket, name string, p *pipe.Pipe, attached bool) e
 		if attached {
 			a.pat.Detach(p)
 		}
-		return err
+		return nil, err
 	}
 	if !attached {
 		if err := a.pat.Attach(p); err != nil {
 			p.Close()
 			b.pat.Detach(pb)
-			return err
+			return nil, err
 		}
 	}
 	z.links = append(z.links, &inprocLink{name: name, a: a, b: b, pa: p, pb: pb})
-	return nil
+	return p, nil
 }
 
 // unlink closes a joined connection: what was queued stays readable by

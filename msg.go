@@ -10,6 +10,11 @@ import (
 type Msg struct {
 	// Frames are the message's parts; the caller owns them.
 	Frames [][]byte
+	// RoutingID is, on a SERVER or a PEER, the connection the message came
+	// from: SendTo it to reply.
+	RoutingID uint32
+	// Group is, on a DISH, the group the message was sent to.
+	Group string
 
 	peer *pipe.Peer
 }

@@ -108,7 +108,21 @@ func (s *Socket) Send(ctx context.Context, parts ...[]byte) error {
 	}
 	// The copy is azmq's alone: its large frames' memory is given back
 	// once they are written (pipe.Owned).
-	return s.pat.Send(ctx, pipe.Msg{Frames: s.cp.Copy(parts), Flags: pipe.Owned})
+	return s.sendErr(s.pat.Send(ctx, pipe.Msg{Frames: s.cp.Copy(parts), Flags: pipe.Owned}))
+}
+
+// sendErr says what to use instead where a type sends by address.
+func (s *Socket) sendErr(err error) error {
+	if err == nil || !errors.Is(err, ErrNotSupported) {
+		return err
+	}
+	switch s.typ {
+	case SERVER, PEER:
+		return fmt.Errorf("azmq: Send on %s: %w: use SendTo", s.typ, err)
+	case RADIO:
+		return fmt.Errorf("azmq: Send on %s: %w: use SendGroup", s.typ, err)
+	}
+	return err
 }
 
 // SendNoCopy is Send without the copy: it takes ownership of parts and of
@@ -126,7 +140,7 @@ func (s *Socket) SendNoCopy(ctx context.Context, parts ...[]byte) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	return s.pat.Send(ctx, pipe.Msg{Frames: parts})
+	return s.sendErr(s.pat.Send(ctx, pipe.Msg{Frames: parts}))
 }
 
 var errNoFrames = errors.New("azmq: Send: a message needs at least one frame")
@@ -143,6 +157,13 @@ func (s *Socket) Recv(ctx context.Context) ([][]byte, error) {
 func (s *Socket) RecvMsg(ctx context.Context) (Msg, error) {
 	if ctx == nil {
 		ctx = context.Background()
+	}
+	if a, ok := s.pat.(pattern.Addressed); ok {
+		m, addr, peer, err := a.RecvAddr(ctx)
+		if err != nil {
+			return Msg{}, err
+		}
+		return Msg{Frames: m.Frames, RoutingID: addr.ID, Group: addr.Group, peer: peer}, nil
 	}
 	m, peer, err := s.pat.Recv(ctx)
 	if err != nil {
@@ -353,18 +374,26 @@ func (s *Socket) dropEngine(e link) {
 // restarts. Messages sent meanwhile wait in the queue (up to the
 // high-water mark) unless WithImmediate(true).
 func (s *Socket) Connect(endpoint string) error {
+	_, err := s.connect(endpoint)
+	return err
+}
+
+// connect is Connect; it returns the connection's pipe when the socket has
+// one before the connection is up (persistent), nil otherwise.
+func (s *Socket) connect(endpoint string) (*pipe.Pipe, error) {
 	ep, err := transport.Parse(endpoint)
 	if err != nil {
-		return fmt.Errorf("azmq: connect %q: %w", endpoint, err)
+		return nil, fmt.Errorf("azmq: connect %q: %w", endpoint, err)
 	}
 	if ep.Transport == "inproc" {
-		if _, err := s.connectInproc(ep.Address); err != nil {
-			return fmt.Errorf("azmq: connect %q: %w", endpoint, err)
+		_, p, err := s.connectInproc(ep.Address)
+		if err != nil {
+			return nil, fmt.Errorf("azmq: connect %q: %w", endpoint, err)
 		}
-		return nil
+		return p, nil
 	}
 	if ep.Transport == "tcp" && hasWildcard(ep.Address) {
-		return fmt.Errorf("azmq: connect %q: %w: a wildcard host or port only works for Bind", endpoint, transport.ErrEndpoint)
+		return nil, fmt.Errorf("azmq: connect %q: %w: a wildcard host or port only works for Bind", endpoint, transport.ErrEndpoint)
 	}
 	c := &connecter{given: endpoint, ep: ep}
 	c.ctx, c.cancel = context.WithCancel(s.killCtx)
@@ -375,7 +404,7 @@ func (s *Socket) Connect(endpoint string) error {
 	if s.closed {
 		s.mu.Unlock()
 		c.cancel()
-		return fmt.Errorf("azmq: connect %q: %w", endpoint, ErrClosed)
+		return nil, fmt.Errorf("azmq: connect %q: %w", endpoint, ErrClosed)
 	}
 	if c.pipe != nil {
 		s.pipes[c.pipe] = struct{}{}
@@ -387,11 +416,11 @@ func (s *Socket) Connect(endpoint string) error {
 		if err := s.pat.Attach(c.pipe); err != nil {
 			s.Disconnect(endpoint)
 			s.wg.Done()
-			return fmt.Errorf("azmq: connect %q: %w", endpoint, err)
+			return nil, fmt.Errorf("azmq: connect %q: %w", endpoint, err)
 		}
 	}
 	go s.connectLoop(c)
-	return nil
+	return c.pipe, nil
 }
 
 func hasWildcard(addr string) bool {

@@ -106,7 +106,7 @@ func (c *zapClient) register() (*Socket, string, chan zapResult, error) {
 		// can get no answer now, and new ones must go to the new one.
 		c.failAll(errZAPHandlerGone)
 		c.sock.disconnectInproc(zapEndpoint) // not joined yet: nothing to undo
-		joined, err := c.sock.connectInproc(zapEndpoint)
+		joined, _, err := c.sock.connectInproc(zapEndpoint)
 		if err != nil {
 			c.target = nil
 			c.sock.disconnectInproc(zapEndpoint)

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -348,6 +349,14 @@ func (e *Engine) command(body []byte, in, out *pipe.Queue) error {
 		}
 		copy(m[1:], data)
 		return e.deliver(in, pipe.Msg{Frames: [][]byte{m}, Flags: f})
+	case wire.CmdJoin, wire.CmdLeave:
+		// The RADIO decides what a group may be; the engine only carries
+		// it (libzmq radio_session: "\4JOIN"+group).
+		f := pipe.Join
+		if string(name) == wire.CmdLeave {
+			f = pipe.Leave
+		}
+		return e.deliver(in, pipe.Msg{Frames: [][]byte{bytes.Clone(data)}, Flags: f})
 	case wire.CmdError:
 		reason, _ := wire.ParseError(data)
 		return &security.PeerError{Reason: reason}

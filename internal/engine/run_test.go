@@ -197,7 +197,7 @@ func TestRunCommandInsideMessage(t *testing.T) {
 		{"ping-long-ctx", wire.AppendCommand(nil, wire.CmdPing, []byte{0, 0}, long), wire.AppendPong(nil, long[:16])},
 		{"ping-no-ttl-bytes", wire.AppendCommand(nil, wire.CmdPing), nil},
 		{"pong", wire.AppendPong(nil, []byte("x")), nil},
-		{"unknown", wire.AppendCommand(nil, "JOIN", []byte("group")), nil},
+		{"unknown", wire.AppendCommand(nil, "FROBNICATE", []byte("group")), nil},
 	}
 	for _, tt := range tests {
 		for _, oneWrite := range []bool{true, false} {
@@ -703,5 +703,34 @@ func TestRunDeclaredFrameCostsLittle(t *testing.T) {
 	}
 	if c2.e.r.eager != 1<<20 {
 		t.Errorf("eager = %d after a 1 MiB body, want %d", c2.e.r.eager, 1<<20)
+	}
+}
+
+// TestRunJoinLeave: JOIN and LEAVE commands reach the pipe as flagged
+// messages, and flagged messages leave as the commands (libzmq's
+// "\4JOIN"+group, RFC 48).
+func TestRunJoinLeave(t *testing.T) {
+	c := handshake(t, dealerCfg(), 1, "ROUTER")
+	p := newPipe(16)
+	res := run(t, c.e, p)
+	c.raw.write(wire.AppendJoin(nil, []byte("weather")), wire.AppendLeave(nil, []byte("news")))
+	for _, want := range []struct {
+		group string
+		flags pipe.Flags
+	}{{"weather", pipe.Join}, {"news", pipe.Leave}} {
+		if m := pop(t, p.In); !sameFrames(m.Frames, frames([]byte(want.group))) || m.Flags != want.flags {
+			t.Errorf("got %s flags %d, want %s flags %d", short(m.Frames), m.Flags, want.group, want.flags)
+		}
+	}
+	push(t, p.Out, pipe.Msg{Frames: frames([]byte("sport")), Flags: pipe.Join})
+	push(t, p.Out, pipe.Msg{Frames: frames([]byte("sport")), Flags: pipe.Leave})
+	if got, want := c.raw.readFrame(), hx("04 0a 04 4a 4f 49 4e 73 70 6f 72 74"); !bytes.Equal(got, want) {
+		t.Errorf("JOIN sent as % x, want % x", got, want)
+	}
+	if got, want := c.raw.readFrame(), hx("04 0b 05 4c 45 41 56 45 73 70 6f 72 74"); !bytes.Equal(got, want) {
+		t.Errorf("LEAVE sent as % x, want % x", got, want)
+	}
+	if !running(res) {
+		t.Fatalf("Run ended: %v", waitRun(t, res, 0))
 	}
 }

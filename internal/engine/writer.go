@@ -196,6 +196,12 @@ func (e *Engine) encode(m *pipe.Msg) error {
 		}
 		return e.commands(cmd)
 	}
+	if m.Flags&(pipe.Join|pipe.Leave) != 0 && len(m.Frames) == 1 {
+		if m.Flags&pipe.Join != 0 {
+			return e.commands(wire.AppendJoin(nil, m.Frames[0]))
+		}
+		return e.commands(wire.AppendLeave(nil, m.Frames[0]))
+	}
 	owned := m.Flags&pipe.Owned != 0
 	last := len(m.Frames) - 1
 	for i, f := range m.Frames {

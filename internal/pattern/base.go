@@ -34,6 +34,20 @@ func New(t Type, o Options) (Socket, error) {
 		return newPub(true, o), nil
 	case XSUB:
 		return newSub(true), nil
+	case SERVER, PEER:
+		return newServer(), nil
+	case CLIENT:
+		return single{newDealer()}, nil
+	case RADIO:
+		return newRadio(o), nil
+	case DISH:
+		return newDish(), nil
+	case SCATTER:
+		return single{newPush()}, nil
+	case GATHER:
+		return single{newPull()}, nil
+	case CHANNEL:
+		return single{newPair()}, nil
 	}
 	return nil, fmt.Errorf("%w: socket type %d", ErrNotSupported, int(t))
 }

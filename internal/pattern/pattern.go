@@ -118,7 +118,43 @@ var (
 	// ErrTooManySubscriptions ends the connection of a subscriber whose
 	// topics would cost more than Options.MaxSubscriptionBytes.
 	ErrTooManySubscriptions = errors.New("azmq: subscriber's topics over the subscription limit")
+	// ErrMultipart is a multipart message given to a type whose messages
+	// are a single frame (CLIENT, SERVER, RADIO, DISH, SCATTER, GATHER,
+	// PEER, CHANNEL).
+	ErrMultipart = errors.New("azmq: this socket type sends single-frame messages only")
+	// ErrGroupTooLong is a RADIO/DISH group name over MaxGroup bytes.
+	ErrGroupTooLong = errors.New("azmq: group name over 255 bytes")
 )
+
+// MaxGroup is the longest group name, in bytes (libzmq's
+// ZMQ_GROUP_MAX_LENGTH).
+const MaxGroup = 255
+
+// Addr is where a message of SERVER, PEER, RADIO or DISH goes or came
+// from: the routing id of a connection, or a group.
+type Addr struct {
+	ID    uint32
+	Group string
+}
+
+// Addressed is what SERVER, PEER, RADIO and DISH add to Socket: sending
+// to an address, and receiving with one. The types that have no use for
+// one direction return ErrNotSupported.
+type Addressed interface {
+	SendAddr(ctx context.Context, a Addr, m pipe.Msg) error
+	RecvAddr(ctx context.Context) (pipe.Msg, Addr, *pipe.Peer, error)
+}
+
+// Joiner is DISH: it joins and leaves groups.
+type Joiner interface {
+	Join(group string) error
+	Leave(group string) error
+}
+
+// Identifier is SERVER and PEER: the routing id each pipe got.
+type Identifier interface {
+	ID(p *pipe.Pipe) (uint32, bool)
+}
 
 // Options are the pattern-level socket options.
 type Options struct {

@@ -17,6 +17,8 @@ const (
 	CmdWelcome   = "WELCOME"   // PLAIN/CURVE server welcome
 	CmdInitiate  = "INITIATE"  // PLAIN/CURVE client initiate, carries metadata
 	CmdMessage   = "MESSAGE"   // CURVE encrypted message
+	CmdJoin      = "JOIN"      // DISH joins a group (RFC 48)
+	CmdLeave     = "LEAVE"     // DISH leaves a group (RFC 48)
 )
 
 // MaxPingContext is the largest PING/PONG context RFC 37 allows, in bytes.
@@ -105,6 +107,16 @@ func AppendSubscribe(dst []byte, topic []byte) []byte {
 // AppendCancel appends a ZMTP 3.1 CANCEL command frame for topic.
 func AppendCancel(dst []byte, topic []byte) []byte {
 	return AppendCommand(dst, CmdCancel, topic)
+}
+
+// AppendJoin appends a JOIN command frame for group.
+func AppendJoin(dst []byte, group []byte) []byte {
+	return AppendCommand(dst, CmdJoin, group)
+}
+
+// AppendLeave appends a LEAVE command frame for group.
+func AppendLeave(dst []byte, group []byte) []byte {
+	return AppendCommand(dst, CmdLeave, group)
 }
 
 // AppendPing appends a PING command frame: ttl (u16 big-endian, in tenths of a
