@@ -7,6 +7,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/azmq/azmq"
@@ -96,8 +98,12 @@ func TestDraftClientServer(t *testing.T) {
 				if unknown == 0 {
 					unknown = 1
 				}
-				if err := s.SendTo(ctx, unknown, b("nobody")); !errors.Is(err, azmq.ErrHostUnreachable) {
+				err := s.SendTo(ctx, unknown, b("nobody"))
+				if !errors.Is(err, azmq.ErrHostUnreachable) {
 					t.Fatalf("azmq SERVER SendTo(%d), an id no CLIENT has: %v, want ErrHostUnreachable", unknown, err)
+				}
+				if !strings.Contains(err.Error(), strconv.FormatUint(uint64(unknown), 10)) {
+					t.Errorf("azmq SERVER SendTo(%d): the error %q does not name the id", unknown, err)
 				}
 				p.wait()
 			},
