@@ -27,7 +27,8 @@ const nodeDir = "node"
 
 // nodeCheck is node's check that zeromq.js loads from nodeDir with the
 // draft API; it prints the versions (as scripts/lib.sh's zeromqjs_check).
-const nodeCheck = `const z = require("zeromq"); require("zeromq/draft");
+const nodeCheck = `let z;
+try { z = require("zeromq"); require("zeromq/draft"); } catch (e) { console.error(e.message.split("\n")[0]); process.exit(1); }
 if (!z.capability.draft) { console.error("its libzmq " + z.version + " lacks the draft API"); process.exit(1); }
 console.log("node " + process.version + ", zeromq.js " + require("zeromq/package.json").version + ", libzmq " + z.version);`
 

@@ -153,7 +153,8 @@ why_not_installable() {
 # zeromqjs_check is node's check that zeromq.js is usable, run in
 # interop/node; it prints the versions found.
 # shellcheck disable=SC2016
-zeromqjs_check='const z = require("zeromq"); require("zeromq/draft");
+zeromqjs_check='let z;
+try { z = require("zeromq"); require("zeromq/draft"); } catch (e) { console.error(e.message.split("\n")[0]); process.exit(1); }
 if (!z.capability.draft) { console.error("its libzmq " + z.version + " lacks the draft API"); process.exit(1); }
 console.log("node " + process.version + ", zeromq.js " + require("zeromq/package.json").version + ", libzmq " + z.version + " with the draft API");'
 
