@@ -87,18 +87,7 @@ func nodeLink(t *testing.T, s *azmq.Socket, sp spec, tp topo) *peer {
 
 // runNodeCases is runCases with a zeromq.js peer.
 func runNodeCases(t *testing.T, topos []topo, cases []pairCase) {
-	for _, c := range cases {
-		for _, tp := range topos {
-			t.Run(c.name+"/"+tp.String(), func(t *testing.T) {
-				t.Parallel()
-				requireNodePeer(t)
-				ctx := testCtx(t)
-				s := newSocket(t, c.azmq, c.opts...)
-				p := nodeLink(t, s, c.lib, tp)
-				c.run(t, ctx, s, p)
-			})
-		}
-	}
+	runCasesWith(t, topos, cases, requireNodePeer, startNodePeer)
 }
 
 // nextWithin returns the peer's next line, or false when none comes

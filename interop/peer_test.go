@@ -85,12 +85,10 @@ type peerLine struct {
 	Done    bool     `json:"done"`
 
 	// peer.mjs only: a SERVER's message's routing id, a DISH's message's
-	// group, and an error (expected by a step, or fatal with its message).
+	// group, and an error (expected by a step, or fatal).
 	RoutingID *uint32 `json:"routing_id"`
 	Group     *string `json:"group"`
 	Error     string  `json:"error"`
-	Fatal     bool    `json:"fatal"`
-	Message   string  `json:"message"`
 
 	raw   string
 	frame [][]byte // Msg decoded
@@ -651,14 +649,20 @@ type pairCase struct {
 
 // runCases runs every case over every topology, in parallel.
 func runCases(t *testing.T, topos []topo, cases []pairCase) {
+	runCasesWith(t, topos, cases, requirePeer, startPeer)
+}
+
+// runCasesWith is runCases with the peer program that start runs, once
+// require has found it.
+func runCasesWith(t *testing.T, topos []topo, cases []pairCase, require func(*testing.T), start func(*testing.T, spec) *peer) {
 	for _, c := range cases {
 		for _, tp := range topos {
 			t.Run(c.name+"/"+tp.String(), func(t *testing.T) {
 				t.Parallel()
-				requirePeer(t)
+				require(t)
 				ctx := testCtx(t)
 				s := newSocket(t, c.azmq, c.opts...)
-				p := link(t, s, c.lib, tp)
+				p := linkWith(t, s, c.lib, tp, start)
 				c.run(t, ctx, s, p)
 			})
 		}
