@@ -5,7 +5,9 @@ package interop
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -47,6 +49,26 @@ func radioUntilHeard(t *testing.T, ctx context.Context, s *azmq.Socket, p *peer,
 		return
 	}
 	t.Fatalf("zeromq.js DISH received nothing sent to group %q in %v: its JOIN never took effect", group, joinWait)
+}
+
+// dishUntilHeard has the zeromq.js RADIO, in interactive mode, send warm
+// to group every 20ms until the azmq DISH receives it.
+func dishUntilHeard(t *testing.T, ctx context.Context, s *azmq.Socket, p *peer, group string, warm []byte) {
+	t.Helper()
+	p.do(step{"op": "send_loop", "group": group, "messages": [][]string{{hex1(warm)}}, "interval_ms": 20,
+		"max_ms": joinWait.Milliseconds()})
+	wctx, cancel := context.WithTimeout(ctx, joinWait)
+	defer cancel()
+	m, err := s.RecvMsg(wctx)
+	if err != nil {
+		t.Fatalf("azmq DISH: nothing sent to group %q came within %v (its JOIN never took effect?): %v", abbrev(group, 40), joinWait, err)
+	}
+	if m.Group != group || len(m.Frames) != 1 || !bytes.Equal(m.Frames[0], warm) {
+		t.Fatalf("azmq DISH received %s in group %q, want %q in group %q", describe(m.Frames), m.Group, warm, group)
+	}
+	p.stop()
+	p.expect("sent")
+	p.ack("send_loop")
 }
 
 // nodeGroupMsg is the message of a zeromq.js DISH's line; any other line
@@ -224,23 +246,9 @@ func azmqDishNodeRadio(t *testing.T, tp topo) {
 		t.Helper()
 		p.do(step{"op": "send", "group": g, "data": hex1(m)})
 	}
-	// warmUp has zeromq.js send warm to g until the azmq DISH gets it.
 	warmUp := func(g string, warm []byte) {
 		t.Helper()
-		p.do(step{"op": "send_loop", "group": g, "messages": [][]string{{hex1(warm)}}, "interval_ms": 20,
-			"max_ms": joinWait.Milliseconds()})
-		wctx, cancel := context.WithTimeout(ctx, joinWait)
-		defer cancel()
-		m, err := s.RecvMsg(wctx)
-		if err != nil {
-			t.Fatalf("azmq DISH: nothing sent to group %q came within %v (its JOIN never took effect?): %v", g, joinWait, err)
-		}
-		if m.Group != g || len(m.Frames) != 1 || !bytes.Equal(m.Frames[0], warm) {
-			t.Fatalf("azmq DISH received %s in group %q, want %q in group %q", describe(m.Frames), m.Group, warm, g)
-		}
-		p.stop()
-		p.expect("sent")
-		p.ack("send_loop")
+		dishUntilHeard(t, ctx, s, p, g, warm)
 	}
 
 	// g1, joined before the connection.
@@ -280,4 +288,43 @@ func azmqDishNodeRadio(t *testing.T, tp topo) {
 	checkGroupMsgs(t, "azmq DISH, after leaving g1", dishRecvUntil(t, ctx, s, b("end3"), warm2), inGroup("g2", b("still g2")))
 	p.do(step{"op": "exit"})
 	p.wait()
+}
+
+// TestDraftRadioDishLongGroup: a group of libzmq's longest, 255 bytes,
+// joined and sent to both ways round; one byte more is refused by azmq.
+func TestDraftRadioDishLongGroup(t *testing.T) {
+	long := strings.Repeat("0123456789abcdef", 16)[:255]
+	tp := topo{"tcp", true}
+	t.Run("RADIO-DISH", func(t *testing.T) {
+		t.Parallel()
+		requireNodePeer(t)
+		ctx := testCtx(t)
+		s := newSocket(t, azmq.RADIO)
+		if err := s.SendGroup(ctx, long+"x", b("too long")); !errors.Is(err, azmq.ErrGroupTooLong) {
+			t.Fatalf("azmq RADIO SendGroup to a 256-byte group: %v, want ErrGroupTooLong", err)
+		}
+		p := nodeLink(t, s, spec{Type: "DISH", Options: map[string]any{"join": []string{long}},
+			Steps: []step{{"op": "interactive"}}}, tp)
+		p.do(step{"op": "recv", "timeout_ms": joinWait.Milliseconds()})
+		radioUntilHeard(t, ctx, s, p, long, warm1)
+		p.ack("recv")
+		p.do(step{"op": "exit"})
+		p.wait()
+	})
+	t.Run("DISH-RADIO", func(t *testing.T) {
+		t.Parallel()
+		requireNodePeer(t)
+		ctx := testCtx(t)
+		s := newSocket(t, azmq.DISH)
+		if err := s.Join(long + "x"); !errors.Is(err, azmq.ErrGroupTooLong) {
+			t.Fatalf("azmq DISH Join of a 256-byte group: %v, want ErrGroupTooLong", err)
+		}
+		if err := s.Join(long); err != nil {
+			t.Fatalf("azmq DISH Join of a 255-byte group: %v", err)
+		}
+		p := nodeLink(t, s, spec{Type: "RADIO", Steps: []step{{"op": "interactive"}}}, tp)
+		dishUntilHeard(t, ctx, s, p, long, warm1)
+		p.do(step{"op": "exit"})
+		p.wait()
+	})
 }
