@@ -227,6 +227,9 @@ func (s *Socket) newPipe() *pipe.Pipe {
 // namespace; ipc://\\.\pipe\NAME or ipc://pipe:NAME: a Windows named
 // pipe), inproc://name.
 func (s *Socket) Bind(endpoint string) error {
+	if isUDP(endpoint) { // udp: RADIO and DISH's datagram path, udp.go
+		return s.bindUDP(endpoint)
+	}
 	ep, err := transport.Parse(endpoint)
 	if err != nil {
 		return fmt.Errorf("azmq: bind %q: %w", endpoint, err)
@@ -381,6 +384,9 @@ func (s *Socket) Connect(endpoint string) error {
 // connect is Connect; it returns the connection's pipe when the socket has
 // one before the connection is up (persistent), nil otherwise.
 func (s *Socket) connect(endpoint string) (*pipe.Pipe, error) {
+	if isUDP(endpoint) { // udp: RADIO and DISH's datagram path, udp.go
+		return s.connectUDP(endpoint)
+	}
 	ep, err := transport.Parse(endpoint)
 	if err != nil {
 		return nil, fmt.Errorf("azmq: connect %q: %w", endpoint, err)
