@@ -94,11 +94,11 @@ func azmqRadioNodeDishUDP(t *testing.T, host string) {
 // DISH bound to host, joined to g1; it sends to g1 and to another group.
 func azmqDishNodeRadioUDP(t *testing.T, host string) {
 	ctx := testCtx(t)
-	port := freeUDPPort(t)
 	s := newSocket(t, azmq.DISH)
 	if err := s.Join("g1"); err != nil {
 		t.Fatalf("azmq DISH Join: %v", err)
 	}
+	port := freeUDPPort(t)
 	ep := udpEndpoint(host, port)
 	if err := s.Bind(ep); err != nil {
 		t.Fatalf("azmq DISH Bind(%q): %v", ep, err)

@@ -6,12 +6,15 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -115,19 +118,50 @@ func (p *peer) body1(l peerLine) []byte {
 	return l.frame[0]
 }
 
-// freeUDPPort is a loopback UDP port that was free a moment ago: libzmq
-// reports no port for a udp bind to "*", so the test picks it.
+// freeUDPPort is a UDP port free on every interface, for a udp bind: the
+// test picks it, as libzmq resolves no port for a udp bind to "*". It is
+// one below the system's range of ephemeral ports, a different one each
+// call: a port of that range found free could be taken, before the bind,
+// by any socket's own port (a RADIO's); and a libzmq DISH would not say
+// so, its udp bind failing after zmq_bind has returned.
 func freeUDPPort(t *testing.T) int {
 	t.Helper()
-	c, err := net.ListenPacket("udp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	low := ephemeralLow()
+	span := min(low-1024, 8192)
+	for range span {
+		port := low - 1 - int(udpPortNext.Add(1)%uint32(span))
+		c, err := net.ListenPacket("udp4", ":"+strconv.Itoa(port))
+		if err != nil {
+			continue // taken by some service
+		}
+		if err := c.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return port
 	}
-	port := c.LocalAddr().(*net.UDPAddr).Port
-	if err := c.Close(); err != nil {
-		t.Fatal(err)
+	t.Fatalf("no free UDP port in the %d below %d", span, low)
+	return 0
+}
+
+// udpPortNext counts the ports freeUDPPort handed out, from a random
+// start, so that concurrent runs are unlikely to pick alike.
+var udpPortNext = func() *atomic.Uint32 {
+	var n atomic.Uint32
+	n.Store(rand.Uint32())
+	return &n
+}()
+
+// ephemeralLow is the first port of the system's ephemeral range (Linux
+// says it; 49152 is the IANA range that BSDs and macOS use).
+func ephemeralLow() int {
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		if f := strings.Fields(string(b)); len(f) == 2 {
+			if n, err := strconv.Atoi(f[0]); err == nil && n > 2048 {
+				return n
+			}
+		}
 	}
-	return port
+	return 49152
 }
 
 // udpEndpoint is udp://host:port.
