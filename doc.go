@@ -64,7 +64,9 @@
 //   - RADIO and DISH (RFC 48): [Socket.SendGroup] sends to the DISHes that
 //     [Socket.Join]ed the group (at most 255 bytes; [Socket.Leave] undoes
 //     it); [Msg.Group] tells a DISH which group a message came in. Like
-//     PUB, a RADIO drops rather than waits.
+//     PUB, a RADIO drops rather than waits. Over tcp, ipc and inproc the
+//     DISH tells the RADIO its groups; over udp (unicast or multicast) the
+//     RADIO sends every group and the DISH keeps those it joined.
 //   - SCATTER and GATHER (RFC 49): PUSH and PULL with single frames.
 //   - PEER (RFC 51): [Socket.ConnectPeer] connects and returns the routing
 //     id to SendTo; a message received tells its sender's id.
@@ -121,4 +123,7 @@
 //	ipc:///tmp/feed.sock   ipc://@name (Linux abstract namespace)
 //	ipc://\\.\pipe\feed     ipc://pipe:feed (Windows named pipes)
 //	inproc://name          (sockets of one Context; connect before bind works)
+//	udp://127.0.0.1:5555   udp://*:5555   udp://239.1.2.3:5555   udp://eth0;239.1.2.3:5555
+//	                       (RADIO connects, DISH binds: one datagram of at most
+//	                       8192 bytes per message, lost if the network loses it)
 package azmq

@@ -13,6 +13,7 @@ import (
 	"github.com/azmq/azmq/internal/msgcopy"
 	"github.com/azmq/azmq/internal/pattern"
 	"github.com/azmq/azmq/internal/pipe"
+	"github.com/azmq/azmq/internal/raw"
 	"github.com/azmq/azmq/internal/security"
 	"github.com/azmq/azmq/internal/transport"
 )
@@ -213,8 +214,12 @@ type link interface {
 	Close()
 }
 
-// newLink makes the link that runs a new stream connection.
+// newLink makes the link that runs a new stream connection: a STREAM's
+// carries raw bytes, every other type's speaks ZMTP.
 func (s *Socket) newLink(c net.Conn) link {
+	if s.typ == STREAM {
+		return raw.New(c, transport.PeerAddress(c))
+	}
 	return engine.New(c, s.engineConfig(transport.PeerAddress(c)))
 }
 
@@ -225,7 +230,8 @@ func (s *Socket) newPipe() *pipe.Pipe {
 // Bind listens on an endpoint: tcp://host:port (host may be *, port may be
 // * or 0 for any free port), ipc://path (ipc://@name: Linux abstract
 // namespace; ipc://\\.\pipe\NAME or ipc://pipe:NAME: a Windows named
-// pipe), inproc://name.
+// pipe), inproc://name, and for a DISH udp://host:port or a multicast
+// group (see the package doc).
 func (s *Socket) Bind(endpoint string) error {
 	if isUDP(endpoint) { // udp: RADIO and DISH's datagram path, udp.go
 		return s.bindUDP(endpoint)
@@ -235,6 +241,9 @@ func (s *Socket) Bind(endpoint string) error {
 		return fmt.Errorf("azmq: bind %q: %w", endpoint, err)
 	}
 	if ep.Transport == "inproc" {
+		if s.typ == STREAM {
+			return fmt.Errorf("azmq: bind %q: %w", endpoint, errStreamInproc)
+		}
 		if err := s.bindInproc(ep.Address); err != nil {
 			return fmt.Errorf("azmq: bind %q: %w", endpoint, err)
 		}
@@ -375,7 +384,8 @@ func (s *Socket) dropEngine(e link) {
 // Connect connects to an endpoint. The peer need not be there yet: azmq
 // retries every WithReconnectInterval, and reconnects after the peer
 // restarts. Messages sent meanwhile wait in the queue (up to the
-// high-water mark) unless WithImmediate(true).
+// high-water mark) unless WithImmediate(true). A RADIO connects to a
+// DISH over udp://host:port or to a multicast group.
 func (s *Socket) Connect(endpoint string) error {
 	_, err := s.connect(endpoint)
 	return err
@@ -392,6 +402,9 @@ func (s *Socket) connect(endpoint string) (*pipe.Pipe, error) {
 		return nil, fmt.Errorf("azmq: connect %q: %w", endpoint, err)
 	}
 	if ep.Transport == "inproc" {
+		if s.typ == STREAM {
+			return nil, fmt.Errorf("azmq: connect %q: %w", endpoint, errStreamInproc)
+		}
 		_, p, err := s.connectInproc(ep.Address)
 		if err != nil {
 			return nil, fmt.Errorf("azmq: connect %q: %w", endpoint, err)
@@ -440,9 +453,10 @@ func hasWildcard(addr string) bool {
 
 // persistent tells whether a connecting socket's queue exists before and
 // across its connections. A ROUTER's does not: it can only address a peer
-// whose routing id it has learnt.
+// whose routing id it has learnt. Nor does a STREAM's: raw bytes queued for
+// one connection mean nothing to the next.
 func (s *Socket) persistent() bool {
-	return !s.cfg.immediate && s.typ != ROUTER
+	return !s.cfg.immediate && s.typ != ROUTER && s.typ != STREAM
 }
 
 func (s *Socket) connectLoop(c *connecter) {
@@ -571,6 +585,11 @@ func (s *Socket) runConnection(c *connecter, conn net.Conn, first bool) (bool, e
 		}
 		err = runEngine(e, c.pipe)
 		s.pat.Hangup(c.pipe)
+	}
+	if errors.Is(err, raw.ErrHangup) {
+		// A STREAM closed this connection itself: as in libzmq, that
+		// ends the Connect too.
+		c.cancel()
 	}
 	s.emit(EventDisconnected, c.given, err)
 	return true, nil

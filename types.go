@@ -20,6 +20,17 @@ const (
 	PUSH   SocketType = SocketType(pattern.PUSH)
 	XPUB   SocketType = SocketType(pattern.XPUB)
 	XSUB   SocketType = SocketType(pattern.XSUB)
+	// STREAM talks to programs that do not speak ZeroMQ, over tcp or ipc
+	// (not inproc): raw bytes, no greeting. Recv returns [routing id,
+	// data], each read of at most 8 KiB one message; a connection that
+	// comes or goes shows as [routing id, ""]. Send of [id, data] writes
+	// data to that connection; [id, ""] closes it after what was queued
+	// before (no notification follows, and a connecting STREAM does not
+	// redial, as in libzmq). An unknown id is ErrHostUnreachable, another
+	// count of frames ErrNotSupported (libzmq takes one data frame).
+	// WithRecvHWM bounds the reads waiting, each connection's reading
+	// stopping at it; WithMaxMsgSize, security mechanisms and heartbeats
+	// do not apply.
 	STREAM SocketType = SocketType(pattern.STREAM)
 
 	SERVER  SocketType = SocketType(pattern.SERVER)

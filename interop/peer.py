@@ -10,7 +10,7 @@ Run it with Debian's interpreter (python3-zmq), by its full path:
 The spec:
 
     {
-      "type": "ROUTER",                      # PAIR PUB SUB REQ REP DEALER ROUTER PULL PUSH XPUB XSUB
+      "type": "ROUTER",                      # PAIR PUB SUB REQ REP DEALER ROUTER PULL PUSH XPUB XSUB STREAM
       "bind": ["tcp://127.0.0.1:*"],         # and/or
       "connect": ["ipc:///tmp/x/s"],
       "options": {
@@ -44,13 +44,16 @@ The spec:
     }
 
 Steps (frames are hex strings, or {"fill": BYTE, "len": N}, or
-{"seq": N} = bytes i % 251 for i in 0..N-1):
+{"seq": N} = bytes i % 251 for i in 0..N-1, or {"last": I} = frame I of
+the last message received, e.g. the routing id a ROUTER or STREAM saw):
 
     {"op": "send", "frames": [...], "count": 1,     # send the message count times
      "retry_ms": 0,                                 # retry EHOSTUNREACH/EAGAIN for this long
      "eagain_ok": false}                            # a send timeout is not an error (prints {"eagain": true})
     {"op": "recv", "count": 1, "timeout_ms": T,     # prints {"msg": [hex frames]} per message; with
      "props": ["User-Id"]}                          # props also "props": {name: value or null}
+    {"op": "recv_raw", "len": N, "timeout_ms": T}   # STREAM: recv [id, data] from one connection until N data
+                                                    # bytes came, however TCP cut them; prints {"msg": [id, data]}
     {"op": "echo", "count": 1, "timeout_ms": T,     # recv, print (unless quiet) and send the same frames back
      "quiet": false, "props": [...]}
     {"op": "sleep", "ms": 100}
@@ -133,6 +136,10 @@ class Stdin:
 STDIN = Stdin()
 
 
+# LAST is the last message received, for {"last": I} frames.
+LAST = []
+
+
 def frame(spec):
     if isinstance(spec, str):
         try:
@@ -144,6 +151,11 @@ def frame(spec):
             return bytes([int(spec["fill"]) & 0xFF]) * int(spec["len"])
         if "seq" in spec:
             return bytes(i % 251 for i in range(int(spec["seq"])))
+        if "last" in spec:
+            i = int(spec["last"])
+            if not -len(LAST) <= i < len(LAST):
+                raise Fail("frame %d of the last message: it has %d" % (i, len(LAST)))
+            return LAST[i]
     raise SpecError("bad frame spec %r" % (spec,))
 
 
@@ -174,7 +186,7 @@ class KeyList:
 
 
 TYPES = {name: getattr(zmq, name) for name in
-         ("PAIR", "PUB", "SUB", "REQ", "REP", "DEALER", "ROUTER", "PULL", "PUSH", "XPUB", "XSUB")}
+         ("PAIR", "PUB", "SUB", "REQ", "REP", "DEALER", "ROUTER", "PULL", "PUSH", "XPUB", "XSUB", "STREAM")}
 
 
 class Peer:
@@ -358,9 +370,25 @@ class Peer:
         t = self.rcvtimeo if timeout_ms is None else int(timeout_ms)
         if self.sock.poll(t, zmq.POLLIN) == 0:
             raise Fail("recv on %s: no message within %d ms" % (self.tname, t))
-        if frames:
-            return self.sock.recv_multipart(copy=False)
-        return self.sock.recv_multipart()
+        msg = self.sock.recv_multipart(copy=not frames)
+        LAST[:] = [f.bytes if isinstance(f, zmq.Frame) else bytes(f) for f in msg]
+        return msg
+
+    def recv_raw(self, n, timeout_ms=None):
+        """STREAM: [id, data] with n data bytes from one connection, joined
+        from as many messages as the reads cut them into."""
+        if self.tname != "STREAM":
+            raise SpecError("recv_raw on a %s socket" % self.tname)
+        rid, data = None, b""
+        while len(data) < n:
+            msg = self.recv(timeout_ms)
+            if len(msg) != 2 or not msg[1]:
+                raise Fail("recv_raw: after %d of %d bytes, got %r" % (len(data), n, hexes(msg)[:2]))
+            if rid is not None and msg[0] != rid:
+                raise Fail("recv_raw: data from %s amid that of %s" % (msg[0].hex(), rid.hex()))
+            rid, data = msg[0], data + msg[1]
+        LAST[:] = [rid, data]
+        return [rid, data]
 
     def try_recv(self, timeout_ms):
         """One message, or None after timeout_ms."""
@@ -379,6 +407,8 @@ class Peer:
         elif op == "recv":
             for _ in range(int(st.get("count", 1))):
                 self.print_msg(self.recv(st.get("timeout_ms"), bool(st.get("props"))), st)
+        elif op == "recv_raw":
+            self.print_msg(self.recv_raw(int(st["len"]), st.get("timeout_ms")), {})
         elif op == "echo":
             for _ in range(int(st.get("count", 1))):
                 msg = self.recv(st.get("timeout_ms"), bool(st.get("props")))

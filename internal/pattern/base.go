@@ -48,6 +48,8 @@ func New(t Type, o Options) (Socket, error) {
 		return single{newPull()}, nil
 	case CHANNEL:
 		return single{newPair()}, nil
+	case STREAM:
+		return newStream(), nil
 	}
 	return nil, fmt.Errorf("%w: socket type %d", ErrNotSupported, int(t))
 }
