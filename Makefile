@@ -53,7 +53,8 @@ bench-curve:
 	scripts/bench-curve.sh
 
 ## deps: install what make test needs beyond Go when it is missing
-## (python3-zmq, Wine and mingw-w64, git), or fail saying why.
+## (python3-zmq; node, npm and zeromq.js by npm ci in interop/node; Wine and
+## mingw-w64; git), or fail saying why.
 deps:
 	scripts/deps.sh --strict
 

@@ -1,12 +1,16 @@
 //go:build !windows
 
 // Package interop tests azmq against libzmq, through a pyzmq peer process
-// (peer.py, run by Debian's /usr/bin/python3 with python3-zmq). Every
-// scenario runs both ways round (azmq binds and libzmq connects, and the
-// reverse), over tcp on 127.0.0.1 and over ipc in a temporary directory.
+// (peer.py, run by Debian's /usr/bin/python3 with python3-zmq), and for
+// the draft socket types (CLIENT/SERVER, RADIO/DISH with udp,
+// SCATTER/GATHER), which Debian's libzmq lacks, through a zeromq.js peer
+// (peer.mjs, run by node, with zeromq.js installed in interop/node by
+// `npm ci`). Every scenario runs both ways round (azmq binds and libzmq
+// connects, and the reverse), over tcp on 127.0.0.1 and over ipc in a
+// temporary directory.
 //
-// Without python3-zmq the tests skip; with AZMQ_INTEROP=1 (as `make test`
-// sets it) they fail instead.
+// Without a peer its tests skip; with AZMQ_INTEROP=1 (as `make test` sets
+// it) they fail instead.
 package interop
 
 import (

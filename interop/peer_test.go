@@ -61,7 +61,7 @@ func requirePeer(t *testing.T) {
 	}
 }
 
-// spec is peer.py's JSON spec; see the doc string of peer.py.
+// spec is the JSON spec of peer.py and of peer.mjs; see their doc comments.
 type spec struct {
 	Type    string         `json:"type"`
 	Bind    []string       `json:"bind,omitempty"`
@@ -70,10 +70,10 @@ type spec struct {
 	Steps   []step         `json:"steps,omitempty"`
 }
 
-// step is one peer.py step, e.g. step{"op": "recv", "count": 3}.
+// step is one peer step, e.g. step{"op": "recv", "count": 3}.
 type step map[string]any
 
-// peerLine is one JSON line printed by peer.py.
+// peerLine is one JSON line printed by a peer (peer.py or peer.mjs).
 type peerLine struct {
 	Ready   *string  `json:"ready"`
 	Bound   string   `json:"bound"`
@@ -84,12 +84,20 @@ type peerLine struct {
 	Eagain  bool     `json:"eagain"`
 	Done    bool     `json:"done"`
 
+	// peer.mjs only: a SERVER's message's routing id, a DISH's message's
+	// group, and an error (expected by a step, or fatal).
+	RoutingID *uint32 `json:"routing_id"`
+	Group     *string `json:"group"`
+	Error     string  `json:"error"`
+
 	raw   string
 	frame [][]byte // Msg decoded
 }
 
 func (l peerLine) kind() string {
 	switch {
+	case l.Error != "":
+		return "error"
 	case l.Ready != nil:
 		return "ready"
 	case l.Bound != "":
@@ -110,7 +118,7 @@ func (l peerLine) kind() string {
 	return "unknown"
 }
 
-// peer is a running peer.py process.
+// peer is a running peer process: peer.py, or peer.mjs (startNodePeer).
 type peer struct {
 	t      *testing.T
 	name   string
@@ -155,20 +163,27 @@ func startPeer(t *testing.T, sp spec) *peer {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return startProcess(t, "libzmq "+sp.Type, sp, pythonPath, "-u", script)
+}
+
+// startProcess runs a peer program (argv, then the spec as one more
+// argument, or on stdin when it is large) and reads what it prints.
+func startProcess(t *testing.T, name string, sp spec, argv ...string) *peer {
+	t.Helper()
 	js, err := json.Marshal(sp)
 	if err != nil {
 		t.Fatalf("peer spec: %v", err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), peerLifetime)
-	args := []string{"-u", script}
+	args := append([]string(nil), argv[1:]...)
 	if len(js) <= inlineSpecMax {
 		args = append(args, string(js))
 	}
-	cmd := exec.CommandContext(ctx, pythonPath, args...)
+	cmd := exec.CommandContext(ctx, argv[0], args...)
 	cmd.WaitDelay = 2 * time.Second
 	p := &peer{
 		t:      t,
-		name:   fmt.Sprintf("libzmq %s", sp.Type),
+		name:   name,
 		cmd:    cmd,
 		lines:  make(chan peerLine, 256),
 		exited: make(chan struct{}),
@@ -334,7 +349,7 @@ func (p *peer) wait() {
 		if l.Done {
 			break
 		}
-		if k := l.kind(); k == "msg" || k == "unknown" {
+		if k := l.kind(); k == "msg" || k == "error" || k == "unknown" {
 			p.failf("expected the end, got %s", abbrev(l.raw, 300))
 		}
 	}
@@ -456,6 +471,12 @@ func bindEndpoint(t *testing.T, transport string) string {
 // (plus the endpoint), and returns the peer once it is ready.
 func link(t *testing.T, s *azmq.Socket, sp spec, tp topo) *peer {
 	t.Helper()
+	return linkWith(t, s, sp, tp, startPeer)
+}
+
+// linkWith is link with the peer program that start runs.
+func linkWith(t *testing.T, s *azmq.Socket, sp spec, tp topo, start func(*testing.T, spec) *peer) *peer {
+	t.Helper()
 	sp.Bind = append([]string(nil), sp.Bind...)
 	sp.Connect = append([]string(nil), sp.Connect...)
 	ep := bindEndpoint(t, tp.transport)
@@ -468,12 +489,12 @@ func link(t *testing.T, s *azmq.Socket, sp spec, tp topo) *peer {
 			t.Fatalf("azmq %v LastEndpoint() = %q after Bind(%q): want the resolved endpoint", s.Type(), bound, ep)
 		}
 		sp.Connect = append(sp.Connect, bound)
-		p := startPeer(t, sp)
+		p := start(t, sp)
 		p.ready()
 		return p
 	}
 	sp.Bind = append(sp.Bind, ep)
-	p := startPeer(t, sp)
+	p := start(t, sp)
 	got := p.ready()
 	if err := s.Connect(got); err != nil {
 		t.Fatalf("azmq %v Connect(%q): %v", s.Type(), got, err)
@@ -628,14 +649,20 @@ type pairCase struct {
 
 // runCases runs every case over every topology, in parallel.
 func runCases(t *testing.T, topos []topo, cases []pairCase) {
+	runCasesWith(t, topos, cases, requirePeer, startPeer)
+}
+
+// runCasesWith is runCases with the peer program that start runs, once
+// require has found it.
+func runCasesWith(t *testing.T, topos []topo, cases []pairCase, require func(*testing.T), start func(*testing.T, spec) *peer) {
 	for _, c := range cases {
 		for _, tp := range topos {
 			t.Run(c.name+"/"+tp.String(), func(t *testing.T) {
 				t.Parallel()
-				requirePeer(t)
+				require(t)
 				ctx := testCtx(t)
 				s := newSocket(t, c.azmq, c.opts...)
-				p := link(t, s, c.lib, tp)
+				p := linkWith(t, s, c.lib, tp, start)
 				c.run(t, ctx, s, p)
 			})
 		}

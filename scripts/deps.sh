@@ -3,6 +3,9 @@
 # need beyond Go, when it is missing:
 #   interop      python3-zmq (libzmq and pyzmq) for Debian's /usr/bin/python3,
 #                which the interop tests drive
+#   zeromqjs     node and npm (nodejs, npm), then zeromq.js (a libzmq with the
+#                draft API) by `npm ci` in interop/node, for the draft socket
+#                types' interop tests (interop/peer.mjs)
 #   windows      wine, wine64 and mingw-w64, to run the Windows test binaries
 #                (scripts/wine-setup.sh prepares Wine)
 #   walkthrough  git, to clone the repository (scripts/walkthrough.sh)
@@ -10,7 +13,8 @@
 # Usage: scripts/deps.sh [--strict] [LEG...]  (default: every leg, the
 # windows leg left out when SKIP_WINDOWS=1).
 #
-# It installs as root, or through passwordless sudo. A user who can do
+# It installs Debian's packages as root, or through passwordless sudo
+# (zeromq.js, in the work tree, as any user). A user who can do
 # neither gets one line per leg that cannot run, saying how to run it, and
 # exit status 0: `make test` then runs without those legs. With --strict,
 # or under CI (CI=true), a leg that cannot run is an error instead.
@@ -44,13 +48,16 @@ for leg in "${want[@]}"; do
 done
 [ ${#missing[@]} -gt 0 ] || exit 0
 
-if can_install; then
+if [ ${#pkgs[@]} -gt 0 ] && can_install; then
 	echo "installing with apt-get: ${pkgs[*]}"
 	# env inside the prefix: sudo does not pass the environment on.
 	apt=("${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get)
 	timeout 10m "${apt[@]}" update -qq
 	timeout 20m "${apt[@]}" install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
 fi
+for leg in "${missing[@]}"; do
+	leg_has_prereqs "$leg" || leg_install_more "$leg" || true
+done
 failed=0
 for leg in "${missing[@]}"; do
 	if leg_has_prereqs "$leg"; then

@@ -52,11 +52,17 @@ in_ci() {
 
 # The legs of `make test` that need something beyond Go, what each needs
 # (Debian packages) and how to tell it is there.
-legs=(interop windows walkthrough)
+legs=(interop zeromqjs windows walkthrough)
 
 leg_packages() { # leg
 	case $1 in
 	interop) echo python3-zmq ;;
+	# Debian's nodejs leaves npm to a package of its own; NodeSource's
+	# brings npm with it, so npm is asked for only when it is missing.
+	zeromqjs)
+		have_cmd node || echo nodejs
+		have_cmd npm || echo npm
+		;;
 	windows) echo wine wine64 gcc-mingw-w64-x86-64-win32 ;;
 	walkthrough) echo git ;;
 	*) die "unknown leg $1" ;;
@@ -67,6 +73,9 @@ leg_has_prereqs() { # leg
 	case $1 in
 	# Debian's interpreter: the interop tests run /usr/bin/python3.
 	interop) /usr/bin/python3 -c 'import zmq; zmq.zmq_version()' >/dev/null 2>&1 ;;
+	# What the Go tests check too: zeromq.js loads from interop/node, and
+	# its libzmq has the draft API.
+	zeromqjs) have_cmd node && (cd interop/node && node --no-warnings -e "$zeromqjs_check") >/dev/null 2>&1 ;;
 	windows) have_cmd wine && have_cmd x86_64-w64-mingw32-gcc ;;
 	walkthrough) have_cmd git ;;
 	*) die "unknown leg $1" ;;
@@ -77,6 +86,7 @@ leg_has_prereqs() { # leg
 leg_detail() { # leg
 	case $1 in
 	interop) echo "libzmq $(/usr/bin/python3 -c 'import zmq; print(zmq.zmq_version())' 2>/dev/null)" ;;
+	zeromqjs) (cd interop/node && node --no-warnings -e "$zeromqjs_check" 2>/dev/null) ;;
 	windows) echo "$(wine --version 2>/dev/null), $(x86_64-w64-mingw32-gcc -dumpversion 2>/dev/null | sed 's/^/mingw-w64 gcc /')" ;;
 	walkthrough) git --version ;;
 	esac
@@ -86,6 +96,7 @@ leg_detail() { # leg
 leg_what() { # leg
 	case $1 in
 	interop) echo "python3-zmq (libzmq and pyzmq for /usr/bin/python3)" ;;
+	zeromqjs) echo "zeromq.js (node, npm and interop/node's npm packages: a libzmq with the draft API)" ;;
 	windows) echo "Wine or mingw-w64 (which builds Wine's ProcessPrng shim)" ;;
 	walkthrough) echo "git" ;;
 	esac
@@ -95,6 +106,7 @@ leg_what() { # leg
 leg_rerun() { # leg
 	case $1 in
 	interop) echo 'as root run `make deps`, then `make test`' ;;
+	zeromqjs) echo 'as root run `make deps` (with node and npm there, `npm ci` in interop/node does), then `make test`' ;;
 	windows) echo 'as root run `make windows-test`' ;;
 	walkthrough) echo 'as root run `make deps`, then `make walkthrough`' ;;
 	esac
@@ -104,6 +116,7 @@ leg_rerun() { # leg
 leg_name() { # leg
 	case $1 in
 	interop) echo "interop tests" ;;
+	zeromqjs) echo "zeromq.js interop tests" ;;
 	windows) echo "windows leg" ;;
 	walkthrough) echo "walkthrough" ;;
 	esac
@@ -137,10 +150,42 @@ why_not_installable() {
 	fi
 }
 
+# zeromqjs_check is node's check that zeromq.js is usable, run in
+# interop/node; it prints the versions found.
+# shellcheck disable=SC2016
+zeromqjs_check='let z;
+try { z = require("zeromq"); require("zeromq/draft"); } catch (e) { console.error(e.message.split("\n")[0]); process.exit(1); }
+if (!z.capability.draft) { console.error("its libzmq " + z.version + " lacks the draft API"); process.exit(1); }
+console.log("node " + process.version + ", zeromq.js " + require("zeromq/package.json").version + ", libzmq " + z.version + " with the draft API");'
+
+# leg_install_more installs what apt-get does not, for a leg that needs it,
+# once what apt-get installs is there: zeromq.js, with npm ci in
+# interop/node (the exact versions of its package-lock.json; the prebuilt
+# binaries they ship, no compiler: install scripts are not run).
+leg_install_more() { # leg
+	case $1 in
+	zeromqjs)
+		have_cmd node && have_cmd npm || return 1
+		echo "installing zeromq.js: npm ci in interop/node"
+		(cd interop/node && timeout 10m npm ci --ignore-scripts --no-audit --no-fund)
+		;;
+	esac
+}
+
+# leg_why_not says, in a few words, why a leg's prerequisites could not be
+# installed.
+leg_why_not() { # leg
+	if [ "$1" = zeromqjs ] && have_cmd node && have_cmd npm; then
+		echo "npm ci in interop/node did not install it (see scripts/deps.sh's output)"
+		return
+	fi
+	why_not_installable
+}
+
 # leg_skip_line is the one line that says a leg does not run, why, and
 # how to run it.
 leg_skip_line() { # leg
-	echo "$(leg_name "$1") skipped: $(leg_what "$1") is not installed and $(why_not_installable); $(leg_rerun "$1")"
+	echo "$(leg_name "$1") skipped: $(leg_what "$1") is not installed and $(leg_why_not "$1"); $(leg_rerun "$1")"
 }
 
 # leg_ready tells whether a leg can run. When it cannot, it fails the run
