@@ -3,7 +3,7 @@
 
 GO ?= go
 
-.PHONY: test windows-test walkthrough fuzz bench bench-compare bench-peers bench-curve deps vet
+.PHONY: test windows-test walkthrough fuzz bench bench-compare bench-peers bench-curve bench-draft deps vet
 
 ## test: deps (installed first; a leg whose prerequisites this user cannot
 ## install is skipped with one line saying how to run it, and under CI=true
@@ -51,6 +51,13 @@ bench-peers:
 ## build/bench-curve. Knobs: REPS SIZES TARGET_S NICE. Not part of `make test`.
 bench-curve:
 	scripts/bench-curve.sh
+
+## bench-draft: the draft patterns (CLIENT/SERVER over tcp, RADIO/DISH over
+## tcp and udp), azmq beside zeromq.js (libzmq 4.3.5 with its draft API);
+## medians of REPS (default 3) zeromq.js runs, a table in build/bench-draft.
+## Knobs: REPS SIZES TRANSPORTS COUNT LAT_COUNT. Not part of `make test`.
+bench-draft:
+	scripts/bench-draft.sh
 
 ## deps: install what make test needs beyond Go when it is missing
 ## (python3-zmq; node, npm and zeromq.js by npm ci in interop/node; Wine and

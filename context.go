@@ -62,6 +62,12 @@ func (c *Context) NewSocket(t SocketType, opts ...SocketOption) (*Socket, error)
 	if cfg.reconnectIvlMax > 0 && cfg.reconnectIvlMax < cfg.reconnectIvl {
 		return nil, fmt.Errorf("azmq: WithReconnectIntervalMax(%v) is below WithReconnectInterval(%v)", cfg.reconnectIvlMax, cfg.reconnectIvl)
 	}
+	if t == STREAM && cfg.mech != nil {
+		// Raw bytes have no handshake: a STREAM with PLAIN or CURVE would
+		// send in clear what its program believes protected (libzmq
+		// ignores the option silently).
+		return nil, fmt.Errorf("azmq: NewSocket(STREAM): a STREAM sends raw bytes: no PLAIN or CURVE: %w", ErrNotSupported)
+	}
 	pat, err := pattern.New(pattern.Type(t), pattern.Options{
 		RouterMandatory: cfg.routerMandatory, MaxSubscriptionBytes: cfg.maxSubBytes,
 	})

@@ -514,3 +514,22 @@ func TestStreamBackpressure(t *testing.T) {
 		t.Fatalf("disconnection of %x, want %x", gone, id)
 	}
 }
+
+// TestStreamRefusesSecurity: a STREAM has no handshake, so PLAIN or CURVE
+// on it would protect nothing; NewSocket says so.
+func TestStreamRefusesSecurity(t *testing.T) {
+	z := NewContext()
+	defer z.Close()
+	_, secret, err := NewCurveKeyPair()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, opt := range []SocketOption{WithPlainServer(), WithPlainClient("u", "p"), WithCurveServer(secret)} {
+		if s, err := z.NewSocket(STREAM, opt); !errors.Is(err, ErrNotSupported) {
+			if s != nil {
+				s.Close()
+			}
+			t.Errorf("NewSocket(STREAM, security) = %v, want ErrNotSupported", err)
+		}
+	}
+}
