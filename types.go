@@ -29,8 +29,8 @@ const (
 	// redial, as in libzmq). An unknown id is ErrHostUnreachable, another
 	// count of frames ErrNotSupported (libzmq takes one data frame).
 	// WithRecvHWM bounds the reads waiting, each connection's reading
-	// stopping at it; WithMaxMsgSize, security mechanisms and heartbeats
-	// do not apply.
+	// stopping at it; WithMaxMsgSize and heartbeats do not apply, and a
+	// security mechanism is refused.
 	STREAM SocketType = SocketType(pattern.STREAM)
 
 	SERVER  SocketType = SocketType(pattern.SERVER)
