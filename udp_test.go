@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/azmq/azmq/internal/udptest"
 )
 
 // recvGroup receives one message on a DISH and checks its group and body.
@@ -42,6 +44,7 @@ func udpPort(t *testing.T, ep string) string {
 }
 
 func TestUDPRadioDish(t *testing.T) {
+	udptest.Require(t)
 	ctx := testCtx(t)
 	z := NewContext()
 	defer z.Close()
@@ -101,6 +104,7 @@ func TestUDPRadioDish(t *testing.T) {
 }
 
 func TestUDPRadioToTCPAndUDPDishes(t *testing.T) {
+	udptest.Require(t)
 	// One RADIO, a DISH over tcp (filtered by the RADIO, from its JOINs)
 	// and one over udp (sent every group, filtered by the DISH).
 	ctx := testCtx(t)
@@ -201,6 +205,7 @@ func TestUDPBadEndpoints(t *testing.T) {
 }
 
 func TestUDPBindInUse(t *testing.T) {
+	udptest.Require(t)
 	z := NewContext()
 	defer z.Close()
 	d1 := newSock(t, z, DISH)
@@ -218,6 +223,7 @@ func TestUDPBindInUse(t *testing.T) {
 }
 
 func TestUDPUnbindDisconnect(t *testing.T) {
+	udptest.Require(t)
 	ctx := testCtx(t)
 	z := NewContext()
 	defer z.Close()
@@ -269,6 +275,7 @@ func TestUDPUnbindDisconnect(t *testing.T) {
 }
 
 func TestUDPWildcardAndIPv6(t *testing.T) {
+	udptest.Require(t)
 	ctx := testCtx(t)
 	z := NewContext()
 	defer z.Close()
@@ -307,6 +314,7 @@ func TestUDPWildcardAndIPv6(t *testing.T) {
 }
 
 func TestUDPMulticastLoopback(t *testing.T) {
+	udptest.Require(t)
 	// Joined and sent on the loopback interface only: nothing leaves the
 	// machine.
 	ctx := testCtx(t)
@@ -338,6 +346,7 @@ func TestUDPMulticastLoopback(t *testing.T) {
 }
 
 func TestUDPCloseWithPaths(t *testing.T) {
+	udptest.Require(t)
 	// Close ends every udp path (goleak checks their goroutines), with and
 	// without linger.
 	for _, linger := range []time.Duration{0, time.Second} {

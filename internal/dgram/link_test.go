@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/azmq/azmq/internal/pipe"
+	"github.com/azmq/azmq/internal/udptest"
 )
 
 // path is a link running on its pipe; stop closes it and checks that Run
@@ -106,6 +107,7 @@ func expect(t *testing.T, m pipe.Msg, group, body string) {
 }
 
 func TestHandshake(t *testing.T) {
+	udptest.Require(t)
 	r := listen(t, "127.0.0.1:*")
 	defer r.Close()
 	s := dial(t, "127.0.0.1:"+fmt.Sprint(r.LocalAddr().Port()))
@@ -136,6 +138,7 @@ func TestHandshake(t *testing.T) {
 }
 
 func TestResolved(t *testing.T) {
+	udptest.Require(t)
 	for _, c := range []struct{ addr, prefix string }{
 		{"127.0.0.1:*", "udp://127.0.0.1:"},
 		{"127.0.0.1:0", "udp://127.0.0.1:"},
@@ -153,6 +156,7 @@ func TestResolved(t *testing.T) {
 }
 
 func TestSendReceive(t *testing.T) {
+	udptest.Require(t)
 	r := listen(t, "127.0.0.1:*")
 	rp := run(r, 0)
 	s := dial(t, fmt.Sprintf("127.0.0.1:%d", r.LocalAddr().Port()))
@@ -196,6 +200,7 @@ func TestSendReceive(t *testing.T) {
 }
 
 func TestSendReceiveIPv6(t *testing.T) {
+	udptest.Require(t)
 	e, _ := Parse("[::1]:0", true)
 	r, err := Listen(context.Background(), e)
 	if err != nil {
@@ -231,6 +236,7 @@ func raw(t *testing.T, to netip.AddrPort, ds ...[]byte) {
 }
 
 func TestReceiverDropsBadDatagrams(t *testing.T) {
+	udptest.Require(t)
 	r := listen(t, "127.0.0.1:*")
 	rp := run(r, 0)
 	to := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), r.LocalAddr().Port())
@@ -264,6 +270,7 @@ func TestReceiverDropsBadDatagrams(t *testing.T) {
 // reading waits for room; what came meanwhile waits in the system's
 // buffer and is delivered then.
 func TestReceiverFull(t *testing.T) {
+	udptest.Require(t)
 	r := listen(t, "127.0.0.1:*")
 	rp := run(r, 1)
 	to := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), r.LocalAddr().Port())
@@ -286,6 +293,7 @@ func TestReceiverFull(t *testing.T) {
 }
 
 func TestCloseEndsRun(t *testing.T) {
+	udptest.Require(t)
 	r := listen(t, "127.0.0.1:*")
 	s := dial(t, fmt.Sprintf("127.0.0.1:%d", r.LocalAddr().Port()))
 	rp, sp := run(r, 0), run(s, 0)
@@ -303,6 +311,7 @@ func TestCloseEndsRun(t *testing.T) {
 }
 
 func TestAbort(t *testing.T) {
+	udptest.Require(t)
 	why := errors.New("limit broken")
 	r := listen(t, "127.0.0.1:*")
 	s := dial(t, fmt.Sprintf("127.0.0.1:%d", r.LocalAddr().Port()))
@@ -320,6 +329,7 @@ func TestAbort(t *testing.T) {
 // TestQueuesEndRun: the socket closing its side of the pipe ends a path.
 // A sender first sends what is queued (the linger).
 func TestQueuesEndRun(t *testing.T) {
+	udptest.Require(t)
 	r := listen(t, "127.0.0.1:*")
 	rp := run(r, 0)
 	rp.p.In.Close()
@@ -353,6 +363,7 @@ func TestQueuesEndRun(t *testing.T) {
 // TestReceiverDrainsJoins: a DISH queues a JOIN for every group on every
 // pipe; the udp path throws them away, so they never fill its queue.
 func TestReceiverDrainsJoins(t *testing.T) {
+	udptest.Require(t)
 	r := listen(t, "127.0.0.1:*")
 	rp := run(r, 2)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -368,6 +379,7 @@ func TestReceiverDrainsJoins(t *testing.T) {
 }
 
 func TestSendAllocatesNothing(t *testing.T) {
+	udptest.Require(t)
 	r := listen(t, "127.0.0.1:*")
 	defer r.Close()
 	s := dial(t, fmt.Sprintf("127.0.0.1:%d", r.LocalAddr().Port()))
@@ -392,6 +404,7 @@ func loopbackName(t *testing.T) string {
 }
 
 func TestMulticastLoopback(t *testing.T) {
+	udptest.Require(t)
 	// The interface is given, by address or by name, so nothing leaves
 	// the machine: the group is joined, and sent to, on the loopback
 	// interface only. (IPv6 groups are only parsed in these tests: Linux

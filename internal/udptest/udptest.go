@@ -1,0 +1,26 @@
+// Package udptest is for the tests that need a UDP socket: Require fails
+// a test on a system that cannot give one, except under Wine, whose
+// Windows sockets lack an ioctl that Go's net package sets on every UDP
+// socket there (SIO_UDP_NETRESET, since Go 1.23): on Wine 8 no Go program
+// can open a UDP socket at all, so the test is skipped, saying why.
+package udptest
+
+import (
+	"net"
+	"testing"
+)
+
+// Require opens and closes a UDP socket on 127.0.0.1, and fails t when
+// that does not work (skips it under Wine, see the package doc).
+func Require(t testing.TB) {
+	t.Helper()
+	c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err == nil {
+		c.Close()
+		return
+	}
+	if wineLacksUDP(err) {
+		t.Skipf("udp is not tested here: this is Wine, whose sockets lack an ioctl Go sets on every UDP socket (%v)", err)
+	}
+	t.Fatalf("a UDP socket on 127.0.0.1: %v", err)
+}
