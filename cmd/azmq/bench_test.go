@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/azmq/azmq"
+
+	"github.com/azmq/azmq/internal/udptest"
 )
 
 // The drivers of the matrix, in this process (so under -race too).
@@ -190,28 +192,37 @@ func TestPatternPairs(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, ep := range append(eps, "udp://127.0.0.1:*") {
-		for _, size := range []int{0, 16, 70000} {
-			for _, p := range pats {
-				tr, _, _ := strings.Cut(ep, ":")
-				if !p.runs(tr, size) {
-					continue
-				}
-				const n = 300
-				r, err := p.thr(ctx, ep, size, n)
-				switch {
-				case err != nil:
-					t.Errorf("%s thr %s %d: %v", p.name, ep, size, err)
-				case r.sent != n || r.got < 1 || r.got > n || r.d < 0:
-					t.Errorf("%s thr %s %d: %+v, want %d sent and 1 to %d received", p.name, ep, size, r, n, n)
-				case !p.lossy && r.got != n:
-					t.Errorf("%s thr %s %d: %d of %d arrived, and it loses none", p.name, ep, size, r.got, n)
-				}
-				if p.lat == nil {
-					continue
-				}
-				if d, err := p.lat(ctx, ep, size, 30); err != nil || d <= 0 {
-					t.Errorf("%s lat %s %d: %v, %v", p.name, ep, size, d, err)
-				}
+		tr, _, _ := strings.Cut(ep, ":")
+		t.Run(tr, func(t *testing.T) {
+			if tr == "udp" {
+				udptest.Require(t)
+			}
+			testPatternPairs(t, ctx, pats, ep, tr)
+		})
+	}
+}
+
+func testPatternPairs(t *testing.T, ctx context.Context, pats []*benchPattern, ep, tr string) {
+	for _, size := range []int{0, 16, 70000} {
+		for _, p := range pats {
+			if !p.runs(tr, size) {
+				continue
+			}
+			const n = 300
+			r, err := p.thr(ctx, ep, size, n)
+			switch {
+			case err != nil:
+				t.Errorf("%s thr %s %d: %v", p.name, ep, size, err)
+			case r.sent != n || r.got < 1 || r.got > n || r.d < 0:
+				t.Errorf("%s thr %s %d: %+v, want %d sent and 1 to %d received", p.name, ep, size, r, n, n)
+			case !p.lossy && r.got != n:
+				t.Errorf("%s thr %s %d: %d of %d arrived, and it loses none", p.name, ep, size, r.got, n)
+			}
+			if p.lat == nil {
+				continue
+			}
+			if d, err := p.lat(ctx, ep, size, 30); err != nil || d <= 0 {
+				t.Errorf("%s lat %s %d: %v, %v", p.name, ep, size, d, err)
 			}
 		}
 	}
