@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/azmq/azmq"
-
 	"github.com/azmq/azmq/internal/udptest"
 )
 
