@@ -74,6 +74,7 @@ for t in $TRANSPORTS; do
 			if [ "$p" = CLIENT/SERVER ]; then
 				zthr=$(zjs clientserver "$t" "$s" "$COUNT" msgs_per_s)
 				zlat=$(zjs clientserver-lat "$t" "$s" "$LAT_COUNT" latency_us)
+				[ "$zlat" = - ] || zlat=$(printf '%.2f' "$zlat")
 			else
 				zthr=$(zjs radiodish "$t" "$s" "$COUNT" msgs_per_s)
 				zlat=-
