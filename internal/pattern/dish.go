@@ -71,26 +71,13 @@ func (s *dish) Hiccup(p *pipe.Pipe) {
 
 // Join adds a group and tells every radio; a radio whose pipe is full
 // misses it, as in libzmq. Joining a group twice is an error, as in libzmq.
-func (s *dish) Join(group string) error {
-	if len(group) > MaxGroup {
-		return ErrGroupTooLong
-	}
-	if s.isClosed.Load() {
-		return ErrClosed
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.groups[group]; ok {
-		return fmt.Errorf("group %q already joined: %w", group, ErrState)
-	}
-	s.groups[group] = struct{}{}
-	toAll(s.pipes, groupMsg(group, pipe.Join))
-	return nil
-}
+func (s *dish) Join(group string) error { return s.change(group, true) }
 
 // Leave drops a group and tells every radio. Leaving a group not joined
 // is an error, as in libzmq.
-func (s *dish) Leave(group string) error {
+func (s *dish) Leave(group string) error { return s.change(group, false) }
+
+func (s *dish) change(group string, join bool) error {
 	if len(group) > MaxGroup {
 		return ErrGroupTooLong
 	}
@@ -99,11 +86,19 @@ func (s *dish) Leave(group string) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.groups[group]; !ok {
+	_, joined := s.groups[group]
+	switch {
+	case join && joined:
+		return fmt.Errorf("group %q already joined: %w", group, ErrState)
+	case !join && !joined:
 		return fmt.Errorf("group %q not joined: %w", group, ErrState)
+	case join:
+		s.groups[group] = struct{}{}
+		toAll(s.pipes, groupMsg(group, pipe.Join))
+	default:
+		delete(s.groups, group)
+		toAll(s.pipes, groupMsg(group, pipe.Leave))
 	}
-	delete(s.groups, group)
-	toAll(s.pipes, groupMsg(group, pipe.Leave))
 	return nil
 }
 

@@ -16,12 +16,8 @@ type pub struct {
 	byP   map[*pipe.Pipe]*subPipe
 
 	// Subscriptions arrive on the pipes' In queues and are applied before
-	// each Send (and XPUB Recv). sig, taken before the last full drain,
-	// is closed by any arrival since; dirty forces a drain (a new pipe may
-	// hold input that notified no one).
-	sig     <-chan struct{}
-	dirty   bool
-	scratch []pipe.Msg
+	// each Send (and XPUB Recv).
+	in inbox
 
 	x *pending // XPUB only: what Recv hands the application
 
@@ -47,7 +43,7 @@ func (s *pub) Attach(p *pipe.Pipe) error {
 	sp := &subPipe{p: p}
 	s.pipes = append(s.pipes, sp)
 	s.byP[p] = sp
-	s.dirty = true
+	s.in.dirty = true
 	s.mu.Unlock()
 	s.wake()
 	return nil
@@ -120,21 +116,11 @@ func notice(b byte, topic []byte) pipe.Msg {
 // process applies what the subscribers sent, if anything arrived since the
 // last time. Called with the mutex held.
 func (s *pub) process() {
-	if !s.dirty && s.sig != nil {
-		select {
-		case <-s.sig:
-		default:
-			return
-		}
+	if !s.in.due(&s.readable) {
+		return
 	}
-	s.dirty = false
-	s.sig = s.readable.C()
 	for _, sp := range s.pipes {
-		s.scratch, _ = sp.p.In.PopBatch(s.scratch[:0], 0)
-		for i := range s.scratch {
-			s.apply(sp, &s.scratch[i])
-		}
-		clear(s.scratch)
+		s.in.take(sp.p.In, func(m *pipe.Msg) { s.apply(sp, m) })
 	}
 }
 

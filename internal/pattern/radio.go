@@ -16,10 +16,8 @@ type radio struct {
 	udp    []*pipe.Pipe
 
 	// Joins and leaves arrive on the pipes' In queues and are applied
-	// before each Send, as PUB applies subscriptions (pub.go).
-	sig     <-chan struct{}
-	dirty   bool
-	scratch []pipe.Msg
+	// before each Send, as PUB applies subscriptions.
+	in inbox
 
 	maxSub int64
 }
@@ -52,7 +50,7 @@ func (s *radio) Attach(p *pipe.Pipe) error {
 		s.udp = append(s.udp, p)
 	} else {
 		s.pipes[p] = &dishPipe{p: p, groups: make(map[string]struct{})}
-		s.dirty = true
+		s.in.dirty = true
 	}
 	s.mu.Unlock()
 	s.wake()
@@ -102,21 +100,11 @@ func (s *radio) unjoin(dp *dishPipe, g string) {
 // process applies the joins and leaves that arrived since the last time.
 // Called with the mutex held.
 func (s *radio) process() {
-	if !s.dirty && s.sig != nil {
-		select {
-		case <-s.sig:
-		default:
-			return
-		}
+	if !s.in.due(&s.readable) {
+		return
 	}
-	s.dirty = false
-	s.sig = s.readable.C()
 	for _, dp := range s.pipes {
-		s.scratch, _ = dp.p.In.PopBatch(s.scratch[:0], 0)
-		for i := range s.scratch {
-			s.apply(dp, &s.scratch[i])
-		}
-		clear(s.scratch)
+		s.in.take(dp.p.In, func(m *pipe.Msg) { s.apply(dp, m) })
 	}
 }
 
