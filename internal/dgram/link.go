@@ -286,8 +286,8 @@ func Listen(ctx context.Context, ep Endpoint) (*Receiver, error) {
 func (r *Receiver) Resolved() string { return r.resolved }
 
 // Run reads datagrams and pushes each to p.In as {group, body} until
-// Close, Abort, a queue of p closing or a read error that is not about
-// one datagram. A datagram that does not decode is dropped. One that
+// Close, Abort, p.Out closing, p.In found closed at a datagram, or a read
+// error that is not about one datagram. A datagram that does not decode is dropped. One that
 // finds p.In full is dropped, and reading waits for room, as libzmq's
 // udp engine stops polling until the pipe drains: meanwhile the system's
 // socket buffer holds what comes. p.Out is drained and dropped: a DISH's
@@ -342,12 +342,14 @@ func (r *Receiver) read(in *pipe.Queue) error {
 	}
 }
 
-// watch ends the path when a queue of p closes, and empties p.Out so a
-// DISH's JOINs never fill it.
+// watch empties p.Out so a DISH's JOINs never fill it, and ends the path
+// when p.Out closes. A closed p.In is noticed by read at the next
+// datagram instead: waiting on p.In here would wake this goroutine at
+// every message the DISH takes (the socket closes the path itself at
+// Unbind and Close).
 func (r *Receiver) watch(p *pipe.Pipe) {
 	var scratch []pipe.Msg
 	for {
-		inSig := p.In.Writable().C()
 		outSig := p.Out.Readable().C()
 		var drained bool
 		scratch, drained = p.Out.PopBatch(scratch[:0], sendBatch)
@@ -360,7 +362,6 @@ func (r *Receiver) watch(p *pipe.Pipe) {
 			return
 		}
 		select {
-		case <-inSig:
 		case <-outSig:
 		case <-r.done:
 			return

@@ -330,9 +330,16 @@ func TestAbort(t *testing.T) {
 // A sender first sends what is queued (the linger).
 func TestQueuesEndRun(t *testing.T) {
 	udptest.Require(t)
+	// A receiver notices its closed p.In at the next datagram.
 	r := listen(t, "127.0.0.1:*")
 	rp := run(r, 0)
 	rp.p.In.Close()
+	s0 := dial(t, fmt.Sprintf("127.0.0.1:%d", r.LocalAddr().Port()))
+	defer s0.Close()
+	d, _ := Encode(nil, []byte("g"), []byte("wake"))
+	if _, err := s0.c.WriteToUDPAddrPort(d, s0.to); err != nil {
+		t.Fatal(err)
+	}
 	if err := rp.wait(t); err != nil {
 		t.Fatalf("receiver after p.In closed: %v", err)
 	}
