@@ -326,18 +326,24 @@ func (r *Receiver) read(in *pipe.Queue) error {
 		copy(data[len(group):], body)
 		g := len(group)
 		m := pipe.Msg{Frames: [][]byte{data[:g:g], data[g:]}}
-		room := in.Writable().C()
 		ok, err := in.TryPush(m)
+		if err == nil && !ok {
+			// Full: arm the wait for room only now (armed for every
+			// datagram, each message the DISH takes would signal it),
+			// then look once more so that no room made meanwhile is
+			// missed.
+			room := in.Writable().C()
+			if ok, err = in.TryPush(m); err == nil && !ok {
+				r.dropped.Add(1)
+				select {
+				case <-room:
+				case <-r.done:
+					return net.ErrClosed
+				}
+			}
+		}
 		if err != nil {
 			return err
-		}
-		if !ok {
-			r.dropped.Add(1)
-			select {
-			case <-room:
-			case <-r.done:
-				return net.ErrClosed
-			}
 		}
 	}
 }
