@@ -220,7 +220,9 @@ func testPatternPairs(t *testing.T, ctx context.Context, pats []*benchPattern, e
 			if p.lat == nil {
 				continue
 			}
-			if d, err := p.lat(ctx, ep, size, 30); err != nil || d <= 0 {
+			// Windows' clock (Wine's at least) can be coarser than 30
+			// inproc round trips: 0 is a reading there, not a fault.
+			if d, err := p.lat(ctx, ep, size, 30); err != nil || d < 0 || d == 0 && runtime.GOOS != "windows" {
 				t.Errorf("%s lat %s %d: %v, %v", p.name, ep, size, d, err)
 			}
 		}
