@@ -60,7 +60,8 @@ bench-draft:
 	scripts/bench-draft.sh
 
 ## deps: install what make test needs beyond Go when it is missing
-## (python3-zmq; node, npm and zeromq.js by npm ci in interop/node; Wine and
+## (python3-zmq; node, npm and zeromq.js by npm ci in interop/node; chromium,
+## and jszmq and esbuild by npm ci in interop/browser; Wine and
 ## mingw-w64; git), or fail saying why.
 deps:
 	scripts/deps.sh --strict

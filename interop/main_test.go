@@ -9,7 +9,11 @@
 // connects, and the reverse), over tcp on 127.0.0.1 and over ipc in a
 // temporary directory.
 //
-// Without a peer its tests skip; with AZMQ_INTEROP=1 (as `make test` sets
+// A real browser, headless Chromium, runs jszmq (ZWS 2.0 in JavaScript,
+// installed in interop/browser by `npm ci`) in a page that the tests serve
+// on 127.0.0.1 (browser_test.go).
+//
+// Without a peer (or the browser) its tests skip; with AZMQ_INTEROP=1 (as `make test` sets
 // it) they fail instead.
 package interop
 

@@ -6,6 +6,9 @@
 #   zeromqjs     node and npm (nodejs, npm), then zeromq.js (a libzmq with the
 #                draft API) by `npm ci` in interop/node, for the draft socket
 #                types' interop tests (interop/peer.mjs)
+#   browser      Chromium (chromium; and nodejs, npm), then jszmq and esbuild
+#                by `npm ci` in interop/browser, for the tests that run jszmq
+#                in headless Chromium against azmq (interop/browser_test.go)
 #   windows      wine, wine64 and mingw-w64, to run the Windows test binaries
 #                (scripts/wine-setup.sh prepares Wine)
 #   walkthrough  git, to clone the repository (scripts/walkthrough.sh)
@@ -14,7 +17,7 @@
 # windows leg left out when SKIP_WINDOWS=1).
 #
 # It installs Debian's packages as root, or through passwordless sudo
-# (zeromq.js, in the work tree, as any user). A user who can do
+# (zeromq.js, jszmq and esbuild, in the work tree, as any user). A user who can do
 # neither gets one line per leg that cannot run, saying how to run it, and
 # exit status 0: `make test` then runs without those legs. With --strict,
 # or under CI (CI=true), a leg that cannot run is an error instead.

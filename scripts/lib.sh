@@ -52,7 +52,7 @@ in_ci() {
 
 # The legs of `make test` that need something beyond Go, what each needs
 # (Debian packages) and how to tell it is there.
-legs=(interop zeromqjs windows walkthrough)
+legs=(interop zeromqjs browser windows walkthrough)
 
 leg_packages() { # leg
 	case $1 in
@@ -60,6 +60,12 @@ leg_packages() { # leg
 	# Debian's nodejs leaves npm to a package of its own; NodeSource's
 	# brings npm with it, so npm is asked for only when it is missing.
 	zeromqjs)
+		have_cmd node || echo nodejs
+		have_cmd npm || echo npm
+		;;
+	# Debian's Chromium, run headless; jszmq and esbuild come from npm.
+	browser)
+		have_cmd chromium || echo chromium
 		have_cmd node || echo nodejs
 		have_cmd npm || echo npm
 		;;
@@ -76,6 +82,9 @@ leg_has_prereqs() { # leg
 	# What the Go tests check too: zeromq.js loads from interop/node, and
 	# its libzmq has the draft API.
 	zeromqjs) have_cmd node && (cd interop/node && node --no-warnings -e "$zeromqjs_check") >/dev/null 2>&1 ;;
+	# What the Go tests need too: chromium on PATH, and esbuild and jszmq
+	# in interop/browser.
+	browser) have_cmd chromium && have_cmd node && (cd interop/browser && node -e "$browser_check") >/dev/null 2>&1 ;;
 	windows) have_cmd wine && have_cmd x86_64-w64-mingw32-gcc ;;
 	walkthrough) have_cmd git ;;
 	*) die "unknown leg $1" ;;
@@ -87,6 +96,7 @@ leg_detail() { # leg
 	case $1 in
 	interop) echo "libzmq $(/usr/bin/python3 -c 'import zmq; print(zmq.zmq_version())' 2>/dev/null)" ;;
 	zeromqjs) (cd interop/node && node --no-warnings -e "$zeromqjs_check" 2>/dev/null) ;;
+	browser) echo "$(chromium --version 2>/dev/null), $(cd interop/browser && node -e "$browser_check" 2>/dev/null)" ;;
 	windows) echo "$(wine --version 2>/dev/null), $(x86_64-w64-mingw32-gcc -dumpversion 2>/dev/null | sed 's/^/mingw-w64 gcc /')" ;;
 	walkthrough) git --version ;;
 	esac
@@ -97,6 +107,7 @@ leg_what() { # leg
 	case $1 in
 	interop) echo "python3-zmq (libzmq and pyzmq for /usr/bin/python3)" ;;
 	zeromqjs) echo "zeromq.js (node, npm and interop/node's npm packages: a libzmq with the draft API)" ;;
+	browser) echo "a browser (Chromium, node, npm and interop/browser's npm packages: jszmq and esbuild)" ;;
 	windows) echo "Wine or mingw-w64 (which builds Wine's ProcessPrng shim)" ;;
 	walkthrough) echo "git" ;;
 	esac
@@ -107,6 +118,7 @@ leg_rerun() { # leg
 	case $1 in
 	interop) echo 'as root run `make deps`, then `make test`' ;;
 	zeromqjs) echo 'as root run `make deps` (with node and npm there, `npm ci` in interop/node does), then `make test`' ;;
+	browser) echo 'as root run `make deps` (with chromium, node and npm there, `npm ci` in interop/browser does), then `make test`' ;;
 	windows) echo 'as root run `make windows-test`' ;;
 	walkthrough) echo 'as root run `make deps`, then `make walkthrough`' ;;
 	esac
@@ -117,6 +129,7 @@ leg_name() { # leg
 	case $1 in
 	interop) echo "interop tests" ;;
 	zeromqjs) echo "zeromq.js interop tests" ;;
+	browser) echo "browser interop tests" ;;
 	windows) echo "windows leg" ;;
 	walkthrough) echo "walkthrough" ;;
 	esac
@@ -158,16 +171,30 @@ try { z = require("zeromq"); require("zeromq/draft"); } catch (e) { console.erro
 if (!z.capability.draft) { console.error("its libzmq " + z.version + " lacks the draft API"); process.exit(1); }
 console.log("node " + process.version + ", zeromq.js " + require("zeromq/package.json").version + ", libzmq " + z.version + " with the draft API");'
 
+# browser_check is node's check, run in interop/browser, that jszmq and
+# esbuild are installed there, esbuild's binary for this platform running;
+# it prints their versions.
+# shellcheck disable=SC2016
+browser_check='const esbuild = require("esbuild");
+esbuild.transformSync("0");
+console.log("jszmq " + require("jszmq/package.json").version + ", esbuild " + esbuild.version);'
+
 # leg_install_more installs what apt-get does not, for a leg that needs it,
 # once what apt-get installs is there: zeromq.js, with npm ci in
-# interop/node (the exact versions of its package-lock.json; the prebuilt
-# binaries they ship, no compiler: install scripts are not run).
+# interop/node, and jszmq and esbuild, with npm ci in interop/browser (the
+# exact versions of their package-lock.json; the prebuilt binaries they
+# ship, no compiler: install scripts are not run).
 leg_install_more() { # leg
 	case $1 in
 	zeromqjs)
 		have_cmd node && have_cmd npm || return 1
 		echo "installing zeromq.js: npm ci in interop/node"
 		(cd interop/node && timeout 10m npm ci --ignore-scripts --no-audit --no-fund)
+		;;
+	browser)
+		have_cmd chromium && have_cmd node && have_cmd npm || return 1
+		echo "installing jszmq and esbuild: npm ci in interop/browser"
+		(cd interop/browser && timeout 10m npm ci --ignore-scripts --no-audit --no-fund)
 		;;
 	esac
 }
@@ -177,6 +204,10 @@ leg_install_more() { # leg
 leg_why_not() { # leg
 	if [ "$1" = zeromqjs ] && have_cmd node && have_cmd npm; then
 		echo "npm ci in interop/node did not install it (see scripts/deps.sh's output)"
+		return
+	fi
+	if [ "$1" = browser ] && have_cmd chromium && have_cmd node && have_cmd npm; then
+		echo "npm ci in interop/browser did not install it (see scripts/deps.sh's output)"
 		return
 	fi
 	why_not_installable

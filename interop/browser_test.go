@@ -1,0 +1,487 @@
+//go:build !windows
+
+package interop
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// A real browser: headless Chromium (Debian's chromium) opens a page that a
+// test serves on 127.0.0.1, over http or over https with a certificate of
+// the test's own CA. The page runs jszmq (ZWS 2.0 in JavaScript, installed
+// in interop/browser by `npm ci`, bundled for the browser by esbuild from
+// the same folder at the start of the run) and reports what it did with an
+// HTTP POST to the test's server, so that the test asserts on what the
+// browser really sent and received.
+
+// browserDir is where jszmq and esbuild are installed, relative to this
+// package.
+const browserDir = "browser"
+
+const (
+	// browserLifetime bounds one Chromium process: it is killed after this
+	// long.
+	browserLifetime = 60 * time.Second
+	// browserReportTimeout bounds the wait for the page's report.
+	browserReportTimeout = 30 * time.Second
+)
+
+// browserTools is what the browser tests need, found once per run.
+type browserTools struct {
+	chromium string
+	bundle   []byte // jszmq as one browser script; it sets window.jszmq
+}
+
+// browserAvailable finds chromium and node, and bundles jszmq, once per run.
+var browserAvailable = sync.OnceValues(func() (browserTools, error) {
+	var bt browserTools
+	chromium, err := exec.LookPath("chromium")
+	if err != nil {
+		return bt, fmt.Errorf("no chromium on PATH: %w", err)
+	}
+	node, err := exec.LookPath("node")
+	if err != nil {
+		return bt, fmt.Errorf("no node on PATH: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	// jszmq's main module, for the browser: isomorphic-ws takes the
+	// browser's WebSocket; node's url module, which only its bind (never
+	// called here) uses, is node-url.js; util and assert, which it pulls
+	// in, read process.env.NODE_DEBUG and global as they load.
+	cmd := exec.CommandContext(ctx, node, "node_modules/esbuild/bin/esbuild",
+		"node_modules/jszmq/lib/src/index.js",
+		"--bundle", "--format=iife", "--global-name=jszmq", "--platform=browser",
+		"--alias:url=./node-url.js",
+		"--define:process.env.NODE_DEBUG=false", "--define:global=globalThis",
+		"--minify", "--log-level=warning")
+	cmd.Dir = browserDir
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		if msg := bytes.TrimSpace(stderr.Bytes()); len(msg) > 0 {
+			err = fmt.Errorf("%w: %s", err, abbrev(string(msg), 300))
+		}
+		return bt, fmt.Errorf("esbuild does not bundle jszmq in interop/%s: %w", browserDir, err)
+	}
+	if len(out) < 1000 {
+		return bt, fmt.Errorf("esbuild's bundle of jszmq is %d bytes", len(out))
+	}
+	bt.chromium, bt.bundle = chromium, out
+	return bt, nil
+})
+
+// requireBrowser skips the test when Chromium or jszmq is missing, or fails
+// it when AZMQ_INTEROP=1 says they must be there.
+func requireBrowser(t *testing.T) browserTools {
+	t.Helper()
+	bt, err := browserAvailable()
+	if err != nil {
+		const how = "scripts/deps.sh browser (apt-get install chromium, npm ci in interop/browser)"
+		if os.Getenv("AZMQ_INTEROP") == "1" {
+			t.Fatalf("browser required (AZMQ_INTEROP=1) but unavailable: %v; install it with: %s", err, how)
+		}
+		t.Skipf("browser unavailable, skipping: %v (%s; AZMQ_INTEROP=1 turns this skip into a failure)", err, how)
+	}
+	return bt
+}
+
+// browserPKI is a CA made for one test, and a certificate it signed for
+// 127.0.0.1, for the test's https server.
+type browserPKI struct {
+	ca   *x509.Certificate
+	leaf tls.Certificate
+}
+
+func newBrowserPKI(t *testing.T) browserPKI {
+	t.Helper()
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	caTmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: "azmq interop test CA"},
+		NotBefore:             now.Add(-time.Hour),
+		NotAfter:              now.Add(24 * time.Hour),
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+		MaxPathLenZero:        true,
+	}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, err := x509.ParseCertificate(caDER)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(2),
+		Subject:      pkix.Name{CommonName: "127.0.0.1"},
+		NotBefore:    now.Add(-time.Hour),
+		NotAfter:     now.Add(24 * time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
+		DNSNames:     []string{"localhost"},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return browserPKI{ca: ca, leaf: tls.Certificate{Certificate: [][]byte{der, caDER}, PrivateKey: key}}
+}
+
+// spki is what Chromium's --ignore-certificate-errors-spki-list takes for
+// a certificate: the base64 of the SHA-256 of its SubjectPublicKeyInfo.
+func spki(c *x509.Certificate) string {
+	sum := sha256.Sum256(c.RawSubjectPublicKeyInfo)
+	return base64.StdEncoding.EncodeToString(sum[:])
+}
+
+// browserPage is the page the browser opens: it loads the bundle, then
+// the test's script, which finds its settings in window.azmqTest and ends
+// by posting a JSON report to /report.
+const browserPage = `<!doctype html>
+<html><head><meta charset="utf-8"><title>azmq browser interop</title></head>
+<body>
+<script>
+window.azmqTest = %s;
+window.azmqReport = function (r) {
+	return fetch("/report", {method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify(r)});
+};
+window.addEventListener("error", function (e) { azmqReport({error: "uncaught: " + e.message}); });
+</script>
+<script src="/jszmq.js"></script>
+<script>
+try {
+%s
+} catch (e) { azmqReport({error: "threw: " + (e && e.stack || e)}); }
+</script>
+</body></html>
+`
+
+// browserServer is a test's http or https server on 127.0.0.1: it serves
+// the page and the bundle, takes the page's report, and passes any other
+// path to the test's handler.
+type browserServer struct {
+	*httptest.Server
+	reports chan json.RawMessage
+}
+
+// wsURL is the ws:// or wss:// URL of a path on the server.
+func (s *browserServer) wsURL(path string) string {
+	return "ws" + strings.TrimPrefix(s.URL, "http") + path
+}
+
+// startBrowserServer starts the server; settings are what the page's
+// script finds in window.azmqTest, script is that script.
+func startBrowserServer(t *testing.T, bt browserTools, pki *browserPKI, settings func(*browserServer) any, script string, other http.Handler) *browserServer {
+	t.Helper()
+	s := &browserServer{reports: make(chan json.RawMessage, 4)}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		js, err := json.Marshal(settings(s))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, browserPage, js, script)
+	})
+	mux.HandleFunc("GET /jszmq.js", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+		_, _ = w.Write(bt.bundle)
+	})
+	mux.HandleFunc("POST /report", func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+		if err != nil || !json.Valid(body) {
+			http.Error(w, "want a JSON body", http.StatusBadRequest)
+			return
+		}
+		select {
+		case s.reports <- json.RawMessage(body):
+		default:
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("GET /favicon.ico", http.NotFound)
+	if other != nil {
+		mux.Handle("/", other)
+	}
+	s.Server = httptest.NewUnstartedServer(mux)
+	if pki != nil {
+		s.TLS = &tls.Config{Certificates: []tls.Certificate{pki.leaf}}
+		s.StartTLS()
+	} else {
+		s.Start()
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+// report waits for the page's report and decodes it into v; a report with
+// an "error" fails the test.
+func (s *browserServer) report(t *testing.T, b *browser, v any) {
+	t.Helper()
+	select {
+	case raw := <-s.reports:
+		var e struct {
+			Error string `json:"error"`
+		}
+		if err := json.Unmarshal(raw, &e); err == nil && e.Error != "" {
+			t.Fatalf("the page reports an error: %s", e.Error)
+		}
+		if err := json.Unmarshal(raw, v); err != nil {
+			t.Fatalf("the page's report %s: %v", abbrev(string(raw), 300), err)
+		}
+	case <-b.exited:
+		t.Fatalf("chromium ended before the page reported (%v)", b.werr)
+	case <-time.After(browserReportTimeout):
+		t.Fatalf("no report from the page within %v", browserReportTimeout)
+	}
+}
+
+// browser is a running headless Chromium.
+type browser struct {
+	cmd    *exec.Cmd
+	stderr lockedBuffer
+	exited chan struct{} // closed once the process has been waited for
+	werr   error
+}
+
+// startBrowser starts headless Chromium on url, in a process group of its
+// own, with a fresh profile. At the end of the test it and every process it
+// started are stopped, and the test fails should one of them remain.
+func startBrowser(t *testing.T, bt browserTools, url string, extra ...string) *browser {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), browserLifetime)
+	args := []string{
+		"--headless=new",
+		// As root Chromium runs only without its sandbox.
+		"--no-sandbox",
+		"--disable-gpu",
+		"--user-data-dir=" + t.TempDir(),
+		"--no-first-run",
+		"--no-default-browser-check",
+		"--disable-extensions",
+		"--disable-background-networking",
+		"--disable-component-update",
+		"--disable-sync",
+		"--disable-default-apps",
+		"--no-pings",
+		"--metrics-recording-only",
+		// No name resolves: the page is on 127.0.0.1, and nothing else
+		// is to be reached.
+		"--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+	}
+	args = append(args, extra...)
+	args = append(args, url)
+	cmd := exec.CommandContext(ctx, bt.chromium, args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = 5 * time.Second
+	b := &browser{cmd: cmd, exited: make(chan struct{})}
+	cmd.Stdout = &b.stderr
+	cmd.Stderr = &b.stderr
+	if err := cmd.Start(); err != nil {
+		cancel()
+		t.Fatalf("start chromium: %v", err)
+	}
+	pgid := cmd.Process.Pid
+	go func() {
+		b.werr = cmd.Wait()
+		close(b.exited)
+	}()
+	t.Cleanup(func() {
+		// SIGTERM to the browser lets it end its children; whatever is left
+		// of the group after a few seconds is killed.
+		_ = syscall.Kill(pgid, syscall.SIGTERM)
+		select {
+		case <-b.exited:
+		case <-time.After(5 * time.Second):
+		}
+		_ = syscall.Kill(-pgid, syscall.SIGKILL)
+		<-b.exited
+		cancel()
+		if left := groupLeft(pgid, 5*time.Second); left != nil {
+			t.Errorf("chromium's processes remain after it was stopped: %v", left)
+		}
+		if t.Failed() {
+			if s := b.stderr.String(); s != "" {
+				t.Logf("chromium's output:\n%s", abbrev(s, 4000))
+			}
+		}
+	})
+	return b
+}
+
+// groupLeft waits up to d for the process group to be gone, and returns
+// the ids of its processes that are not (zombies waiting to be reaped by
+// init count as gone).
+func groupLeft(pgid int, d time.Duration) []int {
+	deadline := time.Now().Add(d)
+	for {
+		left := groupMembers(pgid)
+		if len(left) == 0 || time.Now().After(deadline) {
+			return left
+		}
+		_ = syscall.Kill(-pgid, syscall.SIGKILL)
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// groupMembers lists the live processes of a process group, from /proc
+// where there is one, else by whether the group can be signalled.
+func groupMembers(pgid int) []int {
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		if errors.Is(syscall.Kill(-pgid, 0), syscall.ESRCH) {
+			return nil
+		}
+		return []int{-pgid}
+	}
+	var left []int
+	for _, e := range ents {
+		var pid int
+		if _, err := fmt.Sscan(e.Name(), &pid); err != nil {
+			continue
+		}
+		stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid pgrp ...: comm may hold spaces, so the
+		// fields are counted after its closing parenthesis.
+		i := bytes.LastIndexByte(stat, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(string(stat[i+1:]))
+		if len(f) < 3 || f[0] == "Z" || f[0] == "X" {
+			continue
+		}
+		var g int
+		if _, err := fmt.Sscan(f[2], &g); err == nil && g == pgid {
+			left = append(left, pid)
+		}
+	}
+	return left
+}
+
+// upgradeSeen is what a WebSocket upgrade request said, as the test's
+// server saw it.
+type upgradeSeen struct {
+	path, protocol, origin string
+	tls                    bool
+}
+
+// TestBrowserJSZMQDials checks the browser's side of things on its own:
+// Chromium loads the page over http, and over https with the test's CA
+// trusted by its SPKI on the command line; jszmq, bundled, runs in it, and
+// its SUB and REQ dial the test's server over ws:// and wss:// asking for
+// the subprotocol ZWS2.0. The server refuses the upgrades (jszmq retries),
+// and the page reports which sockets it made.
+func TestBrowserJSZMQDials(t *testing.T) {
+	for _, secure := range []bool{false, true} {
+		name := "ws"
+		if secure {
+			name = "wss"
+		}
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			bt := requireBrowser(t)
+			var pki *browserPKI
+			var flags []string
+			if secure {
+				p := newBrowserPKI(t)
+				pki = &p
+				flags = append(flags, "--ignore-certificate-errors-spki-list="+spki(p.ca))
+			}
+			upgrades := make(chan upgradeSeen, 64)
+			refuse := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+					select {
+					case upgrades <- upgradeSeen{r.URL.Path, r.Header.Get("Sec-WebSocket-Protocol"), r.Header.Get("Origin"), r.TLS != nil}:
+					default:
+					}
+				}
+				http.Error(w, "no WebSocket here", http.StatusForbidden)
+			})
+			srv := startBrowserServer(t, bt, pki, func(s *browserServer) any {
+				return map[string]string{"sub": s.wsURL("/sub"), "req": s.wsURL("/req")}
+			}, `
+const sub = new jszmq.Sub();
+sub.subscribe("t");
+sub.connect(azmqTest.sub);
+const req = new jszmq.Req();
+req.connect(azmqTest.req);
+azmqReport({sub: sub instanceof jszmq.Sub, req: req instanceof jszmq.Req, protocol: location.protocol});
+`, refuse)
+			b := startBrowser(t, bt, srv.URL+"/", flags...)
+			var rep struct {
+				Sub, Req bool
+				Protocol string
+			}
+			srv.report(t, b, &rep)
+			wantProto := "http:"
+			if secure {
+				wantProto = "https:"
+			}
+			if !rep.Sub || !rep.Req || rep.Protocol != wantProto {
+				t.Fatalf("the page reports %+v, want a jszmq Sub and Req on a page loaded over %s", rep, wantProto)
+			}
+			seen := map[string]bool{}
+			deadline := time.After(browserReportTimeout)
+			for !seen["/sub"] || !seen["/req"] {
+				select {
+				case u := <-upgrades:
+					if u.protocol != "ZWS2.0" {
+						t.Fatalf("jszmq's upgrade request for %s asks for the subprotocol %q, want ZWS2.0", u.path, u.protocol)
+					}
+					if u.tls != secure {
+						t.Fatalf("jszmq's upgrade request for %s: over TLS %v, want %v", u.path, u.tls, secure)
+					}
+					if u.origin != srv.URL {
+						t.Fatalf("jszmq's upgrade request for %s: Origin %q, want %q", u.path, u.origin, srv.URL)
+					}
+					seen[u.path] = true
+				case <-deadline:
+					t.Fatalf("within %v jszmq asked to upgrade only %v, want /sub and /req", browserReportTimeout, seen)
+				}
+			}
+		})
+	}
+}
