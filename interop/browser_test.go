@@ -179,7 +179,23 @@ const browserPage = `<!doctype html>
 <body>
 <script>
 window.azmqTest = %s;
+// Each WebSocket's opening (with the subprotocol the server chose) and
+// closing, for the report.
+window.azmqWS = [];
+(function () {
+	const WS = window.WebSocket;
+	window.WebSocket = function (url, protocols) {
+		const ws = new WS(url, protocols);
+		const note = function (what) { if (azmqWS.length < 20) azmqWS.push(url + " " + what); };
+		ws.addEventListener("open", function () { note("open, subprotocol " + JSON.stringify(ws.protocol)); });
+		ws.addEventListener("close", function (e) { note("closed, code " + e.code + (e.reason ? ", " + e.reason : "")); });
+		return ws;
+	};
+	window.WebSocket.prototype = WS.prototype;
+	["CONNECTING", "OPEN", "CLOSING", "CLOSED"].forEach(function (k) { window.WebSocket[k] = WS[k]; });
+})();
 window.azmqReport = function (r) {
+	r.ws = azmqWS;
 	return fetch("/report", {method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify(r)});
 };
 window.addEventListener("error", function (e) { azmqReport({error: "uncaught: " + e.message}); });
@@ -259,10 +275,11 @@ func (s *browserServer) report(t *testing.T, b *browser, v any) {
 	select {
 	case raw := <-s.reports:
 		var e struct {
-			Error string `json:"error"`
+			Error string   `json:"error"`
+			WS    []string `json:"ws"`
 		}
 		if err := json.Unmarshal(raw, &e); err == nil && e.Error != "" {
-			t.Fatalf("the page reports an error: %s", e.Error)
+			t.Fatalf("the page reports an error: %s; its WebSockets: %q", e.Error, e.WS)
 		}
 		if err := json.Unmarshal(raw, v); err != nil {
 			t.Fatalf("the page's report %s: %v", abbrev(string(raw), 300), err)
@@ -340,12 +357,28 @@ func startBrowser(t *testing.T, bt browserTools, url string, extra ...string) *b
 			t.Errorf("chromium's processes remain after it was stopped: %v", left)
 		}
 		if t.Failed() {
-			if s := b.stderr.String(); s != "" {
-				t.Logf("chromium's output:\n%s", abbrev(s, 4000))
+			if s := b.log(); s != "" {
+				t.Logf("chromium's output:\n%s", s)
 			}
 		}
 	})
 	return b
+}
+
+// log is what Chromium printed, less its complaints that this machine
+// has no D-Bus, the last 4000 bytes of it.
+func (b *browser) log() string {
+	var keep []string
+	for _, l := range strings.Split(b.stderr.String(), "\n") {
+		if strings.TrimSpace(l) != "" && !strings.Contains(l, "dbus") {
+			keep = append(keep, l)
+		}
+	}
+	s := strings.Join(keep, "\n")
+	if len(s) > 4000 {
+		s = "..." + s[len(s)-4000:]
+	}
+	return s
 }
 
 // groupLeft waits up to d for the process group to be gone, and returns
