@@ -25,6 +25,7 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -215,6 +216,14 @@ try {
 type browserServer struct {
 	*httptest.Server
 	reports chan json.RawMessage
+	// pages and bundles count the requests for the page and the bundle.
+	pages, bundles atomic.Int32
+}
+
+// served says how often the page and the bundle were served, for a
+// failure's message.
+func (s *browserServer) served() string {
+	return fmt.Sprintf("the page was served %d times, jszmq's bundle %d times", s.pages.Load(), s.bundles.Load())
 }
 
 // wsURL is the ws:// or wss:// URL of a path on the server.
@@ -234,10 +243,12 @@ func startBrowserServer(t *testing.T, bt browserTools, pki *browserPKI, settings
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
 		}
+		s.pages.Add(1)
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		fmt.Fprintf(w, browserPage, js, script)
 	})
 	mux.HandleFunc("GET /jszmq.js", func(w http.ResponseWriter, r *http.Request) {
+		s.bundles.Add(1)
 		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
 		_, _ = w.Write(bt.bundle)
 	})
@@ -285,9 +296,9 @@ func (s *browserServer) report(t *testing.T, b *browser, v any) {
 			t.Fatalf("the page's report %s: %v", abbrev(string(raw), 300), err)
 		}
 	case <-b.exited:
-		t.Fatalf("chromium ended before the page reported (%v)", b.werr)
+		t.Fatalf("chromium ended before the page reported (%v; %s)", b.werr, s.served())
 	case <-time.After(browserReportTimeout):
-		t.Fatalf("no report from the page within %v", browserReportTimeout)
+		t.Fatalf("no report from the page within %v (%s)", browserReportTimeout, s.served())
 	}
 }
 
