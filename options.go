@@ -1,6 +1,7 @@
 package azmq
 
 import (
+	"crypto/tls"
 	"fmt"
 	"time"
 
@@ -42,6 +43,7 @@ type socketConfig struct {
 	mech             security.Mechanism // nil: NULL
 	mechOpt          string             // the option that set mech
 	zapDomain        string
+	tlsConfig        *tls.Config // wss
 }
 
 func defaultConfig() socketConfig {
@@ -225,4 +227,20 @@ func WithMaxSubscriptionBytes(n int64) SocketOption {
 // queue is full, instead of dropping silently. Default false.
 func WithRouterMandatory(on bool) SocketOption {
 	return func(c *socketConfig) error { c.routerMandatory = on; return nil }
+}
+
+// WithTLSConfig sets the TLS configuration of wss:// endpoints. Bind on
+// wss needs it, with a certificate (Certificates or GetCertificate): there
+// is no insecure default. Connect verifies the server with its RootCAs and
+// ServerName; without the option it uses Go's default verification against
+// the system's roots. The config is cloned at use, so later changes to cfg
+// do not reach connections already made. nil is refused.
+func WithTLSConfig(cfg *tls.Config) SocketOption {
+	return func(c *socketConfig) error {
+		if cfg == nil {
+			return fmt.Errorf("azmq: WithTLSConfig(nil): a config is needed")
+		}
+		c.tlsConfig = cfg
+		return nil
+	}
 }

@@ -223,12 +223,23 @@ func (s *Socket) newLink(c net.Conn) link {
 	return engine.New(c, s.engineConfig(transport.PeerAddress(c)))
 }
 
+// transportOptions is what ws and wss need of the socket: its mechanism
+// picks the subprotocol, and its TLS config and message limit.
+func (s *Socket) transportOptions() transport.Options {
+	o := transport.Options{TLS: s.cfg.tlsConfig, MaxMsgSize: s.cfg.maxMsgSize}
+	if m := s.cfg.mech; m != nil {
+		o.Mechanism, o.AsServer = m.Name(), m.AsServer()
+	}
+	return o
+}
+
 func (s *Socket) newPipe() *pipe.Pipe {
 	return pipe.New(s.cfg.sendHWM, s.cfg.recvHWM, s.pat.Readable(), s.pat.Writable(), nil, nil)
 }
 
 // Bind listens on an endpoint: tcp://host:port (host may be *, port may be
-// * or 0 for any free port), ipc://path (ipc://@name: Linux abstract
+// * or 0 for any free port), ws://host:port/path and wss://host:port/path
+// (ZeroMQ over WebSocket, ZWS 2.0; wss needs WithTLSConfig), ipc://path (ipc://@name: Linux abstract
 // namespace; ipc://\\.\pipe\NAME or ipc://pipe:NAME: a Windows named
 // pipe), inproc://name, and for a DISH udp://host:port or a multicast
 // group (see the package doc).
@@ -255,7 +266,10 @@ func (s *Socket) Bind(endpoint string) error {
 	if s.isClosed() {
 		return fmt.Errorf("azmq: bind %q: %w", endpoint, ErrClosed)
 	}
-	l, err := transport.Listen(context.Background(), ep)
+	if s.typ == STREAM && ep.IsWS() {
+		return fmt.Errorf("azmq: bind %q: %w", endpoint, errStreamWS)
+	}
+	l, err := transport.ListenWith(context.Background(), ep, s.transportOptions())
 	if err != nil {
 		s.emit(EventBindFailed, endpoint, err)
 		return fmt.Errorf("azmq: bind %q: %w", endpoint, err)
@@ -411,7 +425,10 @@ func (s *Socket) connect(endpoint string) (*pipe.Pipe, error) {
 		}
 		return p, nil
 	}
-	if ep.Transport == "tcp" && hasWildcard(ep.Address) {
+	if s.typ == STREAM && ep.IsWS() {
+		return nil, fmt.Errorf("azmq: connect %q: %w", endpoint, errStreamWS)
+	}
+	if (ep.Transport == "tcp" || ep.IsWS()) && hasWildcard(ep.Address) {
 		return nil, fmt.Errorf("azmq: connect %q: %w: a wildcard host or port only works for Bind", endpoint, transport.ErrEndpoint)
 	}
 	c := &connecter{given: endpoint, ep: ep}
@@ -465,7 +482,7 @@ func (s *Socket) connectLoop(c *connecter) {
 	done := s.done
 	first := true
 	for {
-		conn, err := transport.Dial(c.ctx, c.ep)
+		conn, err := transport.DialWith(c.ctx, c.ep, s.transportOptions())
 		if c.ctx.Err() != nil {
 			if conn != nil {
 				conn.Close()
