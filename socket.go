@@ -220,13 +220,20 @@ func (s *Socket) newLink(c net.Conn) link {
 	if s.typ == STREAM {
 		return raw.New(c, transport.PeerAddress(c))
 	}
-	return engine.New(c, s.engineConfig(transport.PeerAddress(c)))
+	cfg := s.engineConfig(transport.PeerAddress(c))
+	if transport.IsWS(c) {
+		// ws keeps its peers alive with WebSocket pings, in the
+		// connection: ZWS peers ignore ZMTP's.
+		cfg.Heartbeat = engine.Heartbeat{}
+	}
+	return engine.New(c, cfg)
 }
 
 // transportOptions is what ws and wss need of the socket: its mechanism
 // picks the subprotocol, and its TLS config and message limit.
 func (s *Socket) transportOptions() transport.Options {
 	o := transport.Options{TLS: s.cfg.tlsConfig, MaxMsgSize: s.cfg.maxMsgSize}
+	o.Heartbeat.Interval, o.Heartbeat.Timeout = s.cfg.hbInterval, s.cfg.hbTimeout
 	if m := s.cfg.mech; m != nil {
 		o.Mechanism, o.AsServer = m.Name(), m.AsServer()
 	}

@@ -437,3 +437,38 @@ func TestWSEndpointErrors(t *testing.T) {
 		t.Errorf("STREAM Bind ws: %v", err)
 	}
 }
+
+// TestWSHeartbeat: over ws the heartbeat is WebSocket ping and pong. An
+// idle peer that answers stays connected; a peer that never reads (so
+// never answers) is dropped after the timeout, the monitor saying why.
+func TestWSHeartbeat(t *testing.T) {
+	ctx := testCtx(t)
+	z := NewContext()
+	defer z.Close()
+	hb := WithHeartbeat(20*time.Millisecond, 100*time.Millisecond, 0)
+	rep := newSock(t, z, REP, WithLinger(0), hb)
+	req := newSock(t, z, REQ, WithLinger(0), hb)
+	ev := rep.Monitor(ctx)
+	bindConnect(t, rep, req, "ws://127.0.0.1:*/")
+	waitEvent(t, ev, EventHandshakeSucceeded)
+	time.Sleep(300 * time.Millisecond) // many intervals, idle
+	mustSend(t, ctx, req, "still there")
+	mustRecv(t, ctx, rep, "still there")
+	mustSend(t, ctx, rep, "yes")
+	mustRecv(t, ctx, req, "yes")
+	for len(ev) > 0 {
+		if e := <-ev; e.Kind == EventDisconnected {
+			t.Fatalf("idle connection dropped: %v", e.Err)
+		}
+	}
+
+	c, _, err := websocket.Dial(ctx, rep.LastEndpoint(), &websocket.DialOptions{Subprotocols: []string{"ZWS2.0/NULL"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	e := waitEvent(t, ev, EventHandshakeFailed)
+	if !errors.Is(e.Err, transport.ErrWSHeartbeat) {
+		t.Fatalf("HandshakeFailed: %v, want ErrWSHeartbeat", e.Err)
+	}
+}

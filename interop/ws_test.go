@@ -3,7 +3,9 @@
 package interop
 
 import (
+	"context"
 	"testing"
+	"time"
 
 	"github.com/azmq/azmq"
 )
@@ -57,4 +59,31 @@ func TestWSCurve(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestWSHeartbeat: both ends ping every 50 ms (WebSocket pings: libzmq's
+// ws engine ignores ZMTP PINGs) and drop a peer silent for 200 ms; a
+// second of idleness must drop nothing, each side answering the other's
+// pings, before a request and its reply pass.
+func TestWSHeartbeat(t *testing.T) {
+	const idle = time.Second
+	hbOpts := map[string]any{"heartbeat_ivl": 50, "heartbeat_timeout": 200}
+	runNodeCases(t, wsTopologies, []pairCase{{
+		name: "REQ-REP", azmq: azmq.REQ,
+		opts: []azmq.SocketOption{azmq.WithHeartbeat(50*time.Millisecond, 200*time.Millisecond, 0)},
+		lib:  spec{Type: "REP", Options: hbOpts, Steps: []step{{"op": "echo", "count": 1, "timeout_ms": 10000}}},
+		run: func(t *testing.T, ctx context.Context, s *azmq.Socket, p *peer) {
+			w := watch(t, s)
+			time.Sleep(idle)
+			m := [][]byte{b("after a second of pings")}
+			send(t, ctx, s, m)
+			checkMsg(t, "request as libzmq REP received it", p.recvMsg(), m)
+			checkMsg(t, "reply as azmq REQ received it", recv(t, ctx, s), m)
+			// Before the peer exits, which ends the connection.
+			if w.has(azmq.EventDisconnected) || w.has(azmq.EventConnectRetried) {
+				t.Fatalf("the connection dropped while idle: %s", w)
+			}
+			p.wait()
+		},
+	}})
 }

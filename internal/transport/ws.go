@@ -23,6 +23,9 @@ type Options struct {
 	AsServer   bool        // the socket's mechanism is a server (PLAIN or CURVE)
 	TLS        *tls.Config // wss: the certificate to serve, or the roots to trust
 	MaxMsgSize int64       // WithMaxMsgSize (< 0: none): bounds a ws message
+	// Heartbeat: WebSocket pings every Interval, the connection closed
+	// when a pong takes longer than Timeout (0: Interval). Interval 0: off.
+	Heartbeat struct{ Interval, Timeout time.Duration }
 }
 
 func (o Options) mech() string {
@@ -220,10 +223,12 @@ func upgrade(w http.ResponseWriter, r *http.Request, o Options, anyOrigin bool) 
 		http.Error(w, "no ZWS 2.0 subprotocol for mechanism "+o.mech(), http.StatusBadRequest)
 		return nil, fmt.Errorf("%w: %s offers %q, this socket uses %s", ErrWSSubprotocol, r.RemoteAddr, offers, o.mech())
 	}
+	var zc atomic.Pointer[zwsConn]
 	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{
 		Subprotocols:       []string{proto},
 		InsecureSkipVerify: anyOrigin,
 		CompressionMode:    websocket.CompressionDisabled,
+		OnPongReceived:     func(context.Context, []byte) { pongTo(&zc) },
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrWSUpgrade, err)
@@ -236,7 +241,17 @@ func upgrade(w http.ResponseWriter, r *http.Request, o Options, anyOrigin bool) 
 	if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
 		remote = net.TCPAddrFromAddrPort(ap)
 	}
-	return newZWSConn(ws, mech, o.peerAsServer(), limit, local, remote), nil
+	c := newZWSConn(ws, mech, o.peerAsServer(), limit, local, remote)
+	zc.Store(c)
+	c.heartbeat(o.Heartbeat.Interval, o.Heartbeat.Timeout)
+	return c, nil
+}
+
+// pongTo tells the connection, once made, that a pong came.
+func pongTo(zc *atomic.Pointer[zwsConn]) {
+	if c := zc.Load(); c != nil {
+		c.alive()
+	}
 }
 
 // stringAddr is a remote address net/http gave in a form not ip:port.
@@ -304,10 +319,12 @@ func dialWS(ctx context.Context, ep Endpoint, o Options) (net.Conn, error) {
 	}
 	defer tr.CloseIdleConnections()
 	offers := offer(o.mech())
+	var zc atomic.Pointer[zwsConn]
 	ws, resp, err := websocket.Dial(ctx, ep.String(), &websocket.DialOptions{
 		HTTPClient:      &http.Client{Transport: tr},
 		Subprotocols:    offers,
 		CompressionMode: websocket.CompressionDisabled,
+		OnPongReceived:  func(context.Context, []byte) { pongTo(&zc) },
 	})
 	if err != nil {
 		if resp != nil && resp.StatusCode == http.StatusBadRequest {
@@ -324,5 +341,8 @@ func dialWS(ctx context.Context, ep Endpoint, o Options) (net.Conn, error) {
 	ws.SetReadLimit(limit + 1)
 	la, _ := local.Load().(net.Addr)
 	ra, _ := remote.Load().(net.Addr)
-	return newZWSConn(ws, mech, o.peerAsServer(), limit, la, ra), nil
+	c := newZWSConn(ws, mech, o.peerAsServer(), limit, la, ra)
+	zc.Store(c)
+	c.heartbeat(o.Heartbeat.Interval, o.Heartbeat.Timeout)
+	return c, nil
 }

@@ -41,6 +41,8 @@ var (
 	ErrWSSubprotocol = errors.New("transport: ws: no common ZWS 2.0 subprotocol")
 	// ErrWSUpgrade: an HTTP request that is no WebSocket upgrade.
 	ErrWSUpgrade = errors.New("transport: ws: not a WebSocket upgrade request")
+	// ErrWSHeartbeat: a WebSocket ping got no pong within the timeout.
+	ErrWSHeartbeat = errors.New("transport: ws: heartbeat timed out (no pong to a WebSocket ping)")
 	// ErrTLSConfig: wss bind without a certificate.
 	ErrTLSConfig = errors.New("transport: wss needs a TLS config with a certificate")
 )
@@ -129,6 +131,7 @@ func messageLimit(maxMsg int64) int64 {
 type wsMessages interface {
 	Reader(ctx context.Context) (websocket.MessageType, io.Reader, error)
 	Write(ctx context.Context, typ websocket.MessageType, p []byte) error
+	Ping(ctx context.Context) error
 	CloseNow() error
 }
 
@@ -159,6 +162,11 @@ type zwsConn struct {
 	rd, wd   deadline
 	closed   atomic.Bool
 	closeOne sync.Once
+	hbDead   atomic.Bool        // the heartbeat closed the connection
+	seen     atomic.Int64       // when the peer last showed life (Unix ns)
+	stop     context.Context    // ends at Close: stops the heartbeat
+	cancel   context.CancelFunc //
+	wg       sync.WaitGroup     // the heartbeat
 }
 
 // newZWSConn wraps an upgraded connection whose subprotocol names mech;
@@ -169,8 +177,55 @@ func newZWSConn(ws wsMessages, mech string, peerAsServer bool, limit int64, loca
 	// frames, as ZWS peers expect.
 	g := wire.AppendGreeting(c.rhdr[:0], wire.Greeting{Major: 3, Minor: 0, Mechanism: mech, AsServer: peerAsServer})
 	c.rpend = g
+	c.stop, c.cancel = context.WithCancel(context.Background())
 	return c
 }
+
+// heartbeat pings every ivl and closes the connection when neither a
+// pong nor a message comes within timeout of a ping. ZWS peers keep each
+// other alive with WebSocket ping and pong (libzmq's ws engine ignores
+// ZMTP PING commands, which CURVE would anyway hide inside its boxes), so
+// the socket turns the engine's ZMTP heartbeat off on ws and the
+// connection does it here. Any pong counts, not only one echoing the
+// ping's payload as RFC 6455 asks: libzmq's pongs are empty. Pongs are
+// seen while the engine reads, as a tcp engine sees PONGs.
+func (c *zwsConn) heartbeat(ivl, timeout time.Duration) {
+	if ivl <= 0 {
+		return
+	}
+	if timeout <= 0 {
+		timeout = ivl
+	}
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		t := time.NewTimer(ivl)
+		defer t.Stop()
+		for {
+			select {
+			case <-c.stop.Done():
+				return
+			case <-t.C:
+			}
+			start := time.Now().UnixNano()
+			ctx, cancel := context.WithTimeout(c.stop, timeout)
+			err := c.ws.Ping(ctx) // returns at the timeout when the pong is libzmq's
+			cancel()
+			switch {
+			case c.stop.Err() != nil, errors.Is(err, net.ErrClosed):
+				return // closed: the reader says why
+			case err != nil && c.seen.Load() < start:
+				c.hbDead.Store(true)
+				c.ws.CloseNow()
+				return
+			}
+			t.Reset(ivl)
+		}
+	}()
+}
+
+// alive records a sign of life from the peer: a pong or a message.
+func (c *zwsConn) alive() { c.seen.Store(time.Now().UnixNano()) }
 
 // Read serves the synthesized greeting, then one ZMTP frame per message.
 func (c *zwsConn) Read(p []byte) (int, error) {
@@ -205,6 +260,7 @@ func (c *zwsConn) next() error {
 	if err != nil {
 		return c.readErr(err)
 	}
+	c.alive()
 	if typ != websocket.MessageBinary {
 		return ErrWSText
 	}
@@ -264,6 +320,9 @@ func (c *zwsConn) readErr(err error) error {
 	}
 	if c.closed.Load() {
 		return net.ErrClosed
+	}
+	if c.hbDead.Load() {
+		return ErrWSHeartbeat
 	}
 	if st := websocket.CloseStatus(err); st != -1 {
 		if st == websocket.StatusNormalClosure || st == websocket.StatusGoingAway {
@@ -351,6 +410,8 @@ func (c *zwsConn) send() error {
 			err = os.ErrDeadlineExceeded
 		case c.closed.Load():
 			err = net.ErrClosed
+		case c.hbDead.Load():
+			err = ErrWSHeartbeat
 		}
 		c.werr = err
 		return err
@@ -366,9 +427,18 @@ func (c *zwsConn) Close() error {
 		c.closed.Store(true)
 		c.rd.stop()
 		c.wd.stop()
+		c.cancel()
 		err = c.ws.CloseNow()
+		c.wg.Wait()
 	})
 	return err
+}
+
+// IsWS reports whether c is a ws or wss connection: its heartbeat is the
+// connection's own (see heartbeat), not the engine's.
+func IsWS(c net.Conn) bool {
+	_, ok := c.(*zwsConn)
+	return ok
 }
 
 func (c *zwsConn) LocalAddr() net.Addr  { return c.local }

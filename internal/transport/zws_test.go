@@ -73,6 +73,8 @@ func (f *fakeWS) Write(_ context.Context, typ websocket.MessageType, p []byte) e
 	return nil
 }
 
+func (f *fakeWS) Ping(context.Context) error { return nil }
+
 func (f *fakeWS) CloseNow() error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -384,4 +386,50 @@ func TestWSUpgradeRefusals(t *testing.T) {
 	if err == nil || resp == nil || resp.StatusCode != http.StatusBadRequest {
 		t.Fatalf("wrong subprotocol: %v", err)
 	}
+}
+
+// silentWS never answers a ping.
+type silentWS struct{ blockingWS }
+
+func (s *silentWS) Ping(ctx context.Context) error {
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+// TestZWSHeartbeat: a peer that answers no ping is dropped after the
+// timeout, and Read says why.
+func TestZWSHeartbeat(t *testing.T) {
+	ws := &silentWS{blockingWS{fakeWS: &fakeWS{}, unblock: make(chan struct{})}}
+	c := newZWSConn(ws, "NULL", false, messageLimit(-1), nil, nil)
+	defer c.Close()
+	c.heartbeat(10*time.Millisecond, 20*time.Millisecond)
+	buf := make([]byte, wire.GreetingSize)
+	if _, err := io.ReadFull(c, buf); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.Read(buf)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, ErrWSHeartbeat) {
+			t.Fatalf("Read: %v, want ErrWSHeartbeat", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the heartbeat did not end the connection")
+	}
+}
+
+// TestZWSHeartbeatAnswered: pings answered keep the connection up.
+func TestZWSHeartbeatAnswered(t *testing.T) {
+	ws := &blockingWS{fakeWS: &fakeWS{}, unblock: make(chan struct{})}
+	c := newZWSConn(ws, "NULL", false, messageLimit(-1), nil, nil)
+	c.heartbeat(time.Millisecond, 5*time.Millisecond)
+	time.Sleep(50 * time.Millisecond)
+	if c.hbDead.Load() {
+		t.Fatal("answered pings ended the connection")
+	}
+	c.Close()
 }
