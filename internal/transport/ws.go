@@ -120,7 +120,7 @@ func listenWS(ctx context.Context, ep Endpoint, o Options) (net.Listener, error)
 	}
 	tcpResolved := Resolved(Endpoint{Transport: "tcp", Address: hostport}, tl)
 	l.resolved = ep.Transport + "://" + strings.TrimPrefix(tcpResolved, "tcp://") + path
-	var inner net.Listener = tl
+	var inner net.Listener = corkListener{tl}
 	if ep.Transport == "wss" {
 		cfg := o.TLS.Clone()
 		cfg.NextProtos = []string{"http/1.1"} // WebSocket upgrades need HTTP/1.1
@@ -132,6 +132,18 @@ func listenWS(ctx context.Context, ep Endpoint, o Options) (net.Listener, error)
 		// Failed TLS handshakes and the like are the peer's business;
 		// they must not reach the program's log.
 		ErrorLog: log.New(io.Discard, "", 0),
+		// Idle keep-alive connections (plain HTTP clients) are closed.
+		IdleTimeout: wsHeaderTimeout,
+		// The upgrade finds its connection's corkConn here (below TLS).
+		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
+			if tc, ok := c.(*tls.Conn); ok {
+				c = tc.NetConn()
+			}
+			if cc, ok := c.(*corkConn); ok {
+				return context.WithValue(ctx, corkKey{}, cc)
+			}
+			return ctx
+		},
 	}
 	l.serving.Add(1)
 	go func() {
@@ -242,6 +254,7 @@ func upgrade(w http.ResponseWriter, r *http.Request, o Options, anyOrigin bool) 
 		remote = net.TCPAddrFromAddrPort(ap)
 	}
 	c := newZWSConn(ws, mech, o.peerAsServer(), limit, local, remote)
+	c.cork, _ = r.Context().Value(corkKey{}).(*corkConn)
 	zc.Store(c)
 	c.heartbeat(o.Heartbeat.Interval, o.Heartbeat.Timeout)
 	return c, nil
@@ -298,16 +311,17 @@ func dialWS(ctx context.Context, ep Endpoint, o Options) (net.Conn, error) {
 	}
 	// The raw connection's addresses, for Peer-Address; the transport
 	// dials on a goroutine of its own.
-	var local, remote atomic.Value
+	var raw atomic.Pointer[corkConn]
 	d := net.Dialer{KeepAliveConfig: keepAlive}
 	tr := &http.Transport{
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 			c, err := d.DialContext(ctx, network, addr)
-			if err == nil {
-				local.Store(c.LocalAddr())
-				remote.Store(c.RemoteAddr())
+			if err != nil {
+				return nil, err
 			}
-			return c, err
+			cc := &corkConn{Conn: c}
+			raw.Store(cc)
+			return cc, nil
 		},
 		DisableKeepAlives: true,
 		// No proxy from the environment: a ZeroMQ endpoint is dialed
@@ -339,9 +353,13 @@ func dialWS(ctx context.Context, ep Endpoint, o Options) (net.Conn, error) {
 	}
 	limit := messageLimit(o.MaxMsgSize)
 	ws.SetReadLimit(limit + 1)
-	la, _ := local.Load().(net.Addr)
-	ra, _ := remote.Load().(net.Addr)
-	c := newZWSConn(ws, mech, o.peerAsServer(), limit, la, ra)
+	cc := raw.Load()
+	if cc == nil {
+		ws.CloseNow()
+		return nil, fmt.Errorf("transport: ws: upgraded without a connection of ours")
+	}
+	c := newZWSConn(ws, mech, o.peerAsServer(), limit, cc.LocalAddr(), cc.RemoteAddr())
+	c.cork = cc
 	zc.Store(c)
 	c.heartbeat(o.Heartbeat.Interval, o.Heartbeat.Timeout)
 	return c, nil

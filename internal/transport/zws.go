@@ -167,6 +167,7 @@ type zwsConn struct {
 	stop     context.Context    // ends at Close: stops the heartbeat
 	cancel   context.CancelFunc //
 	wg       sync.WaitGroup     // the heartbeat
+	cork     *corkConn          // nil: writes go out one message at a time
 }
 
 // newZWSConn wraps an upgraded connection whose subprotocol names mech;
@@ -344,6 +345,21 @@ func (c *zwsConn) Write(p []byte) (int, error) {
 	if c.werr != nil {
 		return 0, c.werr
 	}
+	if c.cork == nil {
+		return c.write(p)
+	}
+	c.cork.cork()
+	n, err := c.write(p)
+	if uerr := c.cork.uncork(); uerr != nil && err == nil {
+		// What was held back is lost: none of p can be said to be sent.
+		n, err = 0, c.sendErr(uerr)
+		c.werr = err
+	}
+	return n, err
+}
+
+// write is Write, wmu held.
+func (c *zwsConn) write(p []byte) (int, error) {
 	total := len(p)
 	for len(p) > 0 {
 		switch {
@@ -405,18 +421,23 @@ func (c *zwsConn) Write(p []byte) (int, error) {
 func (c *zwsConn) send() error {
 	c.wbody = false
 	if err := c.ws.Write(context.Background(), websocket.MessageBinary, c.wmsg); err != nil {
-		switch {
-		case c.wd.expired():
-			err = os.ErrDeadlineExceeded
-		case c.closed.Load():
-			err = net.ErrClosed
-		case c.hbDead.Load():
-			err = ErrWSHeartbeat
-		}
-		c.werr = err
-		return err
+		c.werr = c.sendErr(err)
+		return c.werr
 	}
 	return nil
+}
+
+// sendErr says why a write failed.
+func (c *zwsConn) sendErr(err error) error {
+	switch {
+	case c.wd.expired():
+		return os.ErrDeadlineExceeded
+	case c.closed.Load():
+		return net.ErrClosed
+	case c.hbDead.Load():
+		return ErrWSHeartbeat
+	}
+	return err
 }
 
 // Close closes the connection at once, without the WebSocket closing
