@@ -313,6 +313,9 @@ func (s *Socket) acceptLoop(b *binding) {
 				return
 			}
 			s.emit(EventAcceptFailed, b.resolved, err)
+			if transport.Refused(err) {
+				continue // one peer's bad request: the next may be good
+			}
 			// Out of file descriptors and the like: wait a little rather
 			// than spin.
 			select {

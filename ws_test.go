@@ -372,6 +372,24 @@ func TestWSBadInput(t *testing.T) {
 	}
 	roundTrip()
 
+	// Refused requests do not slow the listener down: a pause after each
+	// (as after an accept error of the system) would take 2 s here.
+	start := time.Now()
+	for range 100 {
+		resp, err := http.Get(httpURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Fatalf("100 refused requests took %v", d)
+	}
+	for len(ev) > 0 {
+		<-ev
+	}
+	roundTrip()
+
 	// A subprotocol of another mechanism.
 	if _, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{Subprotocols: []string{"ZWS2.0/CURVE"}}); err == nil {
 		t.Fatal("upgrade with a wrong subprotocol succeeded")

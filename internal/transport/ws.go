@@ -3,6 +3,7 @@ package transport
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -177,6 +178,13 @@ func (l *wsListener) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			c.Close()
 		}
 	}
+}
+
+// Refused reports whether an Accept error is a request the listener
+// refused (no upgrade, no common subprotocol): that peer's failure, after
+// which the listener goes on at once.
+func Refused(err error) bool {
+	return errors.Is(err, ErrWSUpgrade) || errors.Is(err, ErrWSSubprotocol)
 }
 
 // Accept returns the next upgraded connection, or the reason a request
