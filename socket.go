@@ -232,7 +232,7 @@ func (s *Socket) newLink(c net.Conn) link {
 // transportOptions is what ws and wss need of the socket: its mechanism
 // picks the subprotocol, and its TLS config and message limit.
 func (s *Socket) transportOptions() transport.Options {
-	o := transport.Options{TLS: s.cfg.tlsConfig, MaxMsgSize: s.cfg.maxMsgSize}
+	o := transport.Options{TLS: s.cfg.tlsConfig, MaxMsgSize: s.cfg.maxMsgSize, HandshakeTimeout: s.cfg.handshake}
 	o.Heartbeat.Interval, o.Heartbeat.Timeout = s.cfg.hbInterval, s.cfg.hbTimeout
 	if m := s.cfg.mech; m != nil {
 		o.Mechanism, o.AsServer = m.Name(), m.AsServer()

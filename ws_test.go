@@ -490,3 +490,45 @@ func TestWSHeartbeat(t *testing.T) {
 		t.Fatalf("HandshakeFailed: %v, want ErrWSHeartbeat", e.Err)
 	}
 }
+
+// TestWSUpgradeTimeout: a server that accepts the connection and never
+// answers the upgrade is given up on after the handshake timeout.
+func TestWSUpgradeTimeout(t *testing.T) {
+	ctx := testCtx(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	held := make(chan net.Conn, 8)
+	go func() {
+		for range 8 {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			held <- c // read nothing, answer nothing
+		}
+	}()
+	defer func() {
+		l.Close()
+		for len(held) > 0 {
+			(<-held).Close()
+		}
+	}()
+	z := NewContext()
+	defer z.Close()
+	req := newSock(t, z, REQ, WithLinger(0), WithHandshakeTimeout(100*time.Millisecond))
+	ev := req.Monitor(ctx)
+	start := time.Now()
+	if err := req.Connect("ws://" + l.Addr().String() + "/"); err != nil {
+		t.Fatal(err)
+	}
+	e := waitEvent(t, ev, EventConnectDelayed)
+	if !errors.Is(e.Err, context.DeadlineExceeded) {
+		t.Fatalf("ConnectDelayed: %v, want a deadline", e.Err)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Fatalf("gave up after %v", d)
+	}
+}

@@ -24,6 +24,9 @@ type Options struct {
 	AsServer   bool        // the socket's mechanism is a server (PLAIN or CURVE)
 	TLS        *tls.Config // wss: the certificate to serve, or the roots to trust
 	MaxMsgSize int64       // WithMaxMsgSize (< 0: none): bounds a ws message
+	// HandshakeTimeout bounds a dial's WebSocket upgrade (0: none); the
+	// ZMTP handshake that follows has the engine's own.
+	HandshakeTimeout time.Duration
 	// Heartbeat: WebSocket pings every Interval, the connection closed
 	// when a pong takes longer than Timeout (0: Interval). Interval 0: off.
 	Heartbeat struct{ Interval, Timeout time.Duration }
@@ -319,6 +322,11 @@ func dialWS(ctx context.Context, ep Endpoint, o Options) (net.Conn, error) {
 	}
 	// The raw connection's addresses, for Peer-Address; the transport
 	// dials on a goroutine of its own.
+	if o.HandshakeTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, o.HandshakeTimeout)
+		defer cancel()
+	}
 	var raw atomic.Pointer[corkConn]
 	d := net.Dialer{KeepAliveConfig: keepAlive}
 	tr := &http.Transport{
