@@ -161,7 +161,10 @@ func WithHandshakeTimeout(d time.Duration) SocketOption {
 // WithHeartbeat sends a ZMTP PING every interval and drops the connection
 // when nothing arrives within timeout of a PING (0 = interval); ttl asks the
 // peer to drop us if it hears nothing from us for that long (0 = no ask;
-// at most 6553.5 s). Default: off.
+// at most 6553.5 s). Default: off. Over ws and wss the heartbeat is a
+// WebSocket ping instead, as libzmq's ws engine has it (it ignores ZMTP
+// PINGs), and any pong or message within timeout keeps the connection;
+// a WebSocket ping carries no ttl.
 func WithHeartbeat(interval, timeout, ttl time.Duration) SocketOption {
 	return func(c *socketConfig) error {
 		if interval < 0 || timeout < 0 || ttl < 0 {
@@ -182,7 +185,10 @@ func WithHeartbeat(interval, timeout, ttl time.Duration) SocketOption {
 // message can take, even one made of millions of empty frames, not only
 // its payload. A single frame of n bytes passes. With no limit, a peer can
 // make one message as large as it likes: set one for peers you do not
-// trust (docs/SECURITY.md). The limit applies to peers over tcp and ipc;
+// trust (docs/SECURITY.md). Over ws and wss a frame is held whole before
+// it is counted, so there the limit also bounds one frame, and with no
+// limit set a frame may take 64 MiB. The limit applies to peers over tcp,
+// ipc and ws;
 // inproc peers are sockets of the same process, whose messages are handed
 // over as they are and not checked.
 func WithMaxMsgSize(n int64) SocketOption {
