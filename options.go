@@ -188,9 +188,8 @@ func WithHeartbeat(interval, timeout, ttl time.Duration) SocketOption {
 // trust (docs/SECURITY.md). Over ws and wss a frame is held whole before
 // it is counted, so there the limit also bounds one frame, and with no
 // limit set a frame may take 64 MiB. The limit applies to peers over tcp,
-// ipc and ws;
-// inproc peers are sockets of the same process, whose messages are handed
-// over as they are and not checked.
+// ipc and ws; inproc peers are sockets of the same process, whose
+// messages are handed over as they are and not checked.
 func WithMaxMsgSize(n int64) SocketOption {
 	return func(c *socketConfig) error {
 		if n < -1 {
