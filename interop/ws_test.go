@@ -4,10 +4,12 @@ package interop
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/azmq/azmq"
+	"github.com/azmq/azmq/zap"
 )
 
 // ZeroMQ over WebSocket (ZWS 2.0) against the libzmq of zeromq.js, whose
@@ -86,4 +88,36 @@ func TestWSHeartbeat(t *testing.T) {
 			p.wait()
 		},
 	}})
+}
+
+// TestWSPlain: PLAIN over ws (subprotocol ZWS2.0/PLAIN), a zeromq.js
+// client and an azmq server whose ZAP handler checks the password, each
+// side binding in turn.
+func TestWSPlain(t *testing.T) {
+	msgs := basicMsgs
+	for _, tp := range wsTopologies {
+		t.Run("azmq-REP-server/"+tp.String(), func(t *testing.T) {
+			t.Parallel()
+			requireNodePeer(t)
+			ctx := testCtx(t)
+			h := zap.NewHandler()
+			h.AddUser("admin", "secret")
+			s := secSocket(t, secContext(t, h), azmq.REP, azmq.WithPlainServer())
+			p := nodeLink(t, s, spec{Type: "REQ", Steps: sendRecvSteps(msgs),
+				Options: map[string]any{"plain_username": "admin", "plain_password": "secret"}}, tp)
+			for i, m := range msgs {
+				got, err := s.RecvMsg(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				checkMsg(t, fmt.Sprintf("request %d as azmq REP received it", i), got.Frames, m)
+				if u, _ := got.Property("User-Id"); u != "admin" {
+					t.Fatalf("User-Id = %q", u)
+				}
+				send(t, ctx, s, reply(i, m))
+				checkMsg(t, fmt.Sprintf("reply %d as libzmq REQ received it", i), p.recvMsg(), reply(i, m))
+			}
+			p.wait()
+		})
+	}
 }
