@@ -532,3 +532,37 @@ func TestWSUpgradeTimeout(t *testing.T) {
 		t.Fatalf("gave up after %v", d)
 	}
 }
+
+// TestWSBare: a client offering only "ZWS2.0" (no mechanism, as browser
+// clients do) is served: its first message is its routing id, which a
+// ROUTER addresses it by, and ours comes first to it.
+func TestWSBare(t *testing.T) {
+	ctx := testCtx(t)
+	z := NewContext()
+	defer z.Close()
+	router := newSock(t, z, ROUTER, WithLinger(0), WithRoutingID([]byte("srv")))
+	if err := router.Bind("ws://127.0.0.1:*/"); err != nil {
+		t.Fatal(err)
+	}
+	c, _, err := websocket.Dial(ctx, router.LastEndpoint(), &websocket.DialOptions{Subprotocols: []string{"ZWS2.0"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	if c.Subprotocol() != "ZWS2.0" {
+		t.Fatalf("subprotocol %q", c.Subprotocol())
+	}
+	for _, m := range [][]byte{[]byte("\x00client-1"), []byte("\x00hello")} {
+		if err := c.Write(ctx, websocket.MessageBinary, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mustRecv(t, ctx, router, "client-1", "hello")
+	mustSend(t, ctx, router, "client-1", "world")
+	for _, want := range []string{"\x00srv", "\x00world"} {
+		typ, got, err := c.Read(ctx)
+		if err != nil || typ != websocket.MessageBinary || string(got) != want {
+			t.Fatalf("read %v %q, %v; want %q", typ, got, err, want)
+		}
+	}
+}

@@ -265,6 +265,7 @@ func upgrade(w http.ResponseWriter, r *http.Request, o Options, anyOrigin bool) 
 		remote = net.TCPAddrFromAddrPort(ap)
 	}
 	c := newZWSConn(ws, mech, o.peerAsServer(), limit, local, remote)
+	c.bare = proto == zwsBare
 	c.cork, _ = r.Context().Value(corkKey{}).(*corkConn)
 	zc.Store(c)
 	c.heartbeat(o.Heartbeat.Interval, o.Heartbeat.Timeout)
@@ -375,6 +376,7 @@ func dialWS(ctx context.Context, ep Endpoint, o Options) (net.Conn, error) {
 		return nil, fmt.Errorf("transport: ws: upgraded without a connection of ours")
 	}
 	c := newZWSConn(ws, mech, o.peerAsServer(), limit, cc.LocalAddr(), cc.RemoteAddr())
+	c.bare = ws.Subprotocol() == zwsBare
 	c.cork = cc
 	zc.Store(c)
 	c.heartbeat(o.Heartbeat.Interval, o.Heartbeat.Timeout)

@@ -70,16 +70,18 @@ const wsMinMessage = 64 << 10
 // for one large message, are given back.
 const keepBuf = 1 << 20
 
-// subprotocol names of ZWS 2.0.
+// subprotocol names of ZWS 2.0. Plain "ZWS2.0" has no mechanism: each
+// side's first message is its routing id, and nothing else is exchanged
+// (browser clients such as jszmq offer only it).
 const (
+	zwsBare  = "ZWS2.0"
 	zwsNull  = "ZWS2.0/NULL"
 	zwsPlain = "ZWS2.0/PLAIN"
 	zwsCurve = "ZWS2.0/CURVE"
 )
 
 // offer lists the subprotocols a client with mechanism mech proposes, as
-// libzmq's ws client does (its "ZWS2.0" is for libzmq servers; this
-// package's servers pick the NULL one).
+// libzmq's ws client does; a server picks the NULL one when it can.
 func offer(mech string) []string {
 	switch mech {
 	case "PLAIN":
@@ -87,17 +89,18 @@ func offer(mech string) []string {
 	case "CURVE":
 		return []string{zwsCurve}
 	default:
-		return []string{zwsNull, "ZWS2.0"}
+		return []string{zwsNull, zwsBare}
 	}
 }
 
 // selectProtocol picks, among the client's offers, the subprotocol of the
 // server's mechanism, as libzmq's select_protocol does.
 func selectProtocol(offers []string, mech string) (string, bool) {
-	want := offer(mech)[0]
-	for _, p := range offers {
-		if p == want {
-			return p, true
+	for _, want := range offer(mech) {
+		for _, p := range offers {
+			if p == want {
+				return p, true
+			}
 		}
 	}
 	return "", false
@@ -106,7 +109,7 @@ func selectProtocol(offers []string, mech string) (string, bool) {
 // mechanismOf is the ZMTP mechanism a negotiated subprotocol stands for.
 func mechanismOf(proto string) (string, bool) {
 	switch proto {
-	case zwsNull:
+	case zwsNull, zwsBare:
 		return "NULL", true
 	case zwsPlain:
 		return "PLAIN", true
@@ -148,6 +151,12 @@ type zwsConn struct {
 	rbody []byte // frame body not yet read, after rpend
 	rbuf  []byte // the message buffer, reused
 	rerr  error  // sticky
+
+	// Plain "ZWS2.0": the peer's routing id message stands for its READY,
+	// and the engine's READY is sent as our routing id message.
+	bare              bool
+	bareRead, bareOut bool // the routing id message was read, was sent
+	ready             []byte
 
 	// Write side.
 	wmu   sync.Mutex
@@ -308,8 +317,50 @@ func (c *zwsConn) next() error {
 	if f&zwsCommand != 0 {
 		flags |= wire.FlagCommand
 	}
+	if c.bare && !c.bareRead {
+		c.bareRead = true
+		return c.readyFrom(f, buf[1:])
+	}
 	c.rpend = wire.AppendFrameHeader(c.rhdr[:0], flags, len(buf)-1)
 	c.rbody = buf[1:]
+	return nil
+}
+
+// readyFrom serves the engine a READY for the peer's routing id message:
+// its Identity, and no Socket-Type (ZWS2.0 has none to check).
+func (c *zwsConn) readyFrom(flags byte, id []byte) error {
+	if flags != 0 {
+		return fmt.Errorf("%w: routing id message with flags %#02x", ErrWSProtocol, flags)
+	}
+	if len(id) > wire.MaxIdentity {
+		return fmt.Errorf("%w: routing id of %d bytes", ErrWSProtocol, len(id))
+	}
+	var md wire.Metadata
+	if len(id) > 0 {
+		md = wire.Metadata{{Name: wire.PropIdentity, Value: id}}
+	}
+	c.ready = wire.AppendReady(c.ready[:0], md)
+	c.rpend = c.ready
+	return nil
+}
+
+// bareRoutingID turns the engine's READY, the first frame it writes,
+// into our routing id message: its Identity, if it announces one.
+func (c *zwsConn) bareRoutingID() error {
+	c.bareOut = true
+	var id []byte
+	name, data, err := wire.ParseCommand(c.wmsg[1:])
+	if c.wmsg[0] != zwsCommand || err != nil || string(name) != wire.CmdReady {
+		return fmt.Errorf("%w: the engine's first frame is no READY", ErrWSProtocol)
+	}
+	md, err := wire.ParseMetadata(data)
+	if err != nil {
+		return err
+	}
+	if v, ok := md.Get(wire.PropIdentity); ok {
+		id = v
+	}
+	c.wmsg = append(append(c.wmsg[:0], 0), id...)
 	return nil
 }
 
@@ -420,6 +471,12 @@ func (c *zwsConn) write(p []byte) (int, error) {
 // since libzmq does not take fragmented messages.
 func (c *zwsConn) send() error {
 	c.wbody = false
+	if c.bare && !c.bareOut {
+		if err := c.bareRoutingID(); err != nil {
+			c.werr = err
+			return err
+		}
+	}
 	if err := c.ws.Write(context.Background(), websocket.MessageBinary, c.wmsg); err != nil {
 		c.werr = c.sendErr(err)
 		return c.werr

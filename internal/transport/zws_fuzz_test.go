@@ -35,6 +35,17 @@ func FuzzZWSRead(f *testing.F) {
 			in = append(in, fakeMsg{typ, data[3 : 3+n]})
 			data = data[3+n:]
 		}
+		// Plain "ZWS2.0" reads the first message as a routing id: it
+		// must not panic or grow either.
+		bare := newZWSConn(&fakeWS{in: append([]fakeMsg(nil), in...)}, "NULL", false, limit, nil, nil)
+		bare.bare = true
+		if _, err := io.Copy(io.Discard, io.LimitReader(bare, 1<<24)); err == nil && len(in) > 0 && len(in[0].data) > 0 && in[0].data[0] != 0 {
+			t.Fatalf("a routing id message with flags %#x was taken", in[0].data[0])
+		}
+		if cap(bare.rbuf) > limit+1 {
+			t.Fatalf("buffer of %d bytes for a limit of %d", cap(bare.rbuf), limit)
+		}
+
 		ws := &fakeWS{in: append([]fakeMsg(nil), in...)}
 		c := newZWSConn(ws, "NULL", false, limit, nil, nil)
 		var out []byte

@@ -269,7 +269,9 @@ func TestZWSSubprotocol(t *testing.T) {
 		{"CURVE", offer("NULL"), "", false},
 		{"NULL", offer("CURVE"), "", false},
 		{"PLAIN", offer("NULL"), "", false},
-		{"NULL", []string{"ZWS2.0"}, "", false}, // routing-id ZWS is not offered here
+		{"NULL", []string{"ZWS2.0"}, "ZWS2.0", true}, // no mechanism: routing ids
+		{"CURVE", []string{"ZWS2.0"}, "", false},
+		{"PLAIN", []string{"ZWS2.0", "ZWS2.0/NULL"}, "", false},
 		{"NULL", []string{"zws2.0/null"}, "", false},
 		{"NULL", nil, "", false},
 	}
@@ -432,4 +434,81 @@ func TestZWSHeartbeatAnswered(t *testing.T) {
 		t.Fatal("answered pings ended the connection")
 	}
 	c.Close()
+}
+
+// TestZWSBare: under plain "ZWS2.0" the peer's first message, its routing
+// id, is served as a READY, and the engine's READY goes out as ours.
+func TestZWSBare(t *testing.T) {
+	ws := &fakeWS{in: []fakeMsg{bin(0x00, 'p', '1'), bin(0x00, 'h', 'i')}}
+	c := newZWSConn(ws, "NULL", false, messageLimit(-1), nil, nil)
+	c.bare = true
+	got, err := io.ReadAll(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := wire.AppendReady(nil, wire.Metadata{{Name: wire.PropIdentity, Value: []byte("p1")}})
+	want = wire.AppendFrame(want, 0, []byte("hi"))
+	if rest := got[wire.GreetingSize:]; !bytes.Equal(rest, want) {
+		t.Fatalf("read %q, want %q", rest, want)
+	}
+	var stream []byte
+	stream = wire.AppendGreeting(stream, wire.Greeting{Major: 3, Minor: 1, Mechanism: "NULL"})
+	stream = wire.AppendReady(stream, wire.Metadata{{Name: wire.PropSocketType, Value: []byte("DEALER")}, {Name: wire.PropIdentity, Value: []byte("me")}})
+	stream = wire.AppendFrame(stream, 0, []byte("data"))
+	if _, err := c.Write(stream); err != nil {
+		t.Fatal(err)
+	}
+	if len(ws.out) != 2 || string(ws.out[0]) != "\x00me" || string(ws.out[1]) != "\x00data" {
+		t.Fatalf("sent %q", ws.out)
+	}
+
+	// A first message with flags, or too long an id, is refused.
+	for _, m := range []fakeMsg{bin(0x01, 'x'), bin(append([]byte{0}, bytes.Repeat([]byte{'i'}, 256)...)...)} {
+		c := newZWSConn(&fakeWS{in: []fakeMsg{m}}, "NULL", false, messageLimit(-1), nil, nil)
+		c.bare = true
+		if _, err := io.ReadAll(c); !errors.Is(err, ErrWSProtocol) {
+			t.Fatalf("routing id message %q: %v", m.data[:2], err)
+		}
+	}
+}
+
+// TestWSDialBare: a server that picks plain "ZWS2.0" from our offer gets
+// routing id messages.
+func TestWSDialBare(t *testing.T) {
+	ctx := testCtx(t)
+	got := make(chan []byte, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{Subprotocols: []string{"ZWS2.0"}})
+		if err != nil {
+			return
+		}
+		defer ws.CloseNow()
+		ws.Write(r.Context(), websocket.MessageBinary, []byte("\x00s"))
+		ws.Write(r.Context(), websocket.MessageBinary, []byte("\x00data"))
+		_, m, _ := ws.Read(r.Context())
+		got <- m
+		ws.Read(r.Context()) // until the client closes
+	}))
+	defer srv.Close()
+	c, err := DialWith(ctx, mustParse(t, "ws://"+strings.TrimPrefix(srv.URL, "http://")+"/"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	want := wire.AppendGreeting(nil, wire.Greeting{Major: 3, Minor: 0, Mechanism: "NULL"})
+	want = wire.AppendReady(want, wire.Metadata{{Name: wire.PropIdentity, Value: []byte("s")}})
+	want = wire.AppendFrame(want, 0, []byte("data"))
+	buf := make([]byte, len(want))
+	if _, err := io.ReadFull(c, buf); err != nil || !bytes.Equal(buf, want) {
+		t.Fatalf("read %q, %v; want %q", buf, err, want)
+	}
+	var out []byte
+	out = wire.AppendGreeting(out, wire.Greeting{Major: 3, Minor: 1, Mechanism: "NULL"})
+	out = wire.AppendReady(out, wire.Metadata{{Name: wire.PropSocketType, Value: []byte("DEALER")}, {Name: wire.PropIdentity, Value: []byte("cli")}})
+	if _, err := c.Write(out); err != nil {
+		t.Fatal(err)
+	}
+	if m := <-got; string(m) != "\x00cli" {
+		t.Fatalf("server got %q, want our routing id", m)
+	}
 }
