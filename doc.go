@@ -123,6 +123,10 @@
 //	ipc:///tmp/feed.sock   ipc://@name (Linux abstract namespace)
 //	ipc://\\.\pipe\feed     ipc://pipe:feed (Windows named pipes)
 //	inproc://name          (sockets of one Context; connect before bind works)
+//	ws://127.0.0.1:5555/zmq   ws://*:*/zmq   wss://example.com:443/zmq
+//	                       (ZeroMQ over WebSocket, ZWS 2.0; path "/" when none is
+//	                       given; wss needs WithTLSConfig; Socket.ServeHTTP mounts
+//	                       a socket on an existing http.Server)
 //	udp://127.0.0.1:5555   udp://*:5555   udp://239.1.2.3:5555   udp://eth0;239.1.2.3:5555
 //	                       (RADIO connects, DISH binds: one datagram of at most
 //	                       8192 bytes per message, lost if the network loses it)

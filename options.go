@@ -1,6 +1,7 @@
 package azmq
 
 import (
+	"crypto/tls"
 	"fmt"
 	"time"
 
@@ -42,6 +43,7 @@ type socketConfig struct {
 	mech             security.Mechanism // nil: NULL
 	mechOpt          string             // the option that set mech
 	zapDomain        string
+	tlsConfig        *tls.Config // wss
 }
 
 func defaultConfig() socketConfig {
@@ -159,7 +161,10 @@ func WithHandshakeTimeout(d time.Duration) SocketOption {
 // WithHeartbeat sends a ZMTP PING every interval and drops the connection
 // when nothing arrives within timeout of a PING (0 = interval); ttl asks the
 // peer to drop us if it hears nothing from us for that long (0 = no ask;
-// at most 6553.5 s). Default: off.
+// at most 6553.5 s). Default: off. Over ws and wss the heartbeat is a
+// WebSocket ping instead, as libzmq's ws engine has it (it ignores ZMTP
+// PINGs), and any pong or message within timeout keeps the connection;
+// a WebSocket ping carries no ttl.
 func WithHeartbeat(interval, timeout, ttl time.Duration) SocketOption {
 	return func(c *socketConfig) error {
 		if interval < 0 || timeout < 0 || ttl < 0 {
@@ -180,9 +185,11 @@ func WithHeartbeat(interval, timeout, ttl time.Duration) SocketOption {
 // message can take, even one made of millions of empty frames, not only
 // its payload. A single frame of n bytes passes. With no limit, a peer can
 // make one message as large as it likes: set one for peers you do not
-// trust (docs/SECURITY.md). The limit applies to peers over tcp and ipc;
-// inproc peers are sockets of the same process, whose messages are handed
-// over as they are and not checked.
+// trust (docs/SECURITY.md). Over ws and wss a frame is held whole before
+// it is counted, so there the limit also bounds one frame, and with no
+// limit set a frame may take 64 MiB. The limit applies to peers over tcp,
+// ipc and ws; inproc peers are sockets of the same process, whose
+// messages are handed over as they are and not checked.
 func WithMaxMsgSize(n int64) SocketOption {
 	return func(c *socketConfig) error {
 		if n < -1 {
@@ -225,4 +232,20 @@ func WithMaxSubscriptionBytes(n int64) SocketOption {
 // queue is full, instead of dropping silently. Default false.
 func WithRouterMandatory(on bool) SocketOption {
 	return func(c *socketConfig) error { c.routerMandatory = on; return nil }
+}
+
+// WithTLSConfig sets the TLS configuration of wss:// endpoints. Bind on
+// wss needs it, with a certificate (Certificates or GetCertificate): there
+// is no insecure default. Connect verifies the server with its RootCAs and
+// ServerName; without the option it uses Go's default verification against
+// the system's roots. The config is cloned at use, so later changes to cfg
+// do not reach connections already made. nil is refused.
+func WithTLSConfig(cfg *tls.Config) SocketOption {
+	return func(c *socketConfig) error {
+		if cfg == nil {
+			return fmt.Errorf("azmq: WithTLSConfig(nil): a config is needed")
+		}
+		c.tlsConfig = cfg
+		return nil
+	}
 }

@@ -220,7 +220,24 @@ func (s *Socket) newLink(c net.Conn) link {
 	if s.typ == STREAM {
 		return raw.New(c, transport.PeerAddress(c))
 	}
-	return engine.New(c, s.engineConfig(transport.PeerAddress(c)))
+	cfg := s.engineConfig(transport.PeerAddress(c))
+	if transport.IsWS(c) {
+		// ws keeps its peers alive with WebSocket pings, in the
+		// connection: ZWS peers ignore ZMTP's.
+		cfg.Heartbeat = engine.Heartbeat{}
+	}
+	return engine.New(c, cfg)
+}
+
+// transportOptions is what ws and wss need of the socket: its mechanism
+// picks the subprotocol, and its TLS config and message limit.
+func (s *Socket) transportOptions() transport.Options {
+	o := transport.Options{TLS: s.cfg.tlsConfig, MaxMsgSize: s.cfg.maxMsgSize, HandshakeTimeout: s.cfg.handshake}
+	o.Heartbeat.Interval, o.Heartbeat.Timeout = s.cfg.hbInterval, s.cfg.hbTimeout
+	if m := s.cfg.mech; m != nil {
+		o.Mechanism, o.AsServer = m.Name(), m.AsServer()
+	}
+	return o
 }
 
 func (s *Socket) newPipe() *pipe.Pipe {
@@ -228,7 +245,8 @@ func (s *Socket) newPipe() *pipe.Pipe {
 }
 
 // Bind listens on an endpoint: tcp://host:port (host may be *, port may be
-// * or 0 for any free port), ipc://path (ipc://@name: Linux abstract
+// * or 0 for any free port), ws://host:port/path and wss://host:port/path
+// (ZeroMQ over WebSocket, ZWS 2.0; wss needs WithTLSConfig), ipc://path (ipc://@name: Linux abstract
 // namespace; ipc://\\.\pipe\NAME or ipc://pipe:NAME: a Windows named
 // pipe), inproc://name, and for a DISH udp://host:port or a multicast
 // group (see the package doc).
@@ -255,7 +273,10 @@ func (s *Socket) Bind(endpoint string) error {
 	if s.isClosed() {
 		return fmt.Errorf("azmq: bind %q: %w", endpoint, ErrClosed)
 	}
-	l, err := transport.Listen(context.Background(), ep)
+	if s.typ == STREAM && ep.IsWS() {
+		return fmt.Errorf("azmq: bind %q: %w", endpoint, errStreamWS)
+	}
+	l, err := transport.ListenWith(context.Background(), ep, s.transportOptions())
 	if err != nil {
 		s.emit(EventBindFailed, endpoint, err)
 		return fmt.Errorf("azmq: bind %q: %w", endpoint, err)
@@ -292,6 +313,9 @@ func (s *Socket) acceptLoop(b *binding) {
 				return
 			}
 			s.emit(EventAcceptFailed, b.resolved, err)
+			if transport.Refused(err) {
+				continue // one peer's bad request: the next may be good
+			}
 			// Out of file descriptors and the like: wait a little rather
 			// than spin.
 			select {
@@ -411,7 +435,10 @@ func (s *Socket) connect(endpoint string) (*pipe.Pipe, error) {
 		}
 		return p, nil
 	}
-	if ep.Transport == "tcp" && hasWildcard(ep.Address) {
+	if s.typ == STREAM && ep.IsWS() {
+		return nil, fmt.Errorf("azmq: connect %q: %w", endpoint, errStreamWS)
+	}
+	if (ep.Transport == "tcp" || ep.IsWS()) && hasWildcard(ep.Address) {
 		return nil, fmt.Errorf("azmq: connect %q: %w: a wildcard host or port only works for Bind", endpoint, transport.ErrEndpoint)
 	}
 	c := &connecter{given: endpoint, ep: ep}
@@ -465,7 +492,7 @@ func (s *Socket) connectLoop(c *connecter) {
 	done := s.done
 	first := true
 	for {
-		conn, err := transport.Dial(c.ctx, c.ep)
+		conn, err := transport.DialWith(c.ctx, c.ep, s.transportOptions())
 		if c.ctx.Err() != nil {
 			if conn != nil {
 				conn.Close()

@@ -11,7 +11,12 @@ import (
 )
 
 func TestDealerRouter(t *testing.T) {
-	runCases(t, topologies, []pairCase{
+	runCases(t, topologies, dealerRouterCases())
+}
+
+// dealerRouterCases are the DEALER/ROUTER scenarios, for every transport.
+func dealerRouterCases() []pairCase {
+	return []pairCase{
 		{
 			// azmq DEALER sends, libzmq ROUTER sees [id, frames...] and echoes.
 			name: "DEALER-ROUTER", azmq: azmq.DEALER,
@@ -65,5 +70,5 @@ func TestDealerRouter(t *testing.T) {
 				p.wait()
 			},
 		},
-	})
+	}
 }

@@ -25,6 +25,9 @@
 //         "router_mandatory": true, "immediate": true, "conflate": true,
 //         "sndhwm": 1000, "rcvhwm": 1000,
 //         "heartbeat_ivl": 100, "heartbeat_timeout": 300, "heartbeat_ttl": 500,
+//         "curve_server": true, "curve_secretkey": "<z85>",         // CURVE, keys in Z85 as
+//         "curve_serverkey": "<z85>", "curve_publickey": "<z85>",   // peer.py takes them
+//         "plain_server": true, "plain_username": "u", "plain_password": "p",
 //         "js": {"probeRouter": true}       // any other option, by its zeromq.js name
 //       },
 //       "steps": [ ... ]
@@ -228,6 +231,13 @@ class Peer {
       heartbeat_ivl: ["heartbeatInterval", Number],
       heartbeat_timeout: ["heartbeatTimeout", Number],
       heartbeat_ttl: ["heartbeatTimeToLive", Number],
+      curve_server: ["curveServer", Boolean],
+      curve_secretkey: ["curveSecretKey", String],
+      curve_serverkey: ["curveServerKey", String],
+      curve_publickey: ["curvePublicKey", String],
+      plain_server: ["plainServer", Boolean],
+      plain_username: ["plainUsername", String],
+      plain_password: ["plainPassword", String],
     };
     for (const [name, [prop, conv]] of Object.entries(map)) {
       if (name in o) sopts[prop] = conv(o[name]);

@@ -427,7 +427,7 @@ func closeWithin(t *testing.T, what string, close func() error) {
 
 // topo is where a scenario runs: the transport, and which side binds.
 type topo struct {
-	transport string // "tcp" or "ipc"
+	transport string // "tcp", "ipc" or "ws"
 	azmqBinds bool
 }
 
@@ -451,6 +451,8 @@ func bindEndpoint(t *testing.T, transport string) string {
 	switch transport {
 	case "tcp":
 		return "tcp://127.0.0.1:*"
+	case "ws":
+		return "ws://127.0.0.1:*/zmq"
 	case "ipc":
 		dir := t.TempDir()
 		if len(dir) > 80 { // sun_path holds 107 bytes

@@ -11,7 +11,12 @@ import (
 )
 
 func TestPipeline(t *testing.T) {
-	runCases(t, topologies, []pairCase{
+	runCases(t, topologies, pipelineCases())
+}
+
+// pipelineCases are the PUSH/PULL scenarios, for every transport.
+func pipelineCases() []pairCase {
+	return []pairCase{
 		{
 			// azmq PUSH sends, libzmq PULL receives in order.
 			name: "PUSH-PULL", azmq: azmq.PUSH,
@@ -37,5 +42,5 @@ func TestPipeline(t *testing.T) {
 				p.wait()
 			},
 		},
-	})
+	}
 }

@@ -56,7 +56,12 @@ func withEmpty(msgs [][][]byte) [][][]byte {
 }
 
 func TestReqRep(t *testing.T) {
-	runCases(t, topologies, []pairCase{
+	runCases(t, topologies, reqRepCases())
+}
+
+// reqRepCases are the REQ/REP and its kin scenarios, for every transport.
+func reqRepCases() []pairCase {
+	return []pairCase{
 		{
 			// azmq REQ asks, libzmq REP echoes.
 			name: "REQ-REP", azmq: azmq.REQ,
@@ -143,5 +148,5 @@ func TestReqRep(t *testing.T) {
 				p.wait()
 			},
 		},
-	})
+	}
 }

@@ -65,8 +65,94 @@ const curvePubCount = 8 // PUB/SUB messages received over CURVE
 // messages both ways.
 func TestSecurityCurve(t *testing.T) {
 	t.Parallel()
+	cases := curveCases()
+	for _, c := range cases {
+		for _, azmqServer := range []bool{true, false} {
+			for _, tp := range tcpTopologies {
+				cs := curveSetup{azmqServer: azmqServer}
+				t.Run(c.name+"/"+cs.String()+"/"+tp.String(), func(t *testing.T) {
+					t.Parallel()
+					requirePeer(t)
+					cs.srv, cs.cli = newKeys(t), newKeys(t)
+					ctx := testCtx(t)
+					s := secSocket(t, secContext(t, nil), c.azmq, append(c.opts, cs.azmqOpts()...)...)
+					w := watch(t, s)
+					lib := c.lib
+					lib.Options = cs.libOpts(lib.Options)
+					p := link(t, s, lib, tp)
+					c.run(t, ctx, s, p)
+					if !w.has(azmq.EventHandshakeSucceeded) {
+						t.Errorf("azmq CURVE %s: no EventHandshakeSucceeded; events: %s", cs, w)
+					}
+				})
+			}
+		}
+	}
+}
+
+// TestSecurityCurveWrongServerKey: a CURVE client that holds the wrong
+// server public key cannot get through: its HELLO box does not open. No
+// message passes, neither side crashes, and the failure is reported.
+func TestSecurityCurveWrongServerKey(t *testing.T) {
+	t.Parallel()
+	for _, tp := range tcpTopologies {
+		// azmq is the client, with a wrong key for the libzmq server.
+		t.Run("azmq-client/"+tp.String(), func(t *testing.T) {
+			t.Parallel()
+			requirePeer(t)
+			ctx := testCtx(t)
+			srv, cli, other := newKeys(t), newKeys(t), newKeys(t)
+			s := secSocket(t, secContext(t, nil), azmq.REQ, azmq.WithCurveClient(other.pub, cli.pub, cli.sec), azmq.WithLinger(0))
+			w := watch(t, s)
+			p := link(t, s, spec{Type: "REP",
+				Options: refusedOpts(map[string]any{"curve_server": true, "curve_secretkey": srv.sec}),
+				Steps:   refusedSteps(false)}, tp)
+			trySend(t, ctx, s, [][]byte{b("must-not-arrive")}, noMsgWait/5)
+			// libzmq closes without ERROR when HELLO does not open: the
+			// failed handshake says what that most likely means.
+			ev, ok := w.waitFor(failWait, func(ev azmq.Event) bool {
+				return ev.Kind == azmq.EventHandshakeFailed && errors.Is(ev.Err, azmq.ErrCurveServerKey)
+			})
+			if !ok {
+				t.Fatalf("azmq CURVE client with a wrong server key: no EventHandshakeFailed with ErrCurveServerKey within %v; events: %s", failWait, w)
+			}
+			t.Logf("azmq CURVE client: %v: %v", ev.Kind, ev.Err)
+			evs := peerEvents(p)
+			failed := checkLibRefused(t, "libzmq CURVE server", evs, 0)
+			t.Logf("libzmq CURVE server: %s", eventNames([]libEvent{failed}))
+			p.wait()
+			w.noSuccess("azmq CURVE client with a wrong server key")
+		})
+
+		// libzmq is the client, with a wrong key for the azmq server.
+		t.Run("azmq-server/"+tp.String(), func(t *testing.T) {
+			t.Parallel()
+			requirePeer(t)
+			ctx := testCtx(t)
+			srv, cli, other := newKeys(t), newKeys(t), newKeys(t)
+			s := secSocket(t, secContext(t, nil), azmq.REP, azmq.WithCurveServer(srv.sec), azmq.WithLinger(0))
+			w := watch(t, s)
+			p := link(t, s, spec{Type: "REQ",
+				Options: refusedOpts(map[string]any{"curve_serverkey": other.pub, "curve_publickey": cli.pub, "curve_secretkey": cli.sec}),
+				Steps:   refusedSteps(true)}, tp)
+			ev := w.handshakeFailed("azmq CURVE server, client with a wrong server key", "")
+			t.Logf("azmq CURVE server: %v: %v", ev.Kind, ev.Err)
+			if m := recvWithin(t, ctx, s, noMsgWait); m != nil {
+				t.Fatalf("azmq CURVE server received %s from a client with the wrong server key", describe(m))
+			}
+			evs := peerEvents(p)
+			failed := checkLibRefused(t, "libzmq CURVE client", evs, 0)
+			t.Logf("libzmq CURVE client: %s", eventNames([]libEvent{failed}))
+			p.wait()
+			w.noSuccess("azmq CURVE server")
+		})
+	}
+}
+
+// curveCases are the CURVE scenarios; the caller sets up the keys.
+func curveCases() []pairCase {
 	pubMsg := func(i int) [][]byte { return [][]byte{b("curve-pub"), b(fmt.Sprintf("m%d", i))} }
-	cases := []pairCase{
+	return []pairCase{
 		{
 			name: "REQ-REP", azmq: azmq.REQ,
 			lib: spec{Type: "REP", Steps: echoSteps(len(curveMsgs))},
@@ -180,86 +266,5 @@ func TestSecurityCurve(t *testing.T) {
 				p.wait()
 			},
 		},
-	}
-	for _, c := range cases {
-		for _, azmqServer := range []bool{true, false} {
-			for _, tp := range tcpTopologies {
-				cs := curveSetup{azmqServer: azmqServer}
-				t.Run(c.name+"/"+cs.String()+"/"+tp.String(), func(t *testing.T) {
-					t.Parallel()
-					requirePeer(t)
-					cs.srv, cs.cli = newKeys(t), newKeys(t)
-					ctx := testCtx(t)
-					s := secSocket(t, secContext(t, nil), c.azmq, append(c.opts, cs.azmqOpts()...)...)
-					w := watch(t, s)
-					lib := c.lib
-					lib.Options = cs.libOpts(lib.Options)
-					p := link(t, s, lib, tp)
-					c.run(t, ctx, s, p)
-					if !w.has(azmq.EventHandshakeSucceeded) {
-						t.Errorf("azmq CURVE %s: no EventHandshakeSucceeded; events: %s", cs, w)
-					}
-				})
-			}
-		}
-	}
-}
-
-// TestSecurityCurveWrongServerKey: a CURVE client that holds the wrong
-// server public key cannot get through: its HELLO box does not open. No
-// message passes, neither side crashes, and the failure is reported.
-func TestSecurityCurveWrongServerKey(t *testing.T) {
-	t.Parallel()
-	for _, tp := range tcpTopologies {
-		// azmq is the client, with a wrong key for the libzmq server.
-		t.Run("azmq-client/"+tp.String(), func(t *testing.T) {
-			t.Parallel()
-			requirePeer(t)
-			ctx := testCtx(t)
-			srv, cli, other := newKeys(t), newKeys(t), newKeys(t)
-			s := secSocket(t, secContext(t, nil), azmq.REQ, azmq.WithCurveClient(other.pub, cli.pub, cli.sec), azmq.WithLinger(0))
-			w := watch(t, s)
-			p := link(t, s, spec{Type: "REP",
-				Options: refusedOpts(map[string]any{"curve_server": true, "curve_secretkey": srv.sec}),
-				Steps:   refusedSteps(false)}, tp)
-			trySend(t, ctx, s, [][]byte{b("must-not-arrive")}, noMsgWait/5)
-			// libzmq closes without ERROR when HELLO does not open: the
-			// failed handshake says what that most likely means.
-			ev, ok := w.waitFor(failWait, func(ev azmq.Event) bool {
-				return ev.Kind == azmq.EventHandshakeFailed && errors.Is(ev.Err, azmq.ErrCurveServerKey)
-			})
-			if !ok {
-				t.Fatalf("azmq CURVE client with a wrong server key: no EventHandshakeFailed with ErrCurveServerKey within %v; events: %s", failWait, w)
-			}
-			t.Logf("azmq CURVE client: %v: %v", ev.Kind, ev.Err)
-			evs := peerEvents(p)
-			failed := checkLibRefused(t, "libzmq CURVE server", evs, 0)
-			t.Logf("libzmq CURVE server: %s", eventNames([]libEvent{failed}))
-			p.wait()
-			w.noSuccess("azmq CURVE client with a wrong server key")
-		})
-
-		// libzmq is the client, with a wrong key for the azmq server.
-		t.Run("azmq-server/"+tp.String(), func(t *testing.T) {
-			t.Parallel()
-			requirePeer(t)
-			ctx := testCtx(t)
-			srv, cli, other := newKeys(t), newKeys(t), newKeys(t)
-			s := secSocket(t, secContext(t, nil), azmq.REP, azmq.WithCurveServer(srv.sec), azmq.WithLinger(0))
-			w := watch(t, s)
-			p := link(t, s, spec{Type: "REQ",
-				Options: refusedOpts(map[string]any{"curve_serverkey": other.pub, "curve_publickey": cli.pub, "curve_secretkey": cli.sec}),
-				Steps:   refusedSteps(true)}, tp)
-			ev := w.handshakeFailed("azmq CURVE server, client with a wrong server key", "")
-			t.Logf("azmq CURVE server: %v: %v", ev.Kind, ev.Err)
-			if m := recvWithin(t, ctx, s, noMsgWait); m != nil {
-				t.Fatalf("azmq CURVE server received %s from a client with the wrong server key", describe(m))
-			}
-			evs := peerEvents(p)
-			failed := checkLibRefused(t, "libzmq CURVE client", evs, 0)
-			t.Logf("libzmq CURVE client: %s", eventNames([]libEvent{failed}))
-			p.wait()
-			w.noSuccess("azmq CURVE server")
-		})
 	}
 }

@@ -30,7 +30,7 @@ func bench(args []string, stdout, stderr io.Writer) (err error) {
 	fs := flag.NewFlagSet("azmq bench", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	quick := fs.Bool("quick", false, "tiny fixed counts instead of calibrated ones: a few seconds in all")
-	transports := fs.String("transports", "inproc,ipc,tcp", "comma-separated transports to measure: inproc, ipc, tcp, and udp (radiodish only)")
+	transports := fs.String("transports", "inproc,ipc,tcp", "comma-separated transports to measure: inproc, ipc, tcp, ws, and udp (radiodish only)")
 	sizes := fs.String("sizes", "16,256,4k,64k", "comma-separated message sizes in bytes (k = KiB)")
 	patterns := fs.String("patterns", "pushpull", "comma-separated patterns to measure: pushpull, clientserver, radiodish (more than pushpull adds a pattern column to the table)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this `file` (go tool pprof)")

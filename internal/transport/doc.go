@@ -1,7 +1,8 @@
 // Package transport parses ZeroMQ endpoint strings and opens the stream
-// connections that carry ZMTP: it listens on and dials tcp:// and ipc://
-// endpoints and hands out plain net.Conn and net.Listener values, so the
-// layers above never tell one transport from another.
+// connections that carry ZMTP: it listens on and dials tcp://, ipc://,
+// ws:// and wss:// endpoints and hands out plain net.Conn and net.Listener
+// values, so the layers above never tell one transport from another (a
+// ws connection translates ZWS 2.0 to the ZMTP byte stream: zws.go).
 //
 // inproc:// endpoints are only parsed here; the socket layer joins inproc
 // peers itself, so Listen and Dial reject them.

@@ -19,7 +19,7 @@ var ErrUnsupportedTransport = errors.New("unsupported transport")
 
 // Endpoint is a parsed ZeroMQ endpoint such as "tcp://127.0.0.1:5555".
 type Endpoint struct {
-	Transport string // "tcp", "ipc", "inproc"
+	Transport string // "tcp", "ipc", "inproc", "ws", "wss"
 	Address   string // the part after "://", as given
 }
 
@@ -35,7 +35,7 @@ const wildcard = "*"
 // knownUnsupported lists transports libzmq knows but this package does not
 // implement; they get a friendlier message than a typo would.
 var knownUnsupported = map[string]bool{
-	"ws": true, "wss": true, "pgm": true, "epgm": true, "tipc": true,
+	"pgm": true, "epgm": true, "tipc": true,
 	"vmci": true, "norm": true, "udp": true, "vsock": true, "hvsocket": true,
 }
 
@@ -46,6 +46,9 @@ var knownUnsupported = map[string]bool{
 // needs a non-empty path, "*" (bind only), "@name" (Linux abstract
 // namespace) or a Windows named pipe, \\.\pipe\NAME or pipe:NAME (NAME "*":
 // bind only). inproc needs a non-empty name.
+//
+// ws and wss take host:port as tcp does, then an optional path ("/" when
+// none is given) of printable ASCII without '?', '#', '*' or spaces.
 //
 // ipc endpoints are also checked against this platform: named pipes off
 // Windows, abstract names off Linux and paths on a Windows without AF_UNIX
@@ -85,6 +88,9 @@ func (e Endpoint) check() error {
 		return err
 	case "ipc":
 		return checkIPC(e.Address)
+	case "ws", "wss":
+		_, _, _, err := splitWS(e.Address)
+		return err
 	case "inproc":
 		if e.Address == "" {
 			return bad("empty inproc name")
@@ -96,7 +102,7 @@ func (e Endpoint) check() error {
 		if knownUnsupported[e.Transport] {
 			return unsupported(fmt.Sprintf("transport %q is not implemented", e.Transport))
 		}
-		return unsupported(fmt.Sprintf("unknown transport %q (want tcp, ipc or inproc)", e.Transport))
+		return unsupported(fmt.Sprintf("unknown transport %q (want tcp, ipc, inproc, ws or wss)", e.Transport))
 	}
 }
 

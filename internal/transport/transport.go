@@ -44,18 +44,27 @@ const wildcardTries = 16
 //
 // Errors have the form "transport: listen ENDPOINT: ..." and wrap the cause.
 func Listen(ctx context.Context, ep Endpoint) (net.Listener, error) {
-	l, err := listen(ctx, ep)
+	return ListenWith(ctx, ep, Options{})
+}
+
+// ListenWith is Listen with the options ws and wss need (see ws.go): a ws
+// listener serves the upgrade of its path only (others get 404), a wss one
+// needs o.TLS with a certificate.
+func ListenWith(ctx context.Context, ep Endpoint, o Options) (net.Listener, error) {
+	l, err := listen(ctx, ep, o)
 	if err != nil {
 		return nil, fmt.Errorf("transport: listen %s: %w", ep, inUseErr(err))
 	}
 	return l, nil
 }
 
-func listen(ctx context.Context, ep Endpoint) (net.Listener, error) {
+func listen(ctx context.Context, ep Endpoint, o Options) (net.Listener, error) {
 	if err := ep.check(); err != nil {
 		return nil, err
 	}
 	switch ep.Transport {
+	case "ws", "wss":
+		return listenWS(ctx, ep, o)
 	case "tcp":
 		return listenTCP(ctx, ep.Address)
 	case "ipc":
@@ -228,18 +237,26 @@ func removeStale(ctx context.Context, path string) error {
 //
 // Errors have the form "transport: dial ENDPOINT: ..." and wrap the cause.
 func Dial(ctx context.Context, ep Endpoint) (net.Conn, error) {
-	c, err := dial(ctx, ep)
+	return DialWith(ctx, ep, Options{})
+}
+
+// DialWith is Dial with the options ws and wss need (see ws.go): wss
+// verifies the server with o.TLS, or with the system's roots when nil.
+func DialWith(ctx context.Context, ep Endpoint, o Options) (net.Conn, error) {
+	c, err := dial(ctx, ep, o)
 	if err != nil {
 		return nil, fmt.Errorf("transport: dial %s: %w", ep, err)
 	}
 	return c, nil
 }
 
-func dial(ctx context.Context, ep Endpoint) (net.Conn, error) {
+func dial(ctx context.Context, ep Endpoint, o Options) (net.Conn, error) {
 	if err := ep.check(); err != nil {
 		return nil, err
 	}
 	switch ep.Transport {
+	case "ws", "wss":
+		return dialWS(ctx, ep, o)
 	case "tcp":
 		a, err := splitTCP(ep.Address)
 		if err != nil {
@@ -299,6 +316,9 @@ func ipcError(err error) error {
 func Resolved(ep Endpoint, l net.Listener) string {
 	if l == nil {
 		return ep.String()
+	}
+	if w, ok := l.(*wsListener); ok {
+		return w.resolvedEndpoint()
 	}
 	switch addr := l.Addr().(type) {
 	case *net.TCPAddr:

@@ -234,7 +234,7 @@ func TestDialErrors(t *testing.T) {
 		{Endpoint{"ipc", "*"}, ErrEndpoint},
 		{Endpoint{"ipc", ""}, ErrEndpoint},
 		{Endpoint{"inproc", "x"}, ErrUnsupportedTransport},
-		{Endpoint{"ws", "127.0.0.1:1"}, ErrUnsupportedTransport},
+		{Endpoint{"pgm", "127.0.0.1:1"}, ErrUnsupportedTransport},
 		{Endpoint{}, ErrEndpoint},
 	}
 	for _, tt := range tests {
@@ -290,7 +290,7 @@ func TestListenErrors(t *testing.T) {
 		want error
 	}{
 		{Endpoint{"inproc", "x"}, ErrUnsupportedTransport},
-		{Endpoint{"ws", "127.0.0.1:1"}, ErrUnsupportedTransport},
+		{Endpoint{"pgm", "127.0.0.1:1"}, ErrUnsupportedTransport},
 		{Endpoint{"tcp", "127.0.0.1"}, ErrEndpoint},
 		{Endpoint{"tcp", "[::1:1"}, ErrEndpoint},
 		{Endpoint{"ipc", ""}, ErrEndpoint},
