@@ -23,12 +23,15 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/azmq/azmq"
 )
 
 // A real browser: headless Chromium (Debian's chromium) opens a page that a
@@ -180,14 +183,15 @@ const browserPage = `<!doctype html>
 <body>
 <script>
 window.azmqTest = %s;
-// Each WebSocket's opening (with the subprotocol the server chose) and
-// closing, for the report.
+// Each WebSocket's subprotocols offered, its opening (with the one the
+// server chose) and its closing, for the report.
 window.azmqWS = [];
 (function () {
 	const WS = window.WebSocket;
 	window.WebSocket = function (url, protocols) {
 		const ws = new WS(url, protocols);
 		const note = function (what) { if (azmqWS.length < 20) azmqWS.push(url + " " + what); };
+		note("offers " + JSON.stringify(protocols));
 		ws.addEventListener("open", function () { note("open, subprotocol " + JSON.stringify(ws.protocol)); });
 		ws.addEventListener("close", function (e) { note("closed, code " + e.code + (e.reason ? ", " + e.reason : "")); });
 		return ws;
@@ -445,20 +449,53 @@ func groupMembers(pgid int) []int {
 	return left
 }
 
-// upgradeSeen is what a WebSocket upgrade request said, as the test's
-// server saw it.
-type upgradeSeen struct {
-	path, protocol, origin string
-	tls                    bool
-}
+// browserNews is the topic the page subscribes to; the publisher sends
+// browserOther too, which must never reach the page.
+const (
+	browserNews  = "news"
+	browserOther = "other"
+	// browserCount is how many messages of browserNews the page collects.
+	browserCount = 20
+)
 
-// TestBrowserJSZMQDials checks the browser's side of things on its own:
-// Chromium loads the page over http, and over https with the test's CA
-// trusted by its SPKI on the command line; jszmq, bundled, runs in it, and
-// its SUB and REQ dial the test's server over ws:// and wss:// asking for
-// the subprotocol ZWS2.0. The server refuses the upgrades (jszmq retries),
-// and the page reports which sockets it made.
-func TestBrowserJSZMQDials(t *testing.T) {
+// browserZMQScript is the page's side of TestBrowserPubSubReqRep: a jszmq
+// SUB, subscribed to azmqTest.topic, collects azmqTest.count messages from
+// azmqTest.pub; a jszmq REQ then sends them, as JSON, to azmqTest.rep, and
+// the page reports the reply.
+const browserZMQScript = `
+const got = [];
+const sub = new jszmq.Sub();
+const req = new jszmq.Req();
+const timer = setTimeout(function () {
+	azmqReport({error: "timed out with " + got.length + " messages on the SUB and no reply on the REQ"});
+}, azmqTest.timeoutMs);
+sub.on("message", function () {
+	if (got.length >= azmqTest.count) return;
+	got.push(Array.prototype.map.call(arguments, function (f) { return f.toString(); }));
+	if (got.length === azmqTest.count) {
+		sub.close();
+		req.send(["received", JSON.stringify(got)]);
+	}
+});
+req.on("message", function () {
+	clearTimeout(timer);
+	const reply = Array.prototype.map.call(arguments, function (f) { return f.toString(); });
+	req.close();
+	azmqReport({reply: reply});
+});
+sub.subscribe(azmqTest.topic);
+sub.connect(azmqTest.pub);
+req.connect(azmqTest.rep);
+`
+
+// TestBrowserPubSubReqRep runs jszmq in headless Chromium against azmq,
+// over ws:// and over wss:// (the page from https, the test's CA trusted
+// by Chromium). azmq's PUB is bound to its own ws:// or wss:// listener
+// (WithTLSConfig for wss); azmq's REP is mounted on the page's server with
+// ServeHTTP. The page's SUB must receive the PUB's messages of its topic,
+// in order and no other; its REQ then sends what it received to the REP,
+// which checks it, and the page reports the REP's reply.
+func TestBrowserPubSubReqRep(t *testing.T) {
 	for _, secure := range []bool{false, true} {
 		name := "ws"
 		if secure {
@@ -467,63 +504,140 @@ func TestBrowserJSZMQDials(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			bt := requireBrowser(t)
+			ctx := testCtx(t)
 			var pki *browserPKI
-			var flags []string
+			var pubOpts []azmq.SocketOption
+			scheme := "ws"
 			if secure {
 				p := newBrowserPKI(t)
 				pki = &p
-				flags = append(flags, "--ignore-certificate-errors-spki-list="+spki(p.ca))
+				pubOpts = append(pubOpts, azmq.WithTLSConfig(&tls.Config{Certificates: []tls.Certificate{p.leaf}}))
+				scheme = "wss"
 			}
-			upgrades := make(chan upgradeSeen, 64)
-			refuse := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+			pub := newSocket(t, azmq.PUB, pubOpts...)
+			if err := pub.Bind(scheme + "://127.0.0.1:*/news"); err != nil {
+				t.Fatalf("PUB Bind %s: %v", scheme, err)
+			}
+			pubURL := pub.LastEndpoint()
+			rep := newSocket(t, azmq.REP)
+			mux := http.NewServeMux()
+			mux.Handle("/rep", rep)
+			srv := startBrowserServer(t, bt, pki, func(s *browserServer) any {
+				return map[string]any{
+					"pub": pubURL, "rep": s.wsURL("/rep"),
+					"topic": browserNews, "count": browserCount,
+					"timeoutMs": browserReportTimeout.Milliseconds() - 5000,
+				}
+			}, browserZMQScript, mux)
+
+			// The publisher sends, every 10 ms until the REP has its
+			// request, a message of the page's topic numbered from 0 and
+			// one of another topic. Until the page's subscription has
+			// arrived its messages are dropped, so the page sees them from
+			// some number on.
+			stop := make(chan struct{})
+			pubDone := make(chan error, 1)
+			go func() {
+				tick := time.NewTicker(10 * time.Millisecond)
+				defer tick.Stop()
+				for i := 0; ; i++ {
+					if err := pub.Send(ctx, []byte(browserOther), []byte("x")); err != nil {
+						pubDone <- err
+						return
+					}
+					if err := pub.Send(ctx, []byte(browserNews), []byte(fmt.Sprint(i))); err != nil {
+						pubDone <- err
+						return
+					}
 					select {
-					case upgrades <- upgradeSeen{r.URL.Path, r.Header.Get("Sec-WebSocket-Protocol"), r.Header.Get("Origin"), r.TLS != nil}:
-					default:
+					case <-stop:
+						pubDone <- nil
+						return
+					case <-tick.C:
 					}
 				}
-				http.Error(w, "no WebSocket here", http.StatusForbidden)
+			}()
+			stopPub := sync.OnceFunc(func() {
+				close(stop)
+				if err := <-pubDone; err != nil {
+					t.Errorf("azmq PUB Send: %v", err)
+				}
 			})
-			srv := startBrowserServer(t, bt, pki, func(s *browserServer) any {
-				return map[string]string{"sub": s.wsURL("/sub"), "req": s.wsURL("/req")}
-			}, `
-const sub = new jszmq.Sub();
-sub.subscribe("t");
-sub.connect(azmqTest.sub);
-const req = new jszmq.Req();
-req.connect(azmqTest.req);
-azmqReport({sub: sub instanceof jszmq.Sub, req: req instanceof jszmq.Req, protocol: location.protocol});
-`, refuse)
-			b := startBrowser(t, bt, srv.URL+"/", flags...)
-			var rep struct {
-				Sub, Req bool
-				Protocol string
-			}
-			srv.report(t, b, &rep)
-			wantProto := "http:"
+			t.Cleanup(stopPub)
+
+			var extra []string
 			if secure {
-				wantProto = "https:"
+				extra = append(extra, "--ignore-certificate-errors-spki-list="+spki(pki.ca))
 			}
-			if !rep.Sub || !rep.Req || rep.Protocol != wantProto {
-				t.Fatalf("the page reports %+v, want a jszmq Sub and Req on a page loaded over %s", rep, wantProto)
+			b := startBrowser(t, bt, srv.URL+"/", extra...)
+
+			rctx, cancel := context.WithTimeout(ctx, browserReportTimeout)
+			defer cancel()
+			type recvd struct {
+				m   [][]byte
+				err error
 			}
-			seen := map[string]bool{}
-			deadline := time.After(browserReportTimeout)
-			for !seen["/sub"] || !seen["/req"] {
-				select {
-				case u := <-upgrades:
-					if u.protocol != "ZWS2.0" {
-						t.Fatalf("jszmq's upgrade request for %s asks for the subprotocol %q, want ZWS2.0", u.path, u.protocol)
-					}
-					if u.tls != secure {
-						t.Fatalf("jszmq's upgrade request for %s: over TLS %v, want %v", u.path, u.tls, secure)
-					}
-					if u.origin != srv.URL {
-						t.Fatalf("jszmq's upgrade request for %s: Origin %q, want %q", u.path, u.origin, srv.URL)
-					}
-					seen[u.path] = true
-				case <-deadline:
-					t.Fatalf("within %v jszmq asked to upgrade only %v, want /sub and /req", browserReportTimeout, seen)
+			reqc := make(chan recvd, 1)
+			go func() {
+				m, err := rep.Recv(rctx)
+				reqc <- recvd{m, err}
+			}()
+			var m [][]byte
+			select {
+			case r := <-reqc:
+				if r.err != nil {
+					t.Fatalf("azmq REP Recv (the page's request): %v (%s)", r.err, srv.served())
+				}
+				m = r.m
+			case raw := <-srv.reports:
+				t.Fatalf("the page reports before azmq's REP has its request: %s", abbrev(string(raw), 2000))
+			case <-b.exited:
+				t.Fatalf("chromium ended before azmq's REP had the page's request (%v; %s)", b.werr, srv.served())
+			}
+			stopPub()
+			if len(m) != 2 || string(m[0]) != "received" {
+				t.Fatalf("azmq REP received %s, want [received, JSON]", describe(m))
+			}
+			var got [][]string
+			if err := json.Unmarshal(m[1], &got); err != nil {
+				t.Fatalf("the page's request %q: %v", abbrev(string(m[1]), 300), err)
+			}
+			if len(got) != browserCount {
+				t.Fatalf("the page's SUB received %d messages, want %d: %q", len(got), browserCount, got)
+			}
+			var first int
+			for i, g := range got {
+				if len(g) != 2 || g[0] != browserNews {
+					t.Fatalf("the page's SUB message %d is %q, want [%s, number]", i, g, browserNews)
+				}
+				var n int
+				if _, err := fmt.Sscan(g[1], &n); err != nil {
+					t.Fatalf("the page's SUB message %d is %q, want [%s, number]", i, g, browserNews)
+				}
+				if i == 0 {
+					first = n
+				} else if n != first+i {
+					t.Fatalf("the page's SUB message %d is number %d, want %d: the messages arrive in order, none lost", i, n, first+i)
+				}
+			}
+			want := fmt.Sprintf("%d %s messages, %d to %d", browserCount, browserNews, first, first+browserCount-1)
+			if err := rep.Send(rctx, []byte("ok"), []byte(want)); err != nil {
+				t.Fatalf("azmq REP Send: %v", err)
+			}
+			var r struct{ Reply, WS []string }
+			srv.report(t, b, &r)
+			if len(r.Reply) != 2 || r.Reply[0] != "ok" || r.Reply[1] != want {
+				t.Fatalf("the page's REQ received %q, want [ok, %q]", r.Reply, want)
+			}
+			// jszmq offers the subprotocol ZWS2.0 alone (no mechanism: the
+			// routing id as first message, then data frames only), and
+			// the browser checks that the server chose one it offered.
+			for _, u := range []string{pubURL, srv.wsURL("/rep")} {
+				if !slices.Contains(r.WS, u+` offers ["ZWS2.0"]`) {
+					t.Errorf("the page's WebSocket to %s did not offer ZWS2.0 alone: %q", u, r.WS)
+				}
+				if !slices.Contains(r.WS, u+` open, subprotocol "ZWS2.0"`) {
+					t.Errorf("the page's WebSocket to %s did not open with the subprotocol ZWS2.0: %q", u, r.WS)
 				}
 			}
 		})
