@@ -47,11 +47,13 @@ import (
 const browserDir = "browser"
 
 const (
-	// browserLifetime bounds one Chromium process: it is killed after this
-	// long.
-	browserLifetime = 60 * time.Second
-	// browserReportTimeout bounds the wait for the page's report.
-	browserReportTimeout = 30 * time.Second
+	// browserLifetime bounds one Chromium process, and a browser test's
+	// azmq calls: it is killed after this long.
+	browserLifetime = 90 * time.Second
+	// browserReportTimeout bounds the wait for the page's report (or the
+	// page's request), from Chromium's start: it starts in a few seconds
+	// on an idle machine, several times that on a busy one.
+	browserReportTimeout = 45 * time.Second
 )
 
 // browserTools is what the browser tests need, found once per run.
@@ -504,7 +506,8 @@ func TestBrowserPubSubReqRep(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			bt := requireBrowser(t)
-			ctx := testCtx(t)
+			ctx, cancelCtx := context.WithTimeout(context.Background(), browserLifetime)
+			t.Cleanup(cancelCtx)
 			var pki *browserPKI
 			var pubOpts []azmq.SocketOption
 			scheme := "ws"
@@ -526,7 +529,7 @@ func TestBrowserPubSubReqRep(t *testing.T) {
 				return map[string]any{
 					"pub": pubURL, "rep": s.wsURL("/rep"),
 					"topic": browserNews, "count": browserCount,
-					"timeoutMs": browserReportTimeout.Milliseconds() - 5000,
+					"timeoutMs": (browserReportTimeout - 10*time.Second).Milliseconds(),
 				}
 			}, browserZMQScript, mux)
 
