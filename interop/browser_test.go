@@ -24,6 +24,7 @@ import (
 	"os"
 	"os/exec"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -613,8 +614,8 @@ func TestBrowserPubSubReqRep(t *testing.T) {
 				if len(g) != 2 || g[0] != browserNews {
 					t.Fatalf("the page's SUB message %d is %q, want [%s, number]", i, g, browserNews)
 				}
-				var n int
-				if _, err := fmt.Sscan(g[1], &n); err != nil {
+				n, err := strconv.Atoi(g[1])
+				if err != nil {
 					t.Fatalf("the page's SUB message %d is %q, want [%s, number]", i, g, browserNews)
 				}
 				if i == 0 {
