@@ -30,7 +30,7 @@ func bench(args []string, stdout, stderr io.Writer) (err error) {
 	fs := flag.NewFlagSet("azmq bench", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	quick := fs.Bool("quick", false, "tiny fixed counts instead of calibrated ones: a few seconds in all")
-	transports := fs.String("transports", "inproc,ipc,tcp", "comma-separated transports to measure: inproc, ipc, tcp, ws, and udp (radiodish only)")
+	transports := fs.String("transports", "inproc,ipc,tcp", "comma-separated transports to measure: inproc, ipc, tcp, ws, wss (with a certificate made for the run), and udp (radiodish only)")
 	sizes := fs.String("sizes", "16,256,4k,64k", "comma-separated message sizes in bytes (k = KiB)")
 	patterns := fs.String("patterns", "pushpull", "comma-separated patterns to measure: pushpull, clientserver, radiodish (more than pushpull adds a pattern column to the table)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this `file` (go tool pprof)")
@@ -389,13 +389,18 @@ func thrPair(ctx context.Context, ep string, size, count int) (time.Duration, er
 // connected to it, in zctx. Both close after the last message was
 // received: nothing lingers.
 func boundPair(zctx *azmq.Context, bt, ct azmq.SocketType, ep string) (bound, conn *azmq.Socket, err error) {
-	if bound, err = zctx.NewSocket(bt, azmq.WithLinger(0)); err != nil {
+	opts, err := benchOpts(ep)
+	if err != nil {
+		return nil, nil, err
+	}
+	opts = append(opts, azmq.WithLinger(0))
+	if bound, err = zctx.NewSocket(bt, opts...); err != nil {
 		return nil, nil, err
 	}
 	if err := bound.Bind(ep); err != nil {
 		return nil, nil, err
 	}
-	if conn, err = zctx.NewSocket(ct, azmq.WithLinger(0)); err != nil {
+	if conn, err = zctx.NewSocket(ct, opts...); err != nil {
 		return nil, nil, err
 	}
 	if err := conn.Connect(bound.LastEndpoint()); err != nil {

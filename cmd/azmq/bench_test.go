@@ -182,7 +182,7 @@ func TestBenchCurveEnv(t *testing.T) {
 func TestPatternPairs(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	eps := []string{"inproc://bench-pattern-test", "tcp://127.0.0.1:*"}
+	eps := []string{"inproc://bench-pattern-test", "tcp://127.0.0.1:*", "ws://127.0.0.1:*/p", "wss://127.0.0.1:*/p"}
 	if runtime.GOOS != "windows" {
 		eps = append(eps, "ipc://"+filepath.Join(t.TempDir(), "pattern.sock"))
 	}

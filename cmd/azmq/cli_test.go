@@ -4,11 +4,18 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
 	"net"
 	"os"
 	"os/exec"
@@ -1304,4 +1311,101 @@ func TestCLIStream(t *testing.T) {
 		t.Errorf("a client of send --bind read %x, %v; want 0001ff, then the end", got, err)
 	}
 	s.expect(0)
+}
+
+// TestCLIWebSocket: REQ/REP over ws, and over wss with a certificate the
+// test makes: trusted through --tls-ca, refused without it.
+func TestCLIWebSocket(t *testing.T) {
+	t.Parallel()
+	r := spawn(t, "", "recv", "--type", "REP", "--echo", "--bind", "ws://127.0.0.1:*/zmq", "-n", "1")
+	ep := r.value("endpoint")
+	if !strings.HasPrefix(ep, "ws://127.0.0.1:") || !strings.HasSuffix(ep, "/zmq") {
+		t.Fatalf("bound %q, want ws://127.0.0.1:PORT/zmq", ep)
+	}
+	s := spawn(t, "", "send", "--type", "REQ", "--connect", ep, "--timeout", "5s", "over ws")
+	s.expect(0)
+	r.expect(0)
+	if got := s.stdout.String(); got != "over ws\n" {
+		t.Errorf("REQ printed %q", got)
+	}
+
+	dir := t.TempDir()
+	ca, cert, key := writeTestCert(t, dir)
+	r = spawn(t, "", "recv", "--type", "REP", "--echo", "--bind", "wss://127.0.0.1:*/zmq", "--tls-cert", cert, "--tls-key", key, "-n", "1")
+	ep = r.value("endpoint")
+	p := run1(t, "", "send", "--type", "REQ", "--connect", ep, "--timeout", "500ms", "untrusted")
+	if p.code != 1 {
+		t.Errorf("wss without --tls-ca: exit %d, want 1 (the system does not trust the test's CA); stderr %q", p.code, p.stderr.String())
+	}
+	s = spawn(t, "", "send", "--type", "REQ", "--connect", ep, "--tls-ca", ca, "--timeout", "5s", "over wss")
+	s.expect(0)
+	r.expect(0)
+	if got := s.stdout.String(); got != "over wss\n" {
+		t.Errorf("REQ printed %q", got)
+	}
+	for _, args := range [][]string{
+		{"recv", "--bind", "wss://127.0.0.1:*/", "--tls-cert", cert},
+		{"send", "--connect", ep, "--tls-ca", filepath.Join(dir, "missing.pem"), "x"},
+		{"send", "--connect", ep, "--tls-ca", key, "x"},
+	} {
+		if p := run1(t, "", args...); p.code != 2 {
+			t.Errorf("%q: exit %d, want 2; stderr %q", args, p.code, p.stderr.String())
+		}
+	}
+}
+
+// writeTestCert writes a CA certificate and a certificate for 127.0.0.1
+// signed by it, with its key, as PEM files in dir.
+func writeTestCert(t *testing.T, dir string) (caFile, certFile, keyFile string) {
+	t.Helper()
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caTmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: "azmq test CA"},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(time.Hour),
+		IsCA:                  true,
+		KeyUsage:              x509.KeyUsageCertSign,
+		BasicConstraintsValid: true,
+	}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(2),
+		Subject:      pkix.Name{CommonName: "127.0.0.1"},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(time.Hour),
+		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	caCert, err := x509.ParseCertificate(caDER)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, &key.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write := func(name, typ string, b []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: b}), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	return write("ca.pem", "CERTIFICATE", caDER), write("cert.pem", "CERTIFICATE", der), write("key.pem", "EC PRIVATE KEY", keyDER)
 }

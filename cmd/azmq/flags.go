@@ -3,6 +3,8 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -187,6 +189,8 @@ type secFlags struct {
 	curveSecret          string
 	curveKeyfile         string
 	curveAllow           strList
+	tlsCert, tlsKey      string // --tls-cert, --tls-key: a wss server's certificate
+	tlsCA                string // --tls-ca: the roots a wss client trusts
 
 	lookupEnv func(string) (string, bool) // os.LookupEnv when nil; tests set it
 }
@@ -202,6 +206,39 @@ func (f *secFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.curveSecret, "curve-client-secret", "", "a CURVE client's own secret `KEY` (Z85 or @FILE)")
 	fs.StringVar(&f.curveKeyfile, "curve-keyfile", "", "this socket's key pair, an 'azmq keygen' `FILE`: a CURVE client's pair with --curve-server-public, else the CURVE server's key")
 	fs.Var(&f.curveAllow, "curve-allow", "CURVE server: admit only clients with this public `KEY` (Z85 or @FILE; repeatable; default: any client)")
+	fs.StringVar(&f.tlsCert, "tls-cert", "", "wss:// Bind: the server's certificate chain, a PEM `FILE` (with --tls-key)")
+	fs.StringVar(&f.tlsKey, "tls-key", "", "wss:// Bind: the private key of --tls-cert, a PEM `FILE`")
+	fs.StringVar(&f.tlsCA, "tls-ca", "", "wss:// Connect: trust the certificates in this PEM `FILE` instead of the system's roots")
+}
+
+// tlsOption turns --tls-cert, --tls-key and --tls-ca into WithTLSConfig;
+// none given: no option (a wss Connect then checks the system's roots).
+func (f *secFlags) tlsOption() ([]azmq.SocketOption, error) {
+	if f.tlsCert == "" && f.tlsKey == "" && f.tlsCA == "" {
+		return nil, nil
+	}
+	if (f.tlsCert == "") != (f.tlsKey == "") {
+		return nil, usageErr("--tls-cert and --tls-key go together: a certificate and its private key")
+	}
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+	if f.tlsCert != "" {
+		cert, err := tls.LoadX509KeyPair(f.tlsCert, f.tlsKey)
+		if err != nil {
+			return nil, usageErr("--tls-cert/--tls-key: %v", err)
+		}
+		cfg.Certificates = []tls.Certificate{cert}
+	}
+	if f.tlsCA != "" {
+		pem, err := os.ReadFile(f.tlsCA)
+		if err != nil {
+			return nil, usageErr("--tls-ca: %v", err)
+		}
+		cfg.RootCAs = x509.NewCertPool()
+		if !cfg.RootCAs.AppendCertsFromPEM(pem) {
+			return nil, usageErr("--tls-ca %s: no PEM certificate in it", f.tlsCA)
+		}
+	}
+	return []azmq.SocketOption{azmq.WithTLSConfig(cfg)}, nil
 }
 
 // plainGiven, curveGiven and given tell whether PLAIN, CURVE or any
@@ -275,6 +312,16 @@ func keyValue(flagName, v string, secret bool) (string, error) {
 // nil, must serve ZAP in the socket's Context: it admits the PLAIN user
 // or the allowed CURVE keys.
 func (f *secFlags) options() (opts []azmq.SocketOption, handler *zap.Handler, err error) {
+	tlsOpts, err := f.tlsOption()
+	if err != nil {
+		return nil, nil, err
+	}
+	opts, handler, err = f.mechanismOptions()
+	return append(opts, tlsOpts...), handler, err
+}
+
+// mechanismOptions is options for the security mechanism alone.
+func (f *secFlags) mechanismOptions() (opts []azmq.SocketOption, handler *zap.Handler, err error) {
 	plain, curve := f.plainGiven(), f.curveGiven()
 	if plain && curve {
 		return nil, nil, usageErr("PLAIN and CURVE flags cannot be mixed: a socket has one security mechanism")
@@ -837,6 +884,8 @@ const securityHelp = `Security: NULL unless given
                  [--curve-allow CLIENT_PUBLIC ...]
   CURVE client:  --curve-server-public SERVER_PUBLIC [--curve-keyfile client.key |
                  --curve-client-public PUB --curve-client-secret SEC]  (default: a new pair)
+wss:// (WebSocket over TLS): --tls-cert FILE --tls-key FILE to Bind,
+  --tls-ca FILE to Connect trusting those roots (default: the system's)
 Keys are Z85 (40 characters), or @FILE for the matching key of an
 'azmq keygen' file (a valid key that starts with @ is still a key).
 A command line is visible to every user of this machine (ps): pass the

@@ -29,11 +29,11 @@ func newMatrix(transports, sizes, patterns string, quick bool) (*matrix, error) 
 	m := &matrix{quick: quick, cell: 500 * time.Millisecond}
 	for _, t := range strings.Split(transports, ",") {
 		switch t = strings.TrimSpace(t); t {
-		case "inproc", "ipc", "tcp", "udp", "ws":
+		case "inproc", "ipc", "tcp", "udp", "ws", "wss":
 			m.transports = append(m.transports, t)
 		case "":
 		default:
-			return nil, fmt.Errorf("-transports: unknown transport %q (want inproc, ipc, tcp, udp, ws)", t)
+			return nil, fmt.Errorf("-transports: unknown transport %q (want inproc, ipc, tcp, udp, ws, wss)", t)
 		}
 	}
 	for _, s := range strings.Split(sizes, ",") {
@@ -165,6 +165,8 @@ func (m *matrix) run(ctx context.Context, stdout, stderr io.Writer) error {
 			return "udp://127.0.0.1:*"
 		case "ws":
 			return "ws://127.0.0.1:*/bench"
+		case "wss":
+			return "wss://127.0.0.1:*/bench"
 		}
 		return "tcp://127.0.0.1:*"
 	}

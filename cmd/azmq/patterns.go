@@ -161,7 +161,12 @@ func radioDishThr(ctx context.Context, ep string, size, count int) (thrRun, erro
 // sends to the group: before the DISH's JOIN has come, a RADIO sends
 // nothing.
 func radioDish(ctx context.Context, zctx *azmq.Context, ep string, size int) (dish, radio *azmq.Socket, err error) {
-	if dish, err = zctx.NewSocket(azmq.DISH, azmq.WithLinger(0)); err != nil {
+	opts, err := benchOpts(ep)
+	if err != nil {
+		return nil, nil, err
+	}
+	opts = append(opts, azmq.WithLinger(0))
+	if dish, err = zctx.NewSocket(azmq.DISH, opts...); err != nil {
 		return nil, nil, err
 	}
 	if err := dish.Join(benchGroup); err != nil {
@@ -170,7 +175,7 @@ func radioDish(ctx context.Context, zctx *azmq.Context, ep string, size int) (di
 	if err := dish.Bind(ep); err != nil {
 		return nil, nil, err
 	}
-	if radio, err = zctx.NewSocket(azmq.RADIO, azmq.WithLinger(0)); err != nil {
+	if radio, err = zctx.NewSocket(azmq.RADIO, opts...); err != nil {
 		return nil, nil, err
 	}
 	if err := radio.Connect(dish.LastEndpoint()); err != nil {
