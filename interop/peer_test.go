@@ -180,7 +180,10 @@ func startProcess(t *testing.T, name string, sp spec, argv ...string) *peer {
 		args = append(args, string(js))
 	}
 	cmd := exec.CommandContext(ctx, argv[0], args...)
-	cmd.WaitDelay = 2 * time.Second
+	// How long Wait lets the output pipes drain once the peer has exited
+	// or been killed: a loaded machine (node's exit flushing its stderr)
+	// took more than 2 s.
+	cmd.WaitDelay = 10 * time.Second
 	p := &peer{
 		t:      t,
 		name:   name,
