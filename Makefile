@@ -3,7 +3,7 @@
 
 GO ?= go
 
-.PHONY: test windows-test walkthrough fuzz bench bench-compare bench-peers bench-curve bench-draft deps vet
+.PHONY: test windows-test walkthrough fuzz bench bench-compare bench-peers bench-curve bench-draft bench-ws deps vet
 
 ## test: deps (installed first; a leg whose prerequisites this user cannot
 ## install is skipped with one line saying how to run it, and under CI=true
@@ -58,6 +58,12 @@ bench-curve:
 ## Knobs: REPS SIZES TRANSPORTS COUNT LAT_COUNT. Not part of `make test`.
 bench-draft:
 	scripts/bench-draft.sh
+
+## bench-ws: ZeroMQ over WebSocket: azmq's ws and wss beside its tcp, and
+## zeromq.js's ws beside its tcp; a table in build/bench-ws. Knobs: REPS
+## SIZES COUNT LAT_COUNT. Not part of `make test`.
+bench-ws:
+	scripts/bench-ws.sh
 
 ## deps: install what make test needs beyond Go when it is missing
 ## (python3-zmq; node, npm and zeromq.js by npm ci in interop/node; chromium,

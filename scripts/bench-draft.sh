@@ -41,17 +41,6 @@ transports=$(tr ' ' ',' <<<"$TRANSPORTS")
 sizes=$(tr ' ' ',' <<<"$SIZES")
 build/azmq bench -patterns pushpull,clientserver,radiodish -transports "$transports" -sizes "$sizes" | tee "$OUT/azmq.txt"
 
-# median of the numbers on stdin ("-" when there are none)
-median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else print v[int((NR + 1) / 2)] }'; }
-
-# zjs MODE TRANSPORT SIZE N FIELD: the median FIELD of REPS runs.
-zjs() {
-	local i
-	for ((i = 0; i < REPS; i++)); do
-		timeout 300 node --no-warnings bench/peers/zeromqjs/bench.mjs "$1" "$2" "$3" "$4" |
-			sed -n "s/.*\"$5\":\([0-9.]*\).*/\1/p"
-	done | median
-}
 
 section "zeromq.js bench (REPS=$REPS)"
 table="$OUT/table.md"
@@ -63,12 +52,7 @@ for t in $TRANSPORTS; do
 	for s in $SIZES; do
 		for p in CLIENT/SERVER RADIO/DISH; do
 			[ "$t" = udp ] && [ "$p" = CLIENT/SERVER ] && continue
-			row=$(awk -v p="$p" -v t="$t" -v s="$s" '
-				$1 == p && $2 == t {
-					n = $3; u = $4
-					b = (u == "KiB") ? n * 1024 : (u == "MiB" ? n * 1048576 : n)
-					if (b == s) { print $5, $7; exit }
-				}' "$OUT/azmq.txt")
+			row=$(azmq_cell "$OUT/azmq.txt" "$t" "$s" "$p")
 			athr=${row% *}
 			alat=${row#* }
 			if [ "$p" = CLIENT/SERVER ]; then

@@ -232,3 +232,28 @@ leg_ready() { # leg [strict]
 	echo "$line"
 	return 1
 }
+
+# median of the numbers on stdin ("-" when there are none)
+median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else print v[int((NR + 1) / 2)] }'; }
+
+# zjs MODE TRANSPORT SIZE N FIELD: the median FIELD of REPS runs of
+# bench/peers/zeromqjs/bench.mjs (zeromq.js from interop/node).
+zjs() {
+	local i
+	for ((i = 0; i < ${REPS:-3}; i++)); do
+		timeout 300 node --no-warnings bench/peers/zeromqjs/bench.mjs "$1" "$2" "$3" "$4" |
+			sed -n "s/.*\"$5\":\([0-9.]*\).*/\1/p"
+	done | median
+}
+
+# azmq_cell FILE TRANSPORT SIZE [PATTERN]: "msgs/s latency" of one row of
+# an `azmq bench` table (PATTERN for a -patterns table).
+azmq_cell() {
+	awk -v p="${4:-}" -v t="$2" -v s="$3" '
+		(p == "" && $1 == t) || (p != "" && $1 == p && $2 == t) {
+			o = (p == "") ? 0 : 1
+			n = $(2 + o); u = $(3 + o)
+			b = (u == "KiB") ? n * 1024 : (u == "MiB" ? n * 1048576 : n)
+			if (b == s) { print $(4 + o), $(6 + o); exit }
+		}' "$1"
+}

@@ -7,6 +7,8 @@
 //   node bench.mjs clientserver tcp|ipc SIZE COUNT   CLIENT->SERVER throughput
 //   node bench.mjs clientserver-lat tcp|ipc SIZE N    half a CLIENT/SERVER round trip
 //   node bench.mjs radiodish tcp|ipc|udp SIZE COUNT   RADIO->DISH throughput, what arrived
+//   node bench.mjs pushpull tcp|ipc|ws SIZE COUNT      PUSH->PULL throughput
+//   node bench.mjs reqrep-lat tcp|ipc|ws SIZE N        half a REQ/REP round trip
 //
 // It prints one JSON line: {"pattern", "transport", "size", "count",
 // "received", "msgs_per_s", "mb_per_s", "latency_us"}.
@@ -23,12 +25,13 @@ import { createSocket } from "node:dgram";
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(join(here, "../../../interop/node/package.json"));
 const draft = require("zeromq/draft");
+const zmq = require("zeromq");
 
 const [mode, transport, sizeArg, countArg] = process.argv.slice(2);
 const size = Number(sizeArg);
 const count = Number(countArg);
 if (!mode || !transport || !(size >= 0) || !(count > 0)) {
-  console.error("usage: node bench.mjs clientserver|clientserver-lat|radiodish tcp|ipc|udp SIZE COUNT");
+  console.error("usage: node bench.mjs clientserver|clientserver-lat|radiodish|pushpull|reqrep-lat tcp|ipc|udp|ws SIZE COUNT");
   process.exit(2);
 }
 
@@ -39,6 +42,10 @@ async function endpoint(sock) {
     const ep = `ipc://${join(dir, "s")}`;
     await sock.bind(ep);
     return ep;
+  }
+  if (transport === "ws") {
+    await sock.bind("ws://127.0.0.1:*/bench");
+    return sock.lastEndpoint;
   }
   if (transport === "udp") {
     const port = await freeUdpPort();
@@ -67,8 +74,24 @@ function report(fields) {
 }
 
 async function clientServer() {
-  const server = new draft.Server({ receiveHighWaterMark: 1000, linger: 0 });
-  const client = new draft.Client({ sendHighWaterMark: 1000, linger: 0 });
+  await throughput(
+    "CLIENT/SERVER",
+    new draft.Server({ receiveHighWaterMark: 1000, linger: 0 }),
+    new draft.Client({ sendHighWaterMark: 1000, linger: 0 }),
+  );
+}
+
+async function pushPull() {
+  await throughput(
+    "PUSH/PULL",
+    new zmq.Pull({ receiveHighWaterMark: 1000, linger: 0 }),
+    new zmq.Push({ sendHighWaterMark: 1000, linger: 0 }),
+  );
+}
+
+// throughput: sender connects to receiver and sends count messages;
+// timed from the first received to the last.
+async function throughput(pattern, server, client) {
   client.connect(await endpoint(server));
   const msg = Buffer.alloc(size, 0x61);
   const sender = (async () => {
@@ -84,7 +107,32 @@ async function clientServer() {
   client.close();
   server.close();
   const rate = (count - 1) / secs;
-  report({ pattern: "CLIENT/SERVER", received: count, msgs_per_s: Math.round(rate), mb_per_s: (rate * size) / 1e6 });
+  report({ pattern, received: count, msgs_per_s: Math.round(rate), mb_per_s: (rate * size) / 1e6 });
+}
+
+async function reqRepLat() {
+  const rep = new zmq.Reply({ linger: 0 });
+  const req = new zmq.Request({ linger: 0 });
+  req.connect(await endpoint(rep));
+  const msg = Buffer.alloc(size, 0x61);
+  const echo = (async () => {
+    for (let i = 0; i < count; i++) {
+      const [m] = await rep.receive();
+      await rep.send(m);
+    }
+  })();
+  await req.send(msg);
+  await req.receive();
+  const start = now();
+  for (let i = 1; i < count; i++) {
+    await req.send(msg);
+    await req.receive();
+  }
+  const secs = now() - start;
+  await echo;
+  req.close();
+  rep.close();
+  report({ pattern: "REQ/REP", received: count, latency_us: (secs / (count - 1) / 2) * 1e6 });
 }
 
 async function clientServerLat() {
@@ -168,6 +216,8 @@ try {
   if (mode === "clientserver") await clientServer();
   else if (mode === "clientserver-lat") await clientServerLat();
   else if (mode === "radiodish") await radioDish();
+  else if (mode === "pushpull") await pushPull();
+  else if (mode === "reqrep-lat") await reqRepLat();
   else throw new Error(`unknown mode ${mode}`);
 } finally {
   if (dir) rmSync(dir, { recursive: true, force: true });
