@@ -65,21 +65,27 @@ const curvePubCount = 8 // PUB/SUB messages received over CURVE
 // messages both ways.
 func TestSecurityCurve(t *testing.T) {
 	t.Parallel()
-	cases := curveCases()
-	for _, c := range cases {
+	runCurveCases(t, tcpTopologies, requirePeer, link)
+}
+
+// runCurveCases runs curveCases against a peer (require checks that it
+// can run, connect links it to the azmq socket), azmq the CURVE server
+// and the client in turn, on each topology.
+func runCurveCases(t *testing.T, topologies []topo, require func(*testing.T), connect func(*testing.T, *azmq.Socket, spec, topo) *peer) {
+	for _, c := range curveCases() {
 		for _, azmqServer := range []bool{true, false} {
-			for _, tp := range tcpTopologies {
+			for _, tp := range topologies {
 				cs := curveSetup{azmqServer: azmqServer}
 				t.Run(c.name+"/"+cs.String()+"/"+tp.String(), func(t *testing.T) {
 					t.Parallel()
-					requirePeer(t)
+					require(t)
 					cs.srv, cs.cli = newKeys(t), newKeys(t)
 					ctx := testCtx(t)
 					s := secSocket(t, secContext(t, nil), c.azmq, append(c.opts, cs.azmqOpts()...)...)
 					w := watch(t, s)
 					lib := c.lib
 					lib.Options = cs.libOpts(lib.Options)
-					p := link(t, s, lib, tp)
+					p := connect(t, s, lib, tp)
 					c.run(t, ctx, s, p)
 					if !w.has(azmq.EventHandshakeSucceeded) {
 						t.Errorf("azmq CURVE %s: no EventHandshakeSucceeded; events: %s", cs, w)

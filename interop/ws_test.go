@@ -38,30 +38,7 @@ func TestWSPubSub(t *testing.T) {
 
 // TestWSCurve: CURVE over ws (subprotocol ZWS2.0/CURVE), azmq the server
 // and the client in turn, each side binding in turn; 1 MiB messages.
-func TestWSCurve(t *testing.T) {
-	for _, c := range curveCases() {
-		for _, azmqServer := range []bool{true, false} {
-			for _, tp := range wsTopologies {
-				cs := curveSetup{azmqServer: azmqServer}
-				t.Run(c.name+"/"+cs.String()+"/"+tp.String(), func(t *testing.T) {
-					t.Parallel()
-					requireNodePeer(t)
-					cs.srv, cs.cli = newKeys(t), newKeys(t)
-					ctx := testCtx(t)
-					s := secSocket(t, secContext(t, nil), c.azmq, append(c.opts, cs.azmqOpts()...)...)
-					w := watch(t, s)
-					lib := c.lib
-					lib.Options = cs.libOpts(lib.Options)
-					p := nodeLink(t, s, lib, tp)
-					c.run(t, ctx, s, p)
-					if !w.has(azmq.EventHandshakeSucceeded) {
-						t.Errorf("azmq CURVE %s: no EventHandshakeSucceeded; events: %s", cs, w)
-					}
-				})
-			}
-		}
-	}
-}
+func TestWSCurve(t *testing.T) { runCurveCases(t, wsTopologies, requireNodePeer, nodeLink) }
 
 // TestWSHeartbeat: both ends ping every 50 ms (WebSocket pings: libzmq's
 // ws engine ignores ZMTP PINGs) and drop a peer silent for 200 ms; a
