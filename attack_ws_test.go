@@ -329,3 +329,76 @@ func TestAttackWSSlowLargeMessage(t *testing.T) {
 	pr.waitMore(t, 5)
 	pr.stop(t)
 }
+
+const (
+	// wsManyConns is how many ws connections each send an unfinished
+	// 60 KB message, slowly.
+	wsManyConns = 300
+	// wsManySize is each connection's unfinished message, written in
+	// wsManyPiece fragments, one per connection a round.
+	wsManySize  = 60_000
+	wsManyPiece = 4_000
+	// wsManyPerConn bounds what one such connection makes the process
+	// keep, both ends (this process dials them too): azmq's message
+	// buffer, grown by doubling to 64 KiB, the WebSocket and HTTP
+	// buffers and the goroutines of each end.
+	wsManyPerConn = 256 << 10
+)
+
+// TestAttackWSManySlowMessages: 300 ws connections each complete the
+// handshake and write 60 KB of one message in 4 KB fragments, a round of
+// fragments at a time, and never finish it. Each keeps about its message
+// and its buffers; the legitimate peer is served throughout.
+func TestAttackWSManySlowMessages(t *testing.T) {
+	pull, log, pr := attackPullWS(t)
+	base := measureMem()
+	guard := newMemGuard(wsManyConns * wsManyPerConn)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var ws []interface {
+		Write([]byte) (int, error)
+	}
+	for len(ws) < wsManyConns && !guard.over() {
+		w := dialWSRaw(t, pull.LastEndpoint())
+		w.handshake(socketType("PUSH"))
+		wr, err := w.c.Writer(ctx, websocket.MessageBinary)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ws = append(ws, wr)
+	}
+	opened := measureMem()
+	piece := bytes.Repeat([]byte{'x'}, wsManyPiece)
+	start := time.Now()
+	for sent := 0; sent < wsManySize && !guard.over(); sent += len(piece) {
+		for i, wr := range ws {
+			p := piece
+			if sent == 0 {
+				p = append([]byte{0}, piece[1:]...) // the flags byte
+			}
+			if _, err := wr.Write(p); err != nil {
+				t.Fatalf("connection %d after %d bytes: %v", i, sent, err)
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	elapsed := time.Since(start)
+	time.Sleep(200 * time.Millisecond) // the last fragments read
+	guard.sample()
+	n := uint64(len(ws))
+	perConn := growth(base, measureMem()) / n
+	t.Logf("%d ws connections opened (%s each with nothing sent); each wrote %d bytes of a message in %v: %s each (bound %s), %s in all (peak %s)%s",
+		n, kib(growth(base, opened)/n), wsManySize, elapsed.Round(time.Millisecond), kib(perConn), kib(wsManyPerConn),
+		mib(growth(base, measureMem())), mib(guard.peak), rssChange(base, measureMem()))
+	if got := log.count(kindAt(EventHandshakeSucceeded, "")) - 1; got != wsManyConns {
+		t.Errorf("%d of %d handshakes succeeded; events: %s", got, wsManyConns, log.summary())
+	}
+	if n := log.count(kindAt(EventDisconnected, "")); n > 0 {
+		t.Errorf("%d connections were dropped; events: %s", n, log.summary())
+	}
+	if guard.peak > wsManyConns*wsManyPerConn {
+		t.Errorf("%d unfinished 60 KB ws messages made the process keep %s more, bound %s", wsManyConns, mib(guard.peak), mib(wsManyConns*wsManyPerConn))
+	}
+	pr.waitMore(t, 5)
+	pr.stop(t)
+}
