@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
+	"net"
+	"net/url"
 	"testing"
 	"time"
 
@@ -401,4 +404,232 @@ func TestAttackWSManySlowMessages(t *testing.T) {
 	}
 	pr.waitMore(t, 5)
 	pr.stop(t)
+}
+
+// reqRepExchange is the probe's exchange through a REP: the legitimate
+// REQ sends a numbered request and gets it back.
+func reqRepExchange(req, rep *Socket) func(context.Context, int) error {
+	return func(ctx context.Context, i int) error {
+		want := []byte("legit-" + string(rune('a'+i%26)))
+		if err := req.Send(ctx, want); err != nil {
+			return err
+		}
+		got, err := rep.Recv(ctx)
+		if err != nil {
+			return err
+		}
+		if err := rep.Send(ctx, got...); err != nil {
+			return err
+		}
+		back, err := req.Recv(ctx)
+		if err != nil {
+			return err
+		}
+		if len(back) != 1 || !bytes.Equal(back[0], want) {
+			return errors.New("REQ received " + string(bytes.Join(back, []byte("|"))) + ", want " + string(want))
+		}
+		return nil
+	}
+}
+
+const (
+	// slowlorisConns is how many connections send half an upgrade request.
+	slowlorisConns = 100
+	// slowlorisHeaderTimeout is internal/transport's wsHeaderTimeout (10 s),
+	// the listener's ReadHeaderTimeout; there is no hook to shorten it, so
+	// the test waits it out once for all the connections together.
+	slowlorisHeaderTimeout = 10 * time.Second
+	// slowlorisSlack is how much later than the timeout a stalled
+	// connection may be closed.
+	slowlorisSlack = 5 * time.Second
+)
+
+// TestWSSlowloris: 100 tcp connections to a ws Bind each send half an
+// HTTP upgrade request and stall. The listener closes each after its
+// header timeout, not earlier than half of it and not much later, while a
+// legitimate ws REQ keeps round-tripping through the same listener.
+func TestWSSlowloris(t *testing.T) {
+	ctx := testCtx(t)
+	z := NewContext()
+	t.Cleanup(func() { z.Close() })
+	rep := newSock(t, z, REP)
+	if err := rep.Bind("ws://127.0.0.1:*/zmq"); err != nil {
+		t.Fatal(err)
+	}
+	u, err := url.Parse(rep.LastEndpoint())
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := newSock(t, z, REQ)
+	if err := req.Connect(rep.LastEndpoint()); err != nil {
+		t.Fatal(err)
+	}
+	mustSend(t, ctx, req, "warm-up")
+	mustRecv(t, ctx, rep, "warm-up")
+	mustSend(t, ctx, rep, "ok")
+	mustRecv(t, ctx, req, "ok")
+	pr := startProbe(t, reqRepExchange(req, rep))
+
+	half := []byte("GET /zmq HTTP/1.1\r\nHost: " + u.Host + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n")
+	base := measureMem()
+	start := time.Now()
+	conns := make([]net.Conn, 0, slowlorisConns)
+	for range slowlorisConns {
+		c, err := net.DialTimeout("tcp", u.Host, rawIOTimeout)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		c.SetWriteDeadline(time.Now().Add(rawIOTimeout))
+		if _, err := c.Write(half); err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+	}
+	held := measureMem()
+	// Each is read until the listener closes it, or the bound passes.
+	end := start.Add(slowlorisHeaderTimeout + slowlorisSlack)
+	var first, last time.Duration
+	closed := 0
+	for i, c := range conns {
+		c.SetReadDeadline(end)
+		_, err := io.Copy(io.Discard, c)
+		if ne, ok := err.(net.Error); ok && ne.Timeout() {
+			t.Errorf("stalled connection %d still open %v after it was opened", i, time.Since(start).Round(time.Millisecond))
+			break
+		}
+		d := time.Since(start)
+		if closed == 0 {
+			first = d
+		}
+		last = d
+		closed++
+	}
+	t.Logf("%d stalled half-requests held %s; %d closed by the listener, the first after %v, the last after %v (header timeout %v)%s",
+		len(conns), kib(growth(base, held)), closed, first.Round(time.Millisecond), last.Round(time.Millisecond),
+		slowlorisHeaderTimeout, rssChange(base, held))
+	if closed > 0 && first < slowlorisHeaderTimeout/2 {
+		t.Errorf("a stalled connection was closed after %v, before half the header timeout %v: something else closed it", first, slowlorisHeaderTimeout)
+	}
+	pr.waitMore(t, 5)
+	pr.stop(t)
+}
+
+const (
+	// slowReaderMsgs bounds the messages the PUB publishes while one of
+	// its ws subscribers never reads (1 KiB each), and slowReaderTime the
+	// time it spends.
+	slowReaderMsgs = 200_000
+	slowReaderTime = 5 * time.Second
+	// slowReaderBound bounds what the process keeps: the stalled pipe's
+	// SNDHWM (1000 messages of 1 KiB) and the write side's buffers (the
+	// frame being built, the WebSocket writer's), the rest in the
+	// kernel's socket buffers; far less than the 200 MB published.
+	slowReaderBound = 8 << 20
+)
+
+// TestWSSlowReader: a ws client completes the upgrade and the handshake,
+// subscribes to everything, reads one message and then never reads while
+// the PUB publishes 1 KiB messages. The memory stays bounded (the HWM and
+// the write side's buffers) and another ws SUB keeps receiving.
+func TestWSSlowReader(t *testing.T) {
+	ctx := testCtx(t)
+	z := NewContext()
+	t.Cleanup(func() { z.Close() })
+	pub := newSock(t, z, PUB)
+	if err := pub.Bind("ws://127.0.0.1:*/zmq"); err != nil {
+		t.Fatal(err)
+	}
+	sub := newSock(t, z, SUB)
+	if err := sub.Subscribe([]byte("legit")); err != nil {
+		t.Fatal(err)
+	}
+	if err := sub.Connect(pub.LastEndpoint()); err != nil {
+		t.Fatal(err)
+	}
+	// The subscription reaches the PUB asynchronously: publish until one
+	// arrives.
+	for i := 0; ; i++ {
+		if i == 100 {
+			t.Fatal("the legitimate SUB received nothing in 100 tries")
+		}
+		mustSend(t, ctx, pub, "legit-warm-up")
+		rctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+		_, err := sub.Recv(rctx)
+		cancel()
+		if err == nil {
+			break
+		}
+	}
+	pr := startProbe(t, func(ctx context.Context, i int) error {
+		want := []byte("legit-" + string(rune('a'+i%26)))
+		if err := pub.Send(ctx, want); err != nil {
+			return err
+		}
+		got, err := sub.Recv(ctx)
+		if err != nil {
+			return err
+		}
+		if len(got) != 1 || !bytes.Equal(got[0], want) {
+			return errors.New("SUB received " + string(bytes.Join(got, []byte("|"))) + ", want " + string(want))
+		}
+		return nil
+	})
+
+	// The stalled subscriber: a subscription to everything is a data
+	// message [0x01] under ZMTP 3.0, so [flags 0][0x01] here.
+	raw := dialWSRaw(t, pub.LastEndpoint())
+	raw.handshake(socketType("SUB"))
+	if err := raw.send([]byte{0, 1}, rawIOTimeout); err != nil {
+		t.Fatal(err)
+	}
+	bulk := bytes.Repeat([]byte{'b'}, 1<<10)
+	got := make(chan error, 1)
+	go func() {
+		rctx, cancel := context.WithTimeout(context.Background(), rawIOTimeout)
+		defer cancel()
+		_, _, err := raw.c.Read(rctx)
+		got <- err
+	}()
+	for i := 0; ; i++ {
+		if err := pub.Send(ctx, []byte("bulk"), bulk); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case err := <-got:
+			if err != nil {
+				t.Fatalf("the stalled subscriber's first read: %v", err)
+			}
+		case <-time.After(10 * time.Millisecond):
+			if i == 100 {
+				t.Fatal("the stalled subscriber received nothing in 100 tries")
+			}
+			continue
+		}
+		break
+	}
+
+	guard := newMemGuard(slowReaderBound)
+	start := time.Now()
+	sent := 0
+	for sent < slowReaderMsgs && time.Since(start) < slowReaderTime && !guard.over() {
+		if err := pub.Send(ctx, []byte("bulk"), bulk); err != nil {
+			t.Fatalf("publish %d: %v", sent, err)
+		}
+		sent++
+	}
+	elapsed := time.Since(start)
+	time.Sleep(200 * time.Millisecond)
+	guard.sample()
+	t.Logf("%d messages of 1 KiB published in %v to a ws subscriber that never reads; the process grew by at most %s (bound %s)%s",
+		sent, elapsed.Round(time.Millisecond), mib(guard.peak), mib(slowReaderBound), rssChange(guard.base, measureMem()))
+	if guard.peak > slowReaderBound {
+		t.Errorf("a ws subscriber that never reads made the process keep %s more, bound %s", mib(guard.peak), mib(slowReaderBound))
+	}
+	if sent < 10_000 {
+		t.Errorf("only %d messages published in %v: the PUB is held up by the stalled subscriber", sent, elapsed)
+	}
+	pr.waitMore(t, 5)
+	pr.stop(t)
+	raw.c.CloseNow()
 }
