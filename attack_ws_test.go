@@ -126,12 +126,25 @@ const (
 
 // TestAttackWSPingFlood: a ws peer completes the handshake, then sends
 // PING commands as ws messages as fast as they go and never reads. On ws
-// the engine runs the peer as ZMTP 3.0, whichever way it takes a PING
-// (answered, ignored, or the connection dropped), the memory stays bounded.
+// the engine runs the peer as ZMTP 3.0 but still answers a PING with a
+// PONG (checked first); with a peer that never reads, the PONGs pile up
+// nowhere: the memory stays bounded.
 func TestAttackWSPingFlood(t *testing.T) {
 	pull, log, pr := attackPullWS(t)
 	raw := dialWSRaw(t, pull.LastEndpoint())
 	raw.handshake(socketType("PUSH"))
+
+	// The engine answers a PING on ws as on tcp (engine.command): the
+	// flood's PONGs are written to a peer that never reads.
+	if err := raw.send(zwsMsg(wire.AppendPing(nil, 0, []byte("first"))), rawIOTimeout); err != nil {
+		t.Fatal(err)
+	}
+	rctx, cancel := context.WithTimeout(context.Background(), rawIOTimeout)
+	_, m, err := raw.c.Read(rctx)
+	cancel()
+	if err != nil || !bytes.Equal(m, zwsMsg(wire.AppendPong(nil, []byte("first")))) {
+		t.Fatalf("a PING over ws: got %q (%v), want a PONG", m, err)
+	}
 
 	ping := zwsMsg(wire.AppendPing(nil, 0, []byte("0123456789abcdef")))
 	guard := newMemGuard(wsPingFloodBound)
