@@ -26,12 +26,18 @@ import (
 // connected, the probe running through them, and the PULL's events logged.
 func attackPull(t *testing.T, opts ...SocketOption) (*Socket, *eventLog, *probe) {
 	t.Helper()
+	return attackPullAt(t, "tcp://127.0.0.1:*", opts...)
+}
+
+// attackPullAt is attackPull with the PULL bound on ep.
+func attackPullAt(t *testing.T, ep string, opts ...SocketOption) (*Socket, *eventLog, *probe) {
+	t.Helper()
 	ctx := testCtx(t)
 	z := NewContext()
 	t.Cleanup(func() { z.Close() })
 	pull := newSock(t, z, PULL, opts...)
 	log := logEvents(t, pull)
-	if err := pull.Bind("tcp://127.0.0.1:*"); err != nil {
+	if err := pull.Bind(ep); err != nil {
 		t.Fatal(err)
 	}
 	push := newSock(t, z, PUSH)

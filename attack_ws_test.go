@@ -92,21 +92,7 @@ func (w *wsRaw) handshake(md wire.Metadata) {
 // endpoint, a legitimate PUSH connected over ws, the probe running.
 func attackPullWS(t *testing.T, opts ...SocketOption) (*Socket, *eventLog, *probe) {
 	t.Helper()
-	ctx := testCtx(t)
-	z := NewContext()
-	t.Cleanup(func() { z.Close() })
-	pull := newSock(t, z, PULL, opts...)
-	log := logEvents(t, pull)
-	if err := pull.Bind("ws://127.0.0.1:*/zmq"); err != nil {
-		t.Fatal(err)
-	}
-	push := newSock(t, z, PUSH)
-	if err := push.Connect(pull.LastEndpoint()); err != nil {
-		t.Fatal(err)
-	}
-	mustSend(t, ctx, push, "warm-up")
-	mustRecv(t, ctx, pull, "warm-up")
-	return pull, log, startProbe(t, pushPullExchange(push, pull))
+	return attackPullAt(t, "ws://127.0.0.1:*/zmq", opts...)
 }
 
 // failedWith matches any event whose error is target.

@@ -405,7 +405,7 @@ func TestSendAllocatesNothing(t *testing.T) {
 func loopbackName(t *testing.T) string {
 	ifi, err := ifaceWithAddr(netip.MustParseAddr("127.0.0.1"))
 	if err != nil {
-		t.Skipf("no interface has 127.0.0.1: %v", err)
+		udptest.Loopback(t, "an interface with 127.0.0.1", err)
 	}
 	return ifi.Name
 }
@@ -424,7 +424,7 @@ func TestMulticastLoopback(t *testing.T) {
 		}
 		r, err := Listen(context.Background(), e)
 		if err != nil {
-			t.Skipf("no multicast on the loopback interface: %v", err)
+			udptest.Loopback(t, "multicast on the loopback interface", err)
 		}
 		rp := run(r, 0)
 		port := r.LocalAddr().Port()
