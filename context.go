@@ -68,8 +68,12 @@ func (c *Context) NewSocket(t SocketType, opts ...SocketOption) (*Socket, error)
 		// ignores the option silently).
 		return nil, fmt.Errorf("azmq: NewSocket(STREAM): a STREAM sends raw bytes: no PLAIN or CURVE: %w", ErrNotSupported)
 	}
+	if err := cfg.checkTypes(t); err != nil {
+		return nil, err
+	}
 	pat, err := pattern.New(pattern.Type(t), pattern.Options{
 		RouterMandatory: cfg.routerMandatory, MaxSubscriptionBytes: cfg.maxSubBytes,
+		PubSub: cfg.pubsubConfig.pattern(), Routing: cfg.routerConfig.pattern(),
 	})
 	if err != nil {
 		return nil, err

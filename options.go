@@ -3,6 +3,8 @@ package azmq
 import (
 	"crypto/tls"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/azmq/azmq/internal/security"
@@ -44,6 +46,55 @@ type socketConfig struct {
 	mechOpt          string             // the option that set mech
 	zapDomain        string
 	tlsConfig        *tls.Config // wss
+
+	// Each area's options keep their settings in a room of their own
+	// (options_*.go).
+	pubsubConfig
+	routerConfig
+	netConfig
+
+	// only lists the options that apply to some types only, checked by
+	// NewSocket against the socket's type.
+	only []typeRestriction
+}
+
+// typeRestriction says which socket types an option applies to.
+type typeRestriction struct {
+	option string
+	types  []SocketType
+}
+
+// onlyFor records that the option named applies to types only: NewSocket
+// of another type fails, naming both, as libzmq's setsockopt refuses an
+// option the socket's type does not have (EINVAL).
+func (c *socketConfig) onlyFor(option string, types ...SocketType) {
+	c.only = append(c.only, typeRestriction{option, types})
+}
+
+// checkTypes fails when an option given does not apply to t.
+func (c *socketConfig) checkTypes(t SocketType) error {
+	for _, r := range c.only {
+		if !slices.Contains(r.types, t) {
+			return fmt.Errorf("azmq: NewSocket(%s): %s applies to %s only: %w", t, r.option, typeList(r.types), ErrNotSupported)
+		}
+	}
+	return nil
+}
+
+// typeList names types for an error: "PUB, XPUB or RADIO".
+func typeList(ts []SocketType) string {
+	var b strings.Builder
+	for i, t := range ts {
+		switch {
+		case i == 0:
+		case i == len(ts)-1:
+			b.WriteString(" or ")
+		default:
+			b.WriteString(", ")
+		}
+		b.WriteString(t.String())
+	}
+	return b.String()
 }
 
 func defaultConfig() socketConfig {
@@ -216,9 +267,11 @@ func WithImmediate(on bool) SocketOption {
 // Monitor saying why; one that subscribes to the same topic again costs
 // nothing more. libzmq has no such limit: without one, a single subscriber
 // can make the socket hold any number of topics. Subscribers over inproc
-// (the process's own sockets) are not limited.
+// (the process's own sockets) are not limited. A RADIO counts its DISHes'
+// groups likewise. PUB, XPUB and RADIO only.
 func WithMaxSubscriptionBytes(n int64) SocketOption {
 	return func(c *socketConfig) error {
+		c.onlyFor("WithMaxSubscriptionBytes", PUB, XPUB, RADIO)
 		if n < 0 {
 			return fmt.Errorf("azmq: WithMaxSubscriptionBytes(%d): must be >= 0", n)
 		}
@@ -229,9 +282,13 @@ func WithMaxSubscriptionBytes(n int64) SocketOption {
 
 // WithRouterMandatory(true) makes a ROUTER's Send fail with
 // ErrHostUnreachable for an unknown routing id, and block while that peer's
-// queue is full, instead of dropping silently. Default false.
+// queue is full, instead of dropping silently. Default false. ROUTER only.
 func WithRouterMandatory(on bool) SocketOption {
-	return func(c *socketConfig) error { c.routerMandatory = on; return nil }
+	return func(c *socketConfig) error {
+		c.onlyFor("WithRouterMandatory", ROUTER)
+		c.routerMandatory = on
+		return nil
+	}
 }
 
 // WithTLSConfig sets the TLS configuration of wss:// endpoints. Bind on

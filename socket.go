@@ -237,6 +237,7 @@ func (s *Socket) transportOptions() transport.Options {
 	if m := s.cfg.mech; m != nil {
 		o.Mechanism, o.AsServer = m.Name(), m.AsServer()
 	}
+	s.cfg.netConfig.apply(&o)
 	return o
 }
 

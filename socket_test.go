@@ -247,7 +247,7 @@ func TestBadOptionsAndEndpoints(t *testing.T) {
 	bad := []SocketOption{
 		WithSendHWM(-1), WithRecvHWM(-1), WithLinger(-2), WithRoutingID(nil),
 		WithRoutingID(make([]byte, 256)), WithRoutingID([]byte{0, 'a'}), WithReconnectInterval(0), WithMaxMsgSize(-2),
-		WithHeartbeat(-1, 0, 0), WithHandshakeTimeout(-1), WithMaxSubscriptionBytes(-1),
+		WithHeartbeat(-1, 0, 0), WithHandshakeTimeout(-1),
 	}
 	for i, o := range bad {
 		if _, err := z.NewSocket(REQ, o); err == nil {

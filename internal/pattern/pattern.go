@@ -162,6 +162,8 @@ type Options struct {
 	// MaxSubscriptionBytes bounds what one subscriber's topics may cost a
 	// PUB or XPUB, as SubscriptionCost counts (0: no bound).
 	MaxSubscriptionBytes int64
+	PubSub               PubSubOptions
+	Routing              RoutingOptions
 }
 
 // SubscriptionCost is what one distinct topic of one subscriber counts

@@ -1,0 +1,47 @@
+package azmq
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+// TestOptionTypes: an option given to a type it does not apply to fails
+// NewSocket with an error naming both; the same option on its own types
+// is taken, and out-of-range values are refused on those too.
+func TestOptionTypes(t *testing.T) {
+	z := NewContext()
+	defer z.Close()
+	cases := []struct {
+		name string
+		opt  SocketOption
+		good []SocketType
+		bad  []SocketType
+	}{
+		{"WithRouterMandatory", WithRouterMandatory(true), []SocketType{ROUTER}, []SocketType{DEALER, REQ, PUB, STREAM, SERVER}},
+		{"WithMaxSubscriptionBytes", WithMaxSubscriptionBytes(1 << 20), []SocketType{PUB, XPUB, RADIO}, []SocketType{SUB, XSUB, DISH, PUSH}},
+	}
+	for _, c := range cases {
+		for _, typ := range c.good {
+			s, err := z.NewSocket(typ, c.opt)
+			if err != nil {
+				t.Errorf("%s on %s: %v", c.name, typ, err)
+				continue
+			}
+			s.Close()
+		}
+		for _, typ := range c.bad {
+			_, err := z.NewSocket(typ, c.opt)
+			if err == nil {
+				t.Errorf("%s on %s: accepted", c.name, typ)
+				continue
+			}
+			if !errors.Is(err, ErrNotSupported) || !strings.Contains(err.Error(), c.name) || !strings.Contains(err.Error(), typ.String()) {
+				t.Errorf("%s on %s: %v: want ErrNotSupported naming both", c.name, typ, err)
+			}
+		}
+	}
+	if _, err := z.NewSocket(PUB, WithMaxSubscriptionBytes(-1)); err == nil {
+		t.Error("WithMaxSubscriptionBytes(-1) accepted")
+	}
+}
