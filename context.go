@@ -68,6 +68,11 @@ func (c *Context) NewSocket(t SocketType, opts ...SocketOption) (*Socket, error)
 		// ignores the option silently).
 		return nil, fmt.Errorf("azmq: NewSocket(STREAM): a STREAM sends raw bytes: no PLAIN or CURVE: %w", ErrNotSupported)
 	}
+	if cfg.zapEnforce && cfg.zapDomain == "" && cfg.mechOpt == "WithPlainServer" {
+		// libzmq asserts here; a PLAIN server asks ZAP for every client,
+		// and RFC 27 has no request without a domain.
+		return nil, fmt.Errorf("azmq: NewSocket: WithZAPEnforceDomain with WithPlainServer needs WithZAPDomain")
+	}
 	if err := cfg.checkTypes(t); err != nil {
 		return nil, err
 	}

@@ -41,6 +41,9 @@ func (s *Socket) inprocPeer() *pipe.Peer {
 		p.RoutingID = s.cfg.routingID
 		p.Props = append(p.Props, pipe.KV{Name: "Identity", Value: string(s.cfg.routingID)})
 	}
+	for _, md := range s.cfg.metadata { // WithMetadata, as a handshake would carry it
+		p.Props = append(p.Props, pipe.KV{Name: md.Name, Value: string(md.Value)})
+	}
 	return p
 }
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/azmq/azmq/internal/security"
+	"github.com/azmq/azmq/internal/wire"
 )
 
 // Defaults of the socket options.
@@ -45,7 +46,9 @@ type socketConfig struct {
 	mech             security.Mechanism // nil: NULL
 	mechOpt          string             // the option that set mech
 	zapDomain        string
-	tlsConfig        *tls.Config // wss
+	zapEnforce       bool          // WithZAPEnforceDomain
+	metadata         wire.Metadata // WithMetadata
+	tlsConfig        *tls.Config   // wss
 
 	// Each area's options keep their settings in a room of their own
 	// (options_*.go).

@@ -1,9 +1,12 @@
 package azmq
 
 import (
+	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/azmq/azmq/internal/security"
+	"github.com/azmq/azmq/internal/wire"
 	"github.com/azmq/azmq/z85"
 )
 
@@ -73,6 +76,71 @@ func WithZAPDomain(domain string) SocketOption {
 		c.zapDomain = domain
 		return nil
 	}
+}
+
+// WithZAPEnforceDomain(true) makes ZAP strict about domains, as RFC 27
+// asks and libzmq's ZMQ_ZAP_ENFORCE_DOMAIN does (default false, libzmq's
+// default). With it, a socket that must ask ZAP and finds no handler
+// bound fails the handshake instead of admitting the peer: a NULL socket
+// with a ZAP domain, and a CURVE server with one. A CURVE server with no
+// domain then asks no handler at all: RFC 27 has no request without a
+// domain. A PLAIN server needs a handler whatever this says; with the
+// option it also needs a domain, and NewSocket says so.
+func WithZAPEnforceDomain(on bool) SocketOption {
+	return func(c *socketConfig) error { c.zapEnforce = on; return nil }
+}
+
+// WithMetadata adds a property to those the socket announces in every
+// handshake (libzmq's ZMQ_METADATA "name:value"); the peer reads it with
+// Msg.Property(name), and so does an inproc peer. The name must start with "X-" (the application's
+// properties; the others are ZMTP's), be at most 255 bytes of letters,
+// digits and "-_.+", and the value non-empty, as libzmq requires; azmq
+// also bounds the value to 16 KiB and the count to 100 properties, within
+// what any azmq peer accepts. The option may be given once per name: a
+// second value for the same name (names compare case-insensitively) is
+// an error. Default: none.
+func WithMetadata(name, value string) SocketOption {
+	return func(c *socketConfig) error {
+		if err := checkMetadataName(name); err != nil {
+			return fmt.Errorf("azmq: WithMetadata(%q): %w", name, err)
+		}
+		switch {
+		case value == "":
+			return fmt.Errorf("azmq: WithMetadata(%q): the value is empty", name)
+		case len(value) > wire.MaxPropertyValue:
+			return fmt.Errorf("azmq: WithMetadata(%q): value of %d bytes, at most %d", name, len(value), wire.MaxPropertyValue)
+		case len(c.metadata) == maxMetadata:
+			return fmt.Errorf("azmq: WithMetadata(%q): more than %d properties", name, maxMetadata)
+		}
+		for _, p := range c.metadata {
+			if strings.EqualFold(p.Name, name) {
+				return fmt.Errorf("azmq: WithMetadata(%q): given twice", name)
+			}
+		}
+		c.metadata = append(c.metadata, wire.Property{Name: name, Value: []byte(value)})
+		return nil
+	}
+}
+
+// maxMetadata bounds WithMetadata's properties: with ZMTP's own (at most
+// Socket-Type and Identity), a READY stays within what peers accept.
+const maxMetadata = 100
+
+// checkMetadataName checks a property name of WithMetadata.
+func checkMetadataName(name string) error {
+	if len(name) < 3 || name[:2] != "X-" {
+		return errors.New(`the name must start with "X-" and have more after it`)
+	}
+	if len(name) > 255 {
+		return fmt.Errorf("name of %d bytes, at most 255", len(name))
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("-_.+", c) >= 0) {
+			return fmt.Errorf("byte %#02x is not a ZMTP name character (letters, digits, -_.+)", c)
+		}
+	}
+	return nil
 }
 
 // NewCurveKeyPair makes a new CURVE key pair, in Z85 (40 characters each).

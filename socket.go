@@ -198,6 +198,8 @@ func (s *Socket) engineConfig(peerAddr string) engine.Config {
 		Mechanism:   s.cfg.mech,
 		ZAP:         s.zctx.askZAP,
 		ZAPDomain:   s.cfg.zapDomain,
+		ZAPEnforce:  s.cfg.zapEnforce,
+		Metadata:    s.cfg.metadata,
 	}
 }
 

@@ -61,6 +61,8 @@ type Config struct {
 	PeerAddress  string             // Peer-Address property
 	ZAP          security.ZAPFunc   // asks the Context's ZAP handler (nil: none)
 	ZAPDomain    string             // WithZAPDomain
+	ZAPEnforce   bool               // WithZAPEnforceDomain
+	Metadata     wire.Metadata      // the application's properties (WithMetadata)
 }
 
 // Heartbeat configures ZMTP 3.1 PING/PONG.
@@ -207,8 +209,10 @@ func (e *Engine) handshake(ctx context.Context) (*pipe.Peer, error) {
 	if e.cfg.SendIdentity {
 		local = append(local, wire.Property{Name: wire.PropIdentity, Value: e.cfg.Identity})
 	}
+	local = append(local, e.cfg.Metadata...)
 	hs := mech.NewHandshake(local, security.Session{
-		ZAP: e.cfg.ZAP, Domain: e.cfg.ZAPDomain, Address: e.cfg.PeerAddress, Identity: e.cfg.Identity,
+		ZAP: e.cfg.ZAP, Domain: e.cfg.ZAPDomain, EnforceDomain: e.cfg.ZAPEnforce,
+		Address: e.cfg.PeerAddress, Identity: e.cfg.Identity,
 	})
 	out, err := hs.Start(ctx)
 	if len(out) > 0 {

@@ -636,13 +636,18 @@ func (h *curveServerHandshake) initiate(ctx context.Context, body, data []byte) 
 	}
 	h.peerNonce = n
 
-	if h.sess.ZAP != nil {
+	// As libzmq: with the domain enforced, no domain means no ZAP (RFC 27
+	// has no request without one), and a domain means a handler must
+	// answer.
+	if h.sess.ZAP != nil && (h.sess.Domain != "" || !h.sess.EnforceDomain) {
 		rep, err := h.sess.ZAP(ctx, ZAPRequest{
 			Domain: h.sess.Domain, Address: h.sess.Address,
 			Identity: h.sess.Identity, Mechanism: "CURVE",
 			Credentials: [][]byte{append([]byte(nil), client[:]...)},
 		})
 		switch {
+		case errors.Is(err, ErrNoZAPHandler) && h.sess.EnforceDomain:
+			return nil, fmt.Errorf("security: ZAP domain %q enforced: %w", h.sess.Domain, err)
 		case errors.Is(err, ErrNoZAPHandler):
 		case err != nil:
 			return nil, err

@@ -33,7 +33,8 @@ type nullHandshake struct {
 
 // Start sends READY at once: libzmq does the same and accepts READY in
 // either order (PROTOCOL G22). With a ZAP domain set, ZAP is asked first,
-// as libzmq does; no handler bound means every peer is accepted.
+// as libzmq does; no handler bound means every peer is accepted, unless
+// the domain is enforced.
 func (h *nullHandshake) Start(ctx context.Context) ([]byte, error) {
 	if h.sess.Domain != "" && h.sess.ZAP != nil {
 		rep, err := h.sess.ZAP(ctx, ZAPRequest{
@@ -41,6 +42,8 @@ func (h *nullHandshake) Start(ctx context.Context) ([]byte, error) {
 			Identity: h.sess.Identity, Mechanism: "NULL",
 		})
 		switch {
+		case errors.Is(err, ErrNoZAPHandler) && h.sess.EnforceDomain:
+			return nil, fmt.Errorf("security: ZAP domain %q enforced: %w", h.sess.Domain, err)
 		case errors.Is(err, ErrNoZAPHandler):
 		case err != nil:
 			return nil, err

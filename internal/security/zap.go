@@ -45,8 +45,12 @@ func (e *ZAPError) Error() string {
 
 // Session is what a mechanism learns of the connection it secures.
 type Session struct {
-	ZAP      ZAPFunc // nil: no ZAP at all
-	Domain   string  // WithZAPDomain
-	Address  string  // the peer's IP address
-	Identity []byte  // this socket's routing id
+	ZAP    ZAPFunc // nil: no ZAP at all
+	Domain string  // WithZAPDomain
+	// EnforceDomain is WithZAPEnforceDomain: with it a handshake that must
+	// ask ZAP fails when no handler is bound, and CURVE asks only with a
+	// domain.
+	EnforceDomain bool
+	Address       string // the peer's IP address
+	Identity      []byte // this socket's routing id
 }
