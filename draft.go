@@ -46,7 +46,12 @@ func (s *Socket) sendAddr(ctx context.Context, a pattern.Addr, data []byte) erro
 		ctx = context.Background()
 	}
 	// Never nil: Send's one-frame copy keeps the Owned contract.
-	return s.pat.(pattern.Addressed).SendAddr(ctx, a, pipe.Msg{Frames: s.cp.Copy([][]byte{data}), Flags: pipe.Owned})
+	if err := s.pat.(pattern.Addressed).SendAddr(ctx, a, pipe.Msg{Frames: s.cp.Copy([][]byte{data}), Flags: pipe.Owned}); err != nil {
+		return err
+	}
+	s.st.msgsOut.Add(1)
+	s.st.bytesOut.Add(uint64(len(data)))
+	return nil
 }
 
 // MaxGroupLen is the longest group name, in bytes (libzmq's

@@ -89,6 +89,9 @@ func (s *Socket) Monitor(ctx context.Context) <-chan Event {
 }
 
 func (s *Socket) emit(kind EventKind, endpoint string, err error) {
+	if int(kind) < len(s.st.events) {
+		s.st.events[kind].Add(1)
+	}
 	m := &s.mon
 	m.mu.Lock()
 	for ch, dropped := range m.chans {

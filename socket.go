@@ -35,6 +35,7 @@ type Socket struct {
 	pipes    map[*pipe.Pipe]struct{} // pipes with an engine side, closed at Close
 	engines  map[link]*binding       // live connections
 	mon      monitors
+	st       stats
 
 	wg         sync.WaitGroup
 	done       chan struct{}      // closed when Close starts
@@ -109,7 +110,11 @@ func (s *Socket) Send(ctx context.Context, parts ...[]byte) error {
 	}
 	// The copy is azmq's alone: its large frames' memory is given back
 	// once they are written (pipe.Owned).
-	return s.sendErr(s.pat.Send(ctx, pipe.Msg{Frames: s.cp.Copy(parts), Flags: pipe.Owned}))
+	if err := s.pat.Send(ctx, pipe.Msg{Frames: s.cp.Copy(parts), Flags: pipe.Owned}); err != nil {
+		return s.sendErr(err)
+	}
+	s.countOut(parts)
+	return nil
 }
 
 // sendErr says what to use instead where a type sends by address.
@@ -141,7 +146,11 @@ func (s *Socket) SendNoCopy(ctx context.Context, parts ...[]byte) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	return s.sendErr(s.pat.Send(ctx, pipe.Msg{Frames: parts}))
+	if err := s.pat.Send(ctx, pipe.Msg{Frames: parts}); err != nil {
+		return s.sendErr(err)
+	}
+	s.countOut(parts)
+	return nil
 }
 
 var errNoFrames = errors.New("azmq: Send: a message needs at least one frame")
@@ -164,12 +173,14 @@ func (s *Socket) RecvMsg(ctx context.Context) (Msg, error) {
 		if err != nil {
 			return Msg{}, err
 		}
+		s.countIn(m.Frames)
 		return Msg{Frames: m.Frames, RoutingID: addr.ID, Group: addr.Group, peer: peer}, nil
 	}
 	m, peer, err := s.pat.Recv(ctx)
 	if err != nil {
 		return Msg{}, err
 	}
+	s.countIn(m.Frames)
 	return Msg{Frames: m.Frames, peer: peer}, nil
 }
 

@@ -655,12 +655,14 @@ func TestCLIMonitor(t *testing.T) {
 	if !sawFailed {
 		t.Errorf("PUB against ROUTER: no HandshakeFailed with a reason in %q", m.stdout.String())
 	}
-	// Bound: it sees the peer arrive.
-	m = spawn(t, "", "monitor", "--bind", "--type", "PULL", "tcp://127.0.0.1:*", "--timeout", "3s")
+	// Bound: it sees the peer arrive, and with --stats counts what came
+	// (one message of two frames, "x" and "yz").
+	m = spawn(t, "", "monitor", "--bind", "--type", "PULL", "tcp://127.0.0.1:*", "--timeout", "3s", "--stats", "10s")
 	mep := m.value("endpoint")
-	spawn(t, "", "send", "--connect", mep, "x").expect(0)
+	spawn(t, "", "send", "--connect", mep, "x", "yz").expect(0)
 	m.expect(0)
-	for _, ev := range []string{"event=Listening", "event=Accepted", "event=HandshakeSucceeded"} {
+	for _, ev := range []string{"event=Listening", "event=Accepted", "event=HandshakeSucceeded",
+		"event=Stats msgs_in=1 bytes_in=3 msgs_out=0 bytes_out=0 dropped=0 accepted=1 connected=0 reconnects=0 handshakes=1 handshake_failures=0 disconnects=1"} {
 		if !strings.Contains(m.stdout.String(), ev) {
 			t.Errorf("bound monitor printed %q, want %q", m.stdout.String(), ev)
 		}

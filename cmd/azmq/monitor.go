@@ -34,6 +34,13 @@ Each event is one line:
         (and error="..." for a failure)
   json: {"time":"...","event":"HandshakeFailed","endpoint":"...","error":"..."}
 
+With --stats INTERVAL the socket's counters (Socket.Stats) are printed
+every INTERVAL, and once more at the end:
+  text: time=... event=Stats msgs_in=12 bytes_in=480 msgs_out=0 bytes_out=0
+        dropped=0 accepted=0 connected=1 reconnects=0 handshakes=1
+        handshake_failures=0 disconnects=0   (on one line)
+  json: {"time":"...","event":"Stats","stats":{"MsgsOut":0,...}}
+
 Examples:
   azmq monitor tcp://127.0.0.1:5555
   azmq monitor --type SUB tcp://127.0.0.1:5556 --timeout 10s
@@ -55,6 +62,7 @@ func monitorCmd(args []string, stdout, stderr io.Writer) error {
 		format   = fs.String("format", "text", "text or json")
 		timeout  = fs.Duration("timeout", 0, "stop after `DURATION` (default: run until Ctrl-C)")
 		rid      = fs.String("routing-id", "", "the socket's routing `ID`")
+		every    = fs.Duration("stats", 0, "also print the socket's counters every `INTERVAL`, and at the end")
 	)
 	fs.Var(&topics, "subscribe", "SUB: subscribe to `TOPIC` (repeatable; default: everything)")
 	sec.register(fs)
@@ -79,6 +87,8 @@ func monitorCmd(args []string, stdout, stderr io.Writer) error {
 		return usageErr("monitor: --subscribe is for SUB and XSUB sockets")
 	case *timeout < 0:
 		return usageErr("monitor: --timeout %v: must be positive", *timeout)
+	case *every < 0:
+		return usageErr("monitor: --stats %v: must be positive", *every)
 	}
 
 	rc := newRunContext(*timeout)
@@ -127,6 +137,13 @@ func monitorCmd(args []string, stdout, stderr io.Writer) error {
 
 	out := bufio.NewWriter(stdout)
 	defer out.Flush()
+	var tick <-chan time.Time
+	if *every > 0 {
+		tk := time.NewTicker(*every)
+		defer tk.Stop()
+		tick = tk.C
+		defer func() { out.WriteString(counterLine(*format, time.Now(), s.Stats())) }()
+	}
 	for {
 		select {
 		case e, ok := <-events:
@@ -134,13 +151,31 @@ func monitorCmd(args []string, stdout, stderr io.Writer) error {
 				return nil
 			}
 			out.WriteString(eventLine(*format, time.Now(), e))
-			if err := out.Flush(); err != nil {
-				return err
-			}
+		case now := <-tick:
+			out.WriteString(counterLine(*format, now, s.Stats()))
 		case <-rc.Done():
 			return nil // Ctrl-C or --timeout: the normal end of a monitor
 		}
+		if err := out.Flush(); err != nil {
+			return err
+		}
 	}
+}
+
+// counterLine renders the socket's counters, newline included.
+func counterLine(format string, at time.Time, st azmq.Stats) string {
+	ts := at.UTC().Format("2006-01-02T15:04:05.000Z07:00")
+	if format == fmtJSON {
+		b, _ := json.Marshal(struct {
+			Time  string     `json:"time"`
+			Event string     `json:"event"`
+			Stats azmq.Stats `json:"stats"`
+		}{ts, "Stats", st})
+		return string(b) + "\n"
+	}
+	return fmt.Sprintf("time=%s event=Stats msgs_in=%d bytes_in=%d msgs_out=%d bytes_out=%d dropped=%d accepted=%d connected=%d reconnects=%d handshakes=%d handshake_failures=%d disconnects=%d\n",
+		ts, st.MsgsIn, st.BytesIn, st.MsgsOut, st.BytesOut, st.Dropped, st.Accepted, st.Connected,
+		st.Reconnects, st.Handshakes, st.HandshakeFailures, st.Disconnects)
 }
 
 // eventLine renders one event, newline included.

@@ -64,7 +64,12 @@ type base struct {
 	closeOnce sync.Once
 	closed    chan struct{}
 	isClosed  atomic.Bool
+
+	dropped atomic.Uint64 // Socket.Dropped
 }
+
+// Dropped counts the messages Send dropped (Socket.Dropped).
+func (b *base) Dropped() uint64 { return b.dropped.Load() }
 
 func (b *base) init() { b.closed = make(chan struct{}) }
 

@@ -9,12 +9,13 @@ import (
 // never blocks and never cuts a message: a pipe that is full or closing
 // misses the whole message.
 type distributor struct {
-	sent   int // pipes that got the current message
-	inproc int // inproc pipes among them
+	sent    int // pipes that got the current message
+	inproc  int // inproc pipes among them
+	dropped int // pipes that missed it (full or closing)
 }
 
 // reset starts a new message.
-func (d *distributor) reset() { d.sent, d.inproc = 0, 0 }
+func (d *distributor) reset() { d.sent, d.inproc, d.dropped = 0, 0, 0 }
 
 // push offers m to p. Every pipe after the first gets its own Frames slice.
 // Engines only read the bodies, so they share them; an inproc receiver owns
@@ -35,6 +36,8 @@ func (d *distributor) push(p *pipe.Pipe, m pipe.Msg) {
 		if p.Inproc {
 			d.inproc++
 		}
+	} else {
+		d.dropped++
 	}
 }
 

@@ -204,4 +204,8 @@ type Socket interface {
 	// Writable the one for their Out queues.
 	Readable() *pipe.Signal
 	Writable() *pipe.Signal
+	// Dropped counts the messages Send dropped because a peer's queue was
+	// full (PUB, XPUB, RADIO for each subscriber that missed one; ROUTER)
+	// or a ROUTER's peer was unknown.
+	Dropped() uint64
 }

@@ -174,6 +174,9 @@ func (s *pub) Send(_ context.Context, m pipe.Msg) error {
 	s.process()
 	s.subs.match(first, func(sp *subPipe) { d.push(sp.p, m) })
 	s.mu.Unlock()
+	if d.dropped > 0 {
+		s.dropped.Add(uint64(d.dropped))
+	}
 	return nil
 }
 

@@ -171,6 +171,9 @@ func (s *radio) SendAddr(_ context.Context, a Addr, m pipe.Msg) error {
 		d.push(p, m)
 	}
 	s.mu.Unlock()
+	if d.dropped > 0 {
+		s.dropped.Add(uint64(d.dropped))
+	}
 	return nil
 }
 

@@ -147,6 +147,7 @@ func (s *router) Send(ctx context.Context, m pipe.Msg) error {
 		if s.isClosed.Load() {
 			return ErrClosed
 		}
+		s.dropped.Add(1)
 		return nil
 	}
 	id := m.Frames[0]
@@ -167,13 +168,15 @@ func (s *router) Send(ctx context.Context, m pipe.Msg) error {
 				return false, nil // full: wait for room
 			}
 			if err == nil {
-				return true, nil // full: dropped
+				s.dropped.Add(1) // full: dropped
+				return true, nil
 			}
 			// Closing: the peer is as good as gone.
 		}
 		if s.mandatory {
 			return false, ErrHostUnreachable
 		}
+		s.dropped.Add(1)
 		return true, nil
 	})
 }

@@ -1,0 +1,168 @@
+package azmq
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+// waitStats polls s.Stats until ok holds, for up to 5 s.
+func waitStats(t *testing.T, s *Socket, what string, ok func(Stats) bool) Stats {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		st := s.Stats()
+		if ok(st) {
+			return st
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: stats %+v", what, st)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestStatsMessages: messages and bytes in and out, on each transport.
+func TestStatsMessages(t *testing.T) {
+	for name, ep := range endpoints(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := testCtx(t)
+			z := NewContext()
+			defer z.Close()
+			pull := newSock(t, z, PULL)
+			push := newSock(t, z, PUSH)
+			if err := pull.Bind(ep); err != nil {
+				t.Fatal(err)
+			}
+			if err := push.Connect(pull.LastEndpoint()); err != nil {
+				t.Fatal(err)
+			}
+			for i := 0; i < 10; i++ {
+				if err := push.Send(ctx, []byte("head"), make([]byte, 100)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := push.SendNoCopy(ctx, []byte("x")); err != nil {
+				t.Fatal(err)
+			}
+			for i := 0; i < 11; i++ {
+				if _, err := pull.Recv(ctx); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if got := push.Stats(); got.MsgsOut != 11 || got.BytesOut != 10*104+1 || got.MsgsIn != 0 {
+				t.Errorf("PUSH stats %+v: want 11 messages, 1041 bytes out", got)
+			}
+			if got := pull.Stats(); got.MsgsIn != 11 || got.BytesIn != 10*104+1 || got.MsgsOut != 0 {
+				t.Errorf("PULL stats %+v: want 11 messages, 1041 bytes in", got)
+			}
+			if name == "inproc" {
+				return
+			}
+			if got := pull.Stats(); got.Accepted != 1 || got.Handshakes != 1 {
+				t.Errorf("PULL stats %+v: want 1 accepted, 1 handshake", got)
+			}
+			if got := push.Stats(); got.Connected != 1 || got.Handshakes != 1 {
+				t.Errorf("PUSH stats %+v: want 1 connected, 1 handshake", got)
+			}
+			pull.Close()
+			waitStats(t, push, "PUSH after its peer closed", func(s Stats) bool { return s.Disconnects == 1 && s.Reconnects >= 1 })
+		})
+	}
+}
+
+// TestStatsDropped: a PUB counts each message a full subscriber missed; a
+// ROUTER each message to an unknown or full peer; a blocking type none.
+func TestStatsDropped(t *testing.T) {
+	ctx := testCtx(t)
+	z := NewContext()
+	defer z.Close()
+	pub := newSock(t, z, PUB, WithSendHWM(1))
+	sub := newSock(t, z, SUB, WithRecvHWM(1))
+	if err := pub.Bind("tcp://127.0.0.1:*"); err != nil {
+		t.Fatal(err)
+	}
+	if err := sub.Subscribe(nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := sub.Connect(pub.LastEndpoint()); err != nil {
+		t.Fatal(err)
+	}
+	// Until the subscription arrives the PUB sends to no one: that is not
+	// a drop.
+	for {
+		if err := pub.Send(ctx, []byte("probe")); err != nil {
+			t.Fatal(err)
+		}
+		rctx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+		_, err := sub.Recv(rctx)
+		cancel()
+		if err == nil {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatal("the subscription never arrived")
+		}
+	}
+	if d := pub.Stats().Dropped; d != 0 {
+		t.Fatalf("Dropped = %d before any subscriber was full", d)
+	}
+	const n = 200000 // far more than the queues and socket buffers hold
+	for i := 0; i < n; i++ {
+		if err := pub.Send(ctx, make([]byte, 64)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st := pub.Stats()
+	if st.Dropped == 0 || st.Dropped >= n {
+		t.Errorf("PUB with a subscriber that does not read: Dropped = %d of %d sent", st.Dropped, n)
+	}
+	if st.MsgsOut < n {
+		t.Errorf("PUB MsgsOut = %d, want at least %d: a dropped message was still sent", st.MsgsOut, n)
+	}
+
+	router := newSock(t, z, ROUTER)
+	for i := 0; i < 3; i++ {
+		if err := router.Send(ctx, []byte("nobody"), []byte("x")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if d := router.Stats().Dropped; d != 3 {
+		t.Errorf("ROUTER sending to an unknown id 3 times: Dropped = %d", d)
+	}
+	push := newSock(t, z, PUSH, WithSendHWM(1))
+	if err := push.Bind("inproc://stats-push"); err != nil {
+		t.Fatal(err)
+	}
+	pull := newSock(t, z, PULL, WithRecvHWM(1))
+	if err := pull.Connect("inproc://stats-push"); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 50; i++ {
+		sctx, cancel := context.WithTimeout(ctx, time.Millisecond)
+		push.Send(sctx, []byte("x")) // blocks at the HWM: never a drop
+		cancel()
+	}
+	if d := push.Stats().Dropped; d != 0 {
+		t.Errorf("PUSH Dropped = %d: a blocking type does not drop", d)
+	}
+}
+
+// TestStatsHandshakeFailures: a peer of the wrong type counts on both
+// sides, and the connecting side counts its reconnects.
+func TestStatsHandshakeFailures(t *testing.T) {
+	z := NewContext()
+	defer z.Close()
+	rep := newSock(t, z, REP)
+	if err := rep.Bind("tcp://127.0.0.1:*"); err != nil {
+		t.Fatal(err)
+	}
+	pull := newSock(t, z, PULL, WithReconnectInterval(10*time.Millisecond))
+	if err := pull.Connect(rep.LastEndpoint()); err != nil {
+		t.Fatal(err)
+	}
+	waitStats(t, rep, "REP refusing a PULL", func(s Stats) bool { return s.HandshakeFailures >= 1 && s.Handshakes == 0 })
+	waitStats(t, pull, "PULL refused by a REP", func(s Stats) bool {
+		return s.HandshakeFailures >= 2 && s.Reconnects >= 1 && s.Handshakes == 0
+	})
+}
