@@ -276,6 +276,9 @@ func TestCLIUsageErrors(t *testing.T) {
 		{"recv", "stray", "--bind", "tcp://127.0.0.1:*"},
 		{"proxy", "tcp://127.0.0.1:*"},
 		{"proxy", "--type", "bus", "tcp://127.0.0.1:*", "tcp://127.0.0.1:*"},
+		{"proxy", "--secure", "sideways", "tcp://127.0.0.1:*", "tcp://127.0.0.1:*"},
+		{"proxy", "--plain-user", "u", "tcp://127.0.0.1:*", "tcp://127.0.0.1:*"},
+		{"send", "--metadata", "X-no-value", "--connect", "tcp://127.0.0.1:1", "x"},
 		{"monitor"},
 		{"monitor", "--format", "xml", "tcp://127.0.0.1:1"},
 		{"send", "--curve-keyfile", "k", "--curve-server-secret", "s", "--connect", "tcp://127.0.0.1:1", "x"},
@@ -623,6 +626,60 @@ func TestCLIProxyStreamer(t *testing.T) {
 	r.expect(0)
 	if got := r.stdout.String(); got != "1\n2\n3\n" {
 		t.Errorf("recv printed %q", got)
+	}
+}
+
+// TestCLIProxySecure: a queue proxy whose frontend is a CURVE server
+// admitting one client key, and whose backend speaks NULL to its worker.
+func TestCLIProxySecure(t *testing.T) {
+	t.Parallel()
+	server, client, other := keygenFile(t, "server.key"), keygenFile(t, "client.key"), keygenFile(t, "other.key")
+	px := spawn(t, "", "proxy", "--type", "streamer", "--secure", "frontend", "--curve-keyfile", server,
+		"--curve-allow", "@"+client, "tcp://127.0.0.1:*", "tcp://127.0.0.1:*", "--timeout", "10s")
+	fe, be := px.value("frontend"), px.value("backend")
+	r := spawn(t, "", "recv", "--connect", be, "-n", "1")
+	p := run1(t, "", "send", "--connect", fe, "--timeout", "500ms", "in clear")
+	if p.code != 1 {
+		t.Errorf("a NULL client of the CURVE frontend: exit %d, want 1; stderr %q", p.code, p.stderr.String())
+	}
+	p = run1(t, "", "send", "--curve-server-public", "@"+server, "--curve-keyfile", other, "--connect", fe, "--timeout", "500ms", "denied")
+	if p.code != 1 {
+		t.Errorf("a CURVE client not allowed: exit %d, want 1; stderr %q", p.code, p.stderr.String())
+	}
+	spawn(t, "", "send", "--curve-server-public", "@"+server, "--curve-keyfile", client, "--connect", fe, "--timeout", "5s", "through").expect(0)
+	r.expect(0)
+	if got := r.stdout.String(); got != "through\n" {
+		t.Errorf("the NULL worker behind the proxy printed %q", got)
+	}
+}
+
+// TestCLIMetadata: --metadata properties reach the peer.
+func TestCLIMetadata(t *testing.T) {
+	t.Parallel()
+	z := azmqpkg.NewContext()
+	defer z.Close()
+	pull, err := z.NewSocket(azmqpkg.PULL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pull.Bind("tcp://127.0.0.1:*"); err != nil {
+		t.Fatal(err)
+	}
+	spawn(t, "", "send", "--metadata", "X-Service=billing", "--metadata", "X-Zone=eu=west", "--connect", pull.LastEndpoint(), "m").expect(0)
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	m, err := pull.RecvMsg(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]string{"X-Service": "billing", "X-Zone": "eu=west"} {
+		if v, ok := m.Property(name); !ok || v != want {
+			t.Errorf("Property(%q) = %q, %v; want %q", name, v, ok, want)
+		}
+	}
+	p := run1(t, "", "send", "--metadata", "Service=billing", "--connect", pull.LastEndpoint(), "m")
+	if p.code != 1 || !strings.Contains(p.stderr.String(), `"X-"`) {
+		t.Errorf("--metadata without X-: exit %d, stderr %q; want 1 and why", p.code, p.stderr.String())
 	}
 }
 

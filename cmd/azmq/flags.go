@@ -497,13 +497,18 @@ func (f *endpointFlags) attach(s *azmq.Socket, stderr io.Writer) error {
 	return nil
 }
 
-// newSocket makes a socket of t with the security flags, starting the
+// newSocket makes a socket of t with the security and option flags, starting the
 // ZAP handler they need in zctx (it serves until ctx ends).
-func newSocket(ctx context.Context, zctx *azmq.Context, t azmq.SocketType, sec *secFlags, opts ...azmq.SocketOption) (*azmq.Socket, error) {
+func newSocket(ctx context.Context, zctx *azmq.Context, t azmq.SocketType, sec *secFlags, so *optFlags, opts ...azmq.SocketOption) (*azmq.Socket, error) {
 	secOpts, handler, err := sec.options()
 	if err != nil {
 		return nil, err
 	}
+	more, err := so.options()
+	if err != nil {
+		return nil, err
+	}
+	secOpts = append(secOpts, more...)
 	if handler != nil {
 		if _, err := handler.Start(ctx, zctx); err != nil {
 			return nil, err

@@ -47,7 +47,7 @@ Examples:
   azmq monitor --bind 'tcp://*:5555' --type ROUTER      # who connects?
   azmq monitor --curve-server-public @server.key tcp://10.0.0.7:5555
 
-` + securityHelp + `
+` + securityHelp + "\n" + optionsHelp + `
 Exit status: 0 stopped by Ctrl-C or --timeout; 1 failed (bad endpoint,
 address in use, bad key); 2 bad usage.
 `
@@ -66,6 +66,8 @@ func monitorCmd(args []string, stdout, stderr io.Writer) error {
 	)
 	fs.Var(&topics, "subscribe", "SUB: subscribe to `TOPIC` (repeatable; default: everything)")
 	sec.register(fs)
+	var so optFlags
+	so.register(fs)
 	pos, err := parseFlags(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
 		printHelp(stdout, fs, monitorHelp)
@@ -99,7 +101,7 @@ func monitorCmd(args []string, stdout, stderr io.Writer) error {
 	if *rid != "" {
 		opts = append(opts, azmq.WithRoutingID([]byte(*rid)))
 	}
-	s, err := newSocket(rc, zctx, t, &sec, opts...)
+	s, err := newSocket(rc, zctx, t, &sec, &so, opts...)
 	if err != nil {
 		return err
 	}

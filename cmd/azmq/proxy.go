@@ -33,14 +33,22 @@ the proxy passes, both ways (bound, or connected with >); watch it with
   azmq recv --type SUB --connect ENDPOINT
 A capture nobody reads from costs nothing and never slows the proxy.
 
+The security flags (below) secure the sockets --secure names: frontend,
+backend and capture, comma-separated (default: all three), with the same
+mechanism and keys; the others speak NULL. A proxy in front of a trusted
+network secures its public side only, e.g. a CURVE server for clients:
+  azmq proxy --secure frontend --curve-keyfile proxy.key 'tcp://*:5559' ipc:///tmp/workers
+The socket option flags (--metadata...) apply to the frontend and backend.
+
 Examples:
   azmq proxy 'tcp://*:5559' 'tcp://*:5560'                  # a shared queue
   azmq proxy --type forwarder 'tcp://*:5570' 'tcp://*:5571'
   azmq proxy --type forwarder '>tcp://10.0.0.5:5556' 'tcp://*:5571'
   azmq proxy --type streamer --capture tcp://127.0.0.1:5999 ipc:///tmp/in ipc:///tmp/out
 
+` + securityHelp + "\n" + optionsHelp + `
 Exit status: 0 stopped by Ctrl-C or --timeout; 1 a socket failed (bad
-endpoint, address in use...); 2 bad usage.
+endpoint, address in use, bad key...); 2 bad usage.
 `
 
 // proxyKinds are the socket types of each kind of proxy.
@@ -73,6 +81,13 @@ func proxyCmd(args []string, stdout, stderr io.Writer) error {
 	kind := fs.String("type", "queue", "the kind of proxy: queue, forwarder or streamer")
 	capture := fs.String("capture", "", "send a copy of every message to a PUB socket bound on `ENDPOINT` (>ENDPOINT: connected)")
 	timeout := fs.Duration("timeout", 0, "stop after `DURATION` (default: run until Ctrl-C)")
+	secure := fs.String("secure", "frontend,backend,capture", "the sockets the security flags apply to: a comma-separated `LIST` of frontend, backend, capture")
+	var (
+		sec secFlags
+		so  optFlags
+	)
+	sec.register(fs)
+	so.register(fs)
 	pos, err := parseFlags(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
 		printHelp(stdout, fs, proxyHelp)
@@ -90,19 +105,53 @@ func proxyCmd(args []string, stdout, stderr io.Writer) error {
 	case *timeout < 0:
 		return usageErr("proxy: --timeout %v: must be positive", *timeout)
 	}
+	secured := map[string]bool{}
+	for side := range strings.SplitSeq(*secure, ",") {
+		switch side = strings.TrimSpace(side); side {
+		case "frontend", "backend", "capture":
+			secured[side] = true
+		default:
+			return usageErr("proxy: --secure %q: want frontend, backend or capture, comma-separated", side)
+		}
+	}
+	secOpts, handler, err := sec.options()
+	if err != nil {
+		return err
+	}
+	opts, err := so.options()
+	if err != nil {
+		return err
+	}
+	// sockOpts are a socket's options: its linger, the option flags, and
+	// the security flags where --secure says.
+	sockOpts := func(side string, base ...azmq.SocketOption) []azmq.SocketOption {
+		if side != "capture" {
+			base = append(base, opts...)
+		}
+		if secured[side] {
+			base = append(base, secOpts...)
+		}
+		return base
+	}
 
 	rc := newRunContext(*timeout)
 	defer rc.stop()
 	zctx := azmq.NewContext()
 	defer zctx.Close()
-	linger := azmq.WithLinger(time.Second)
-	frontend, err := zctx.NewSocket(types[0], linger)
-	if err != nil {
-		return err
+	if handler != nil {
+		// One handler serves every socket of the context that asks ZAP.
+		if _, err := handler.Start(rc, zctx); err != nil {
+			return err
+		}
 	}
-	backend, err := zctx.NewSocket(types[1], linger)
+	linger := azmq.WithLinger(time.Second)
+	frontend, err := zctx.NewSocket(types[0], sockOpts("frontend", linger)...)
 	if err != nil {
-		return err
+		return fmt.Errorf("frontend: %w", err)
+	}
+	backend, err := zctx.NewSocket(types[1], sockOpts("backend", linger)...)
+	if err != nil {
+		return fmt.Errorf("backend: %w", err)
 	}
 	if err := attachSpec(frontend, "frontend", pos[0], stderr); err != nil {
 		return err
@@ -112,8 +161,8 @@ func proxyCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	var capSock *azmq.Socket
 	if *capture != "" {
-		if capSock, err = zctx.NewSocket(azmq.PUB, azmq.WithLinger(0)); err != nil {
-			return err
+		if capSock, err = zctx.NewSocket(azmq.PUB, sockOpts("capture", azmq.WithLinger(0))...); err != nil {
+			return fmt.Errorf("capture: %w", err)
 		}
 		if err := attachSpec(capSock, "capture", *capture, stderr); err != nil {
 			return err

@@ -51,7 +51,7 @@ Examples:
   azmq recv --type STREAM --echo --bind tcp://127.0.0.1:7777 --format json   # try: nc 127.0.0.1 7777
   azmq recv --curve-keyfile server.key --bind 'tcp://*:5555'
 
-` + formatsHelp + "\n" + securityHelp + "\n" + exitHelp
+` + formatsHelp + "\n" + securityHelp + "\n" + optionsHelp + "\n" + exitHelp
 
 func recvCmd(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("recv")
@@ -71,6 +71,8 @@ func recvCmd(args []string, stdout, stderr io.Writer) error {
 	fs.Var(&groups, "join", "DISH: join `GROUP`, receive what RADIOs send to it (repeatable; a DISH needs one)")
 	eps.register(fs)
 	sec.register(fs)
+	var so optFlags
+	so.register(fs)
 	c.register(fs)
 	pos, err := parseFlags(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
@@ -133,7 +135,7 @@ func recvCmd(args []string, stdout, stderr io.Writer) error {
 	if *rid != "" {
 		opts = append(opts, azmq.WithRoutingID([]byte(*rid)))
 	}
-	s, err := newSocket(rc, zctx, t, &sec, opts...)
+	s, err := newSocket(rc, zctx, t, &sec, &so, opts...)
 	if err != nil {
 		return err
 	}

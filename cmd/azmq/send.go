@@ -63,7 +63,7 @@ Examples:
   azmq send --type STREAM --reply --connect tcp://127.0.0.1:8080 $'GET / HTTP/1.0\r\n\r\n'
   azmq send --curve-server-public @server.key --connect tcp://10.0.0.7:5555 secret
 
-` + formatsHelp + "\n" + securityHelp + "\n" + exitHelp
+` + formatsHelp + "\n" + securityHelp + "\n" + optionsHelp + "\n" + exitHelp
 
 func sendCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlagSet("send")
@@ -82,6 +82,8 @@ func sendCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs.Var(&delay, "delay", "wait `DURATION` once connected, before the first message (default: 200ms for PUB, XPUB and RADIO, else 0)")
 	eps.register(fs)
 	sec.register(fs)
+	var so optFlags
+	so.register(fs)
 	c.register(fs)
 	frames, err := parseFlags(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
@@ -178,7 +180,7 @@ func sendCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if *rid != "" {
 		opts = append(opts, azmq.WithRoutingID([]byte(*rid)))
 	}
-	s, err := newSocket(rc, zctx, t, &sec, opts...)
+	s, err := newSocket(rc, zctx, t, &sec, &so, opts...)
 	if err != nil {
 		return err
 	}
