@@ -242,3 +242,49 @@ func strs(m [][]byte) []string {
 	}
 	return out
 }
+
+// TestConnectRoutingIDImmediate: with WithImmediate(true) a ROUTER's
+// chosen id exists only while its connection is up.
+func TestConnectRoutingIDImmediate(t *testing.T) {
+	z := NewContext()
+	defer z.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := z.NewSocket(ROUTER, WithImmediate(true), WithRouterMandatory(true), WithRoutingID([]byte("client")),
+		WithReconnectInterval(20*time.Millisecond), WithLinger(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	srv, err := z.NewSocket(ROUTER, WithLinger(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	if err := srv.Bind("tcp://127.0.0.1:*"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.ConnectRoutingID(srv.LastEndpoint(), []byte("srv")); err != nil {
+		t.Fatal(err)
+	}
+	// Unreachable until the connection is up, then reachable.
+	var sendErr error
+	for range 250 {
+		if sendErr = c.Send(ctx, []byte("srv"), []byte("hi")); !errors.Is(sendErr, ErrHostUnreachable) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if sendErr != nil {
+		t.Fatalf("Send = %v", sendErr)
+	}
+	if m, err := srv.Recv(ctx); err != nil || !slices.Equal(strs(m), []string{"client", "hi"}) {
+		t.Fatalf("server got %q, %v", m, err)
+	}
+	if err := srv.Send(ctx, []byte("client"), []byte("back")); err != nil {
+		t.Fatal(err)
+	}
+	if m, err := c.Recv(ctx); err != nil || !slices.Equal(strs(m), []string{"srv", "back"}) {
+		t.Fatalf("client got %q, %v", m, err)
+	}
+}
