@@ -59,6 +59,7 @@ type connecter struct {
 	given  string
 	ep     transport.Endpoint
 	pipe   *pipe.Pipe // kept across reconnects; nil when each connection gets its own
+	id     []byte     // the routing id its peer gets (ConnectRoutingID), or nil
 	ctx    context.Context
 	cancel context.CancelFunc
 
@@ -364,11 +365,12 @@ func (s *Socket) serve(e link, addr string) {
 		return
 	}
 	s.emit(EventHandshakeSucceeded, addr, nil)
-	s.emit(EventDisconnected, addr, s.runPipe(e, peer))
+	s.emit(EventDisconnected, addr, s.runPipe(e, peer, nil))
 }
 
-// runPipe gives a connection its own pipe for its lifetime.
-func (s *Socket) runPipe(e link, peer *pipe.Peer) error {
+// runPipe gives a connection its own pipe for its lifetime; id is the
+// routing id its peer gets (ConnectRoutingID), or nil.
+func (s *Socket) runPipe(e link, peer *pipe.Peer, id []byte) error {
 	p := s.newPipe()
 	p.SetPeer(peer)
 	if !s.addPipe(p) {
@@ -376,7 +378,7 @@ func (s *Socket) runPipe(e link, peer *pipe.Peer) error {
 		return ErrClosed
 	}
 	defer s.removePipe(p)
-	if err := s.pat.Attach(p); err != nil {
+	if err := s.attach(p, id); err != nil {
 		e.Close()
 		p.Close()
 		return err
@@ -386,6 +388,14 @@ func (s *Socket) runPipe(e link, peer *pipe.Peer) error {
 	p.Out.Discard()
 	s.pat.Detach(p)
 	return err
+}
+
+// attach hands p to the pattern, under the routing id id if not nil.
+func (s *Socket) attach(p *pipe.Pipe, id []byte) error {
+	if id != nil {
+		return s.pat.(pattern.IDAttacher).AttachID(p, id)
+	}
+	return s.pat.Attach(p)
 }
 
 // runEngine runs a connection on a pipe, through which the pattern may
@@ -432,6 +442,13 @@ func (s *Socket) Connect(endpoint string) error {
 // connect is Connect; it returns the connection's pipe when the socket has
 // one before the connection is up (persistent), nil otherwise.
 func (s *Socket) connect(endpoint string) (*pipe.Pipe, error) {
+	return s.connectAs(endpoint, nil)
+}
+
+// connectAs is connect giving the peer the routing id id, if not nil
+// (ConnectRoutingID has checked that s is a ROUTER or STREAM and that the
+// endpoint is not inproc).
+func (s *Socket) connectAs(endpoint string, id []byte) (*pipe.Pipe, error) {
 	if isUDP(endpoint) { // udp: RADIO and DISH's datagram path, udp.go
 		return s.connectUDP(endpoint)
 	}
@@ -455,9 +472,11 @@ func (s *Socket) connect(endpoint string) (*pipe.Pipe, error) {
 	if (ep.Transport == "tcp" || ep.IsWS()) && hasWildcard(ep.Address) {
 		return nil, fmt.Errorf("azmq: connect %q: %w: a wildcard host or port only works for Bind", endpoint, transport.ErrEndpoint)
 	}
-	c := &connecter{given: endpoint, ep: ep}
+	c := &connecter{given: endpoint, ep: ep, id: id}
 	c.ctx, c.cancel = context.WithCancel(s.killCtx)
-	if s.persistent() {
+	// A ROUTER that knows its peer's id can queue for it before the
+	// connection, as libzmq's does.
+	if s.persistent() || (id != nil && s.typ == ROUTER && !s.cfg.immediate) {
 		c.pipe = s.newPipe()
 	}
 	s.mu.Lock()
@@ -466,6 +485,11 @@ func (s *Socket) connect(endpoint string) (*pipe.Pipe, error) {
 		c.cancel()
 		return nil, fmt.Errorf("azmq: connect %q: %w", endpoint, ErrClosed)
 	}
+	if id != nil && s.connectingAsLocked(id) {
+		s.mu.Unlock()
+		c.cancel()
+		return nil, fmt.Errorf("azmq: connect %q: %w: % x", endpoint, pattern.ErrIDInUse, id)
+	}
 	if c.pipe != nil {
 		s.pipes[c.pipe] = struct{}{}
 	}
@@ -473,7 +497,7 @@ func (s *Socket) connect(endpoint string) (*pipe.Pipe, error) {
 	s.wg.Add(1)
 	s.mu.Unlock()
 	if c.pipe != nil {
-		if err := s.pat.Attach(c.pipe); err != nil {
+		if err := s.attach(c.pipe, id); err != nil {
 			s.Disconnect(endpoint)
 			s.wg.Done()
 			return nil, fmt.Errorf("azmq: connect %q: %w", endpoint, err)
@@ -618,10 +642,12 @@ func (s *Socket) runConnection(c *connecter, conn net.Conn, first bool) (bool, e
 	}
 	s.emit(EventHandshakeSucceeded, c.given, nil)
 	if c.pipe == nil {
-		err = s.runPipe(e, peer)
+		err = s.runPipe(e, peer, c.id)
 	} else {
 		c.pipe.SetPeer(peer)
-		if !first {
+		// A ROUTER's pipe with a chosen id was attached before any
+		// connection: it learns of the first one here too.
+		if !first || c.id != nil {
 			s.pat.Hiccup(c.pipe)
 		}
 		err = runEngine(e, c.pipe)

@@ -19,11 +19,11 @@ func New(t Type, o Options) (Socket, error) {
 	case SUB:
 		return newSub(false), nil
 	case REQ:
-		return newReq(), nil
+		return newReq(o.Routing), nil
 	case REP:
 		return newRep(), nil
 	case DEALER:
-		return newDealer(), nil
+		return newDealer(o.Routing), nil
 	case ROUTER:
 		return newRouter(o), nil
 	case PULL:
@@ -37,7 +37,7 @@ func New(t Type, o Options) (Socket, error) {
 	case SERVER, PEER:
 		return newServer(), nil
 	case CLIENT:
-		return single{newDealer()}, nil
+		return single{newDealer(RoutingOptions{})}, nil
 	case RADIO:
 		return newRadio(o), nil
 	case DISH:

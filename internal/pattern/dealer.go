@@ -10,27 +10,48 @@ import (
 // leaving the frames untouched (libzmq dealer.cpp).
 type dealer struct {
 	base
-	lb lb
-	fq fq
+	lb    lb
+	fq    fq
+	probe bool // RoutingOptions.Probe
 }
 
-func newDealer() *dealer {
-	s := &dealer{}
+func newDealer(o RoutingOptions) *dealer {
+	s := &dealer{probe: o.Probe}
 	s.init()
 	return s
 }
 
-// Attach adds a peer.
+// Attach adds a peer. With Probe, an empty message goes to it first: a
+// persistent pipe is attached before its first connection, which sends
+// what was queued.
 func (s *dealer) Attach(p *pipe.Pipe) error {
 	if s.isClosed.Load() {
 		return ErrClosed
 	}
 	s.mu.Lock()
+	if s.probe {
+		sendProbe(p)
+	}
 	s.lb.add(p)
 	s.fq.add(p)
 	s.mu.Unlock()
 	s.wake()
 	return nil
+}
+
+// Hiccup probes the new connection of a persistent pipe.
+func (s *dealer) Hiccup(p *pipe.Pipe) {
+	if s.probe {
+		sendProbe(p)
+	}
+}
+
+// sendProbe queues the empty message of PROBE_ROUTER (libzmq's
+// xattach_pipe in router.cpp and dealer.cpp): the ROUTER at the other
+// end learns of the connection at once, as [routing id, ""]. A full queue
+// drops it: messages are flowing there anyway.
+func sendProbe(p *pipe.Pipe) {
+	p.Out.TryPush(pipe.Msg{Frames: [][]byte{{}}})
 }
 
 // Detach forgets a peer (its queued input is still delivered).

@@ -2,7 +2,9 @@ package pattern
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
+	"math/rand/v2"
 
 	"github.com/azmq/azmq/internal/pipe"
 )
@@ -15,6 +17,12 @@ import (
 // reply came, the request is lost: Recv, blocked or not, returns
 // errRequestLost (an ErrState) and the REQ is back in the send state, so
 // the application can send again (libzmq would wait forever).
+//
+// With Relaxed, Send is allowed while a reply is owed, whatever became of
+// its peer: the new request replaces the old, whose reply is dropped.
+// With Correlate, each request carries a 4-byte request id in front of
+// the delimiter and only a reply carrying the last one is taken, so that
+// a late reply to an earlier request cannot pass for the new one.
 type req struct {
 	base
 	lb lb
@@ -23,13 +31,21 @@ type req struct {
 	waiting bool       // a request is out; only Recv is allowed
 	lost    bool       // the last request's peer left without replying
 	replyTo *pipe.Pipe // the pipe the request went to (nil once detached)
+
+	probe     bool   // RoutingOptions.Probe
+	relaxed   bool   // RoutingOptions.Relaxed
+	correlate bool   // RoutingOptions.Correlate
+	reqID     uint32 // the id of the last request sent, with correlate
 }
 
 // errRequestLost is what Recv returns once the request's peer is gone.
 var errRequestLost = fmt.Errorf("%w: the peer holding the request went away before replying; send it again", ErrState)
 
-func newReq() *req {
-	s := &req{}
+func newReq(o RoutingOptions) *req {
+	s := &req{probe: o.Probe, relaxed: o.Relaxed, correlate: o.Correlate}
+	if s.correlate {
+		s.reqID = rand.Uint32() // as libzmq: ids do not repeat across runs
+	}
 	s.init()
 	return s
 }
@@ -40,11 +56,21 @@ func (s *req) Attach(p *pipe.Pipe) error {
 		return ErrClosed
 	}
 	s.mu.Lock()
+	if s.probe {
+		sendProbe(p)
+	}
 	s.lb.add(p)
 	s.fq.add(p)
 	s.mu.Unlock()
 	s.wake()
 	return nil
+}
+
+// Hiccup probes the new connection of a persistent pipe.
+func (s *req) Hiccup(p *pipe.Pipe) {
+	if s.probe {
+		sendProbe(p)
+	}
 }
 
 // Detach forgets a peer; if it owed the reply and did not send it, Send is
@@ -74,16 +100,20 @@ func (s *req) Hangup(p *pipe.Pipe) {
 	s.wake()
 }
 
-// Send puts the empty delimiter in front of m and queues it on one peer,
-// waiting while none has room. A second Send before the reply is ErrState.
+// Send puts the empty delimiter (and with Correlate the request id) in
+// front of m and queues it on one peer, waiting while none has room. A
+// second Send before the reply is ErrState, unless Relaxed.
 func (s *req) Send(ctx context.Context, m pipe.Msg) error {
+	if s.correlate {
+		return s.sendCorrelated(ctx, m)
+	}
 	frames := make([][]byte, 0, len(m.Frames)+1)
 	frames = append(frames, []byte{})
 	m.Frames = append(frames, m.Frames...)
 	return s.block(ctx, &s.writable, func() (bool, error) {
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		if s.waiting {
+		if s.waiting && !s.relaxed {
 			return false, ErrState
 		}
 		p := s.lb.send(m)
@@ -95,9 +125,36 @@ func (s *req) Send(ctx context.Context, m pipe.Msg) error {
 	})
 }
 
+// sendCorrelated is Send with a request id frame before the delimiter.
+// The id is the one after the last request's, written under the mutex
+// just before each attempt: a request that was not queued used none.
+func (s *req) sendCorrelated(ctx context.Context, m pipe.Msg) error {
+	frames := make([][]byte, 0, len(m.Frames)+2)
+	frames = append(frames, make([]byte, 4), []byte{})
+	m.Frames = append(frames, m.Frames...)
+	return s.block(ctx, &s.writable, func() (bool, error) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.waiting && !s.relaxed {
+			return false, ErrState
+		}
+		// Byte order is the sender's own business: only it compares the
+		// id (libzmq copies its host's uint32).
+		binary.LittleEndian.PutUint32(m.Frames[0], s.reqID+1)
+		p := s.lb.send(m)
+		if p == nil {
+			return false, nil
+		}
+		s.reqID++
+		s.waiting, s.lost, s.replyTo = true, false, p
+		return true, nil
+	})
+}
+
 // Recv waits for the reply to the last request. Recv with no request out
 // is ErrState. Messages from other peers, and replies that do not start
-// with an empty delimiter followed by a body, are dropped.
+// with an empty delimiter followed by a body (with Correlate: the last
+// request's id, the delimiter and a body), are dropped.
 func (s *req) Recv(ctx context.Context) (pipe.Msg, *pipe.Peer, error) {
 	if s.isClosed.Load() {
 		return pipe.Msg{}, nil, ErrClosed
@@ -120,7 +177,18 @@ func (s *req) Recv(ctx context.Context) (pipe.Msg, *pipe.Peer, error) {
 			if !ok {
 				return false, nil
 			}
-			if p != s.replyTo || len(m.Frames) < 2 || len(m.Frames[0]) != 0 {
+			if p != s.replyTo {
+				continue
+			}
+			if s.correlate {
+				// [request id, "", body...]: a reply to an earlier
+				// request, or none of ours, is dropped.
+				if len(m.Frames) < 3 || len(m.Frames[0]) != 4 || binary.LittleEndian.Uint32(m.Frames[0]) != s.reqID {
+					continue
+				}
+				m.Frames = m.Frames[1:]
+			}
+			if len(m.Frames) < 2 || len(m.Frames[0]) != 0 {
 				continue
 			}
 			m.Frames = m.Frames[1:]

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"errors"
+	"fmt"
 	"math/rand/v2"
 
 	"github.com/azmq/azmq/internal/pipe"
@@ -14,54 +16,108 @@ import (
 type router struct {
 	base
 	mandatory bool
+	handover  bool // RoutingOptions.Handover
+	probe     bool // RoutingOptions.Probe
+	notify    int  // RoutingOptions.Notify
 	fq        fq
 
 	byID    map[string]*pipe.Pipe   // addressable peers
 	ignored map[*pipe.Pipe]struct{} // duplicate ids: read and dropped
 	anon    map[*pipe.Pipe]struct{} // no Peer yet: id not known
 	nextID  uint32                  // next generated id
+
+	fixed map[*pipe.Pipe][]byte // ids the application chose (AttachID)
+
+	// With Notify: connections told as made and not yet as ended, ended
+	// ones told once their data is read, and what Recv has to tell.
+	live    map[*pipe.Pipe]struct{}
+	leaving map[*pipe.Pipe]struct{}
+	notes   []note
 }
+
+// IDAttacher is ROUTER and STREAM: they take connections whose routing id
+// the application chose (libzmq's ZMQ_CONNECT_ROUTING_ID).
+type IDAttacher interface {
+	// AttachID is Attach, giving p the routing id id whatever its peer
+	// announces, on this and every later connection of a persistent
+	// pipe. ErrIDInUse if another peer has it.
+	AttachID(p *pipe.Pipe, id []byte) error
+	// IDInUse reports whether a peer has the routing id id.
+	IDInUse(id []byte) bool
+}
+
+// ErrIDInUse is a routing id given for a connection that another peer of
+// the socket already has.
+var ErrIDInUse = errors.New("azmq: routing id already in use")
+
+// errHandedOver ends a connection whose routing id a newer one took
+// (Handover).
+var errHandedOver = errors.New("azmq: a new connection took this peer's routing id (ROUTER_HANDOVER)")
 
 func newRouter(o Options) *router {
 	s := &router{
 		mandatory: o.RouterMandatory,
+		handover:  o.Routing.Handover,
+		probe:     o.Routing.Probe,
+		notify:    o.Routing.Notify,
 		byID:      make(map[string]*pipe.Pipe),
 		ignored:   make(map[*pipe.Pipe]struct{}),
 		anon:      make(map[*pipe.Pipe]struct{}),
 		nextID:    rand.Uint32(), // as libzmq: ids do not repeat across runs
 	}
+	if s.notify != 0 {
+		s.live = make(map[*pipe.Pipe]struct{})
+		s.leaving = make(map[*pipe.Pipe]struct{})
+	}
 	s.init()
 	return s
 }
 
-// identify gives p its routing id: the peer's Identity, or a generated
-// 5-byte id 00+u32. A pipe whose id is taken stays attached but ignored,
-// libzmq's default without ROUTER_HANDOVER. A pipe whose Peer is not known
-// yet (a connect-side pipe before its connection) waits in anon.
+// identify gives p its routing id: the one the application chose, the
+// peer's Identity, or a generated 5-byte id 00+u32. A pipe whose id is
+// taken stays attached but ignored, libzmq's default; with Handover it
+// takes the id, and the pipe that had it gets a generated one and has its
+// connection ended (libzmq's identify_peer). A pipe whose Peer is not
+// known yet (a connect-side pipe before its connection) waits in anon.
 func (s *router) identify(p *pipe.Pipe) {
 	peer := p.Peer()
-	if peer == nil {
+	id, fixed := s.fixed[p]
+	if !fixed && peer == nil {
 		s.anon[p] = struct{}{}
 		return
 	}
 	delete(s.anon, p)
-	id := bytes.Clone(peer.RoutingID)
+	if !fixed {
+		id = bytes.Clone(peer.RoutingID)
+	}
 	if len(id) == 0 {
-		id = make([]byte, 5)
-		for {
-			binary.BigEndian.PutUint32(id[1:], s.nextID)
-			s.nextID++
-			if _, taken := s.byID[string(id)]; !taken {
-				break
-			}
-		}
+		id = s.generate()
 	}
 	p.ID = id
-	if _, taken := s.byID[string(id)]; taken {
-		s.ignored[p] = struct{}{}
-		return
+	if q, taken := s.byID[string(id)]; taken && q != p {
+		if !s.handover {
+			s.ignored[p] = struct{}{}
+			return
+		}
+		// Messages the old connection sent before are still delivered,
+		// under its new id, as libzmq does.
+		q.ID = s.generate()
+		s.byID[string(q.ID)] = q
+		q.Fail(errHandedOver)
 	}
 	s.byID[string(id)] = p
+}
+
+// generate makes a routing id no peer has.
+func (s *router) generate() []byte {
+	id := make([]byte, 5)
+	for {
+		binary.BigEndian.PutUint32(id[1:], s.nextID)
+		s.nextID++
+		if _, taken := s.byID[string(id)]; !taken {
+			return id
+		}
+	}
 }
 
 // forget makes p unaddressable.
@@ -82,6 +138,48 @@ func (s *router) identifyAnon() {
 	}
 }
 
+// connected is a new connection of p, identified: with Probe it gets the
+// empty message, with Notify the application hears of it. As in libzmq,
+// where the engine tells, inproc peers are not told of (nor is a peer
+// ignored for a duplicate id, whose messages are dropped).
+func (s *router) connected(p *pipe.Pipe) {
+	if s.probe {
+		sendProbe(p)
+	}
+	if s.notify == 0 || p.Inproc {
+		return
+	}
+	if _, ignored := s.ignored[p]; ignored {
+		return
+	}
+	s.live[p] = struct{}{}
+	if s.notify&NotifyConnect != 0 {
+		s.tell(p)
+	}
+}
+
+// disconnected is the end of a connection of p: with Notify the
+// application hears of it once what the connection sent is read.
+func (s *router) disconnected(p *pipe.Pipe) {
+	if _, ok := s.live[p]; !ok {
+		return
+	}
+	delete(s.live, p)
+	if s.notify&NotifyDisconnect == 0 {
+		return
+	}
+	if p.In.Len() == 0 {
+		s.tell(p)
+	} else {
+		s.leaving[p] = struct{}{}
+	}
+}
+
+// tell queues the notification [p's id, ""] for Recv.
+func (s *router) tell(p *pipe.Pipe) {
+	s.notes = append(s.notes, note{id: bytes.Clone(p.ID), peer: p.Peer()})
+}
+
 // Attach adds a peer under its routing id.
 func (s *router) Attach(p *pipe.Pipe) error {
 	if s.isClosed.Load() {
@@ -90,22 +188,61 @@ func (s *router) Attach(p *pipe.Pipe) error {
 	s.mu.Lock()
 	s.identify(p)
 	s.fq.add(p)
+	if p.Peer() != nil {
+		s.connected(p)
+	}
 	s.mu.Unlock()
 	s.wake()
 	return nil
 }
 
+// AttachID is Attach under the routing id id (IDAttacher). A persistent
+// pipe is addressable at once: what is sent to it waits for its
+// connection.
+func (s *router) AttachID(p *pipe.Pipe, id []byte) error {
+	if s.isClosed.Load() {
+		return ErrClosed
+	}
+	s.mu.Lock()
+	if _, taken := s.byID[string(id)]; taken {
+		s.mu.Unlock()
+		return fmt.Errorf("%w: %x", ErrIDInUse, id)
+	}
+	if s.fixed == nil {
+		s.fixed = make(map[*pipe.Pipe][]byte)
+	}
+	s.fixed[p] = bytes.Clone(id)
+	s.identify(p)
+	s.fq.add(p)
+	if p.Peer() != nil {
+		s.connected(p)
+	}
+	s.mu.Unlock()
+	s.wake()
+	return nil
+}
+
+// IDInUse reports whether a peer has the routing id id.
+func (s *router) IDInUse(id []byte) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, taken := s.byID[string(id)]
+	return taken
+}
+
 // Detach forgets a peer. What it sent before is still delivered.
 func (s *router) Detach(p *pipe.Pipe) {
 	s.mu.Lock()
+	s.disconnected(p)
 	s.forget(p)
+	delete(s.fixed, p)
 	s.fq.detach(p)
 	s.mu.Unlock()
 	s.wake()
 }
 
-// Hiccup identifies the pipe again: the new connection may announce
-// another Identity.
+// Hiccup identifies the pipe again, as its new connection may announce
+// another Identity, and tells of the new connection.
 func (s *router) Hiccup(p *pipe.Pipe) {
 	s.mu.Lock()
 	_, ignored := s.ignored[p]
@@ -114,8 +251,26 @@ func (s *router) Hiccup(p *pipe.Pipe) {
 		s.mu.Unlock()
 		return // not attached
 	}
+	if _, ok := s.leaving[p]; ok {
+		// The last connection's data is still unread: its end is told
+		// now, before the new connection is.
+		delete(s.leaving, p)
+		s.tell(p)
+	}
 	s.forget(p)
 	s.identify(p)
+	s.connected(p)
+	s.mu.Unlock()
+	s.wake()
+}
+
+// Hangup tells of the end of a persistent pipe's connection.
+func (s *router) Hangup(p *pipe.Pipe) {
+	if s.notify == 0 {
+		return
+	}
+	s.mu.Lock()
+	s.disconnected(p)
 	s.mu.Unlock()
 	s.wake()
 }
@@ -123,6 +278,9 @@ func (s *router) Hiccup(p *pipe.Pipe) {
 // Recv returns [routing id, frames...]. Messages from ignored pipes are
 // dropped.
 func (s *router) Recv(ctx context.Context) (pipe.Msg, *pipe.Peer, error) {
+	if s.notify != 0 {
+		return s.recvNotify(ctx)
+	}
 	m, p, err := s.recvFQ(ctx, &s.fq, func(m pipe.Msg, p *pipe.Pipe) (pipe.Msg, bool) {
 		if _, ok := s.anon[p]; ok {
 			s.identify(p)
@@ -136,6 +294,47 @@ func (s *router) Recv(ctx context.Context) (pipe.Msg, *pipe.Peer, error) {
 		return m, true
 	})
 	return m, peerOf(p), err
+}
+
+// recvNotify is Recv with Notify: the notifications [id, ""] come first,
+// and a connection's end is told after the last message it sent.
+func (s *router) recvNotify(ctx context.Context) (pipe.Msg, *pipe.Peer, error) {
+	var (
+		out  pipe.Msg
+		peer *pipe.Peer
+	)
+	err := s.block(ctx, &s.readable, func() (bool, error) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if len(s.notes) > 0 {
+			n := s.notes[0]
+			s.notes[0] = note{}
+			s.notes = s.notes[1:]
+			out, peer = pipe.Msg{Frames: [][]byte{n.id, {}}}, n.peer
+			return true, nil
+		}
+		for {
+			m, p, ok := s.fq.pop()
+			if !ok {
+				return false, nil
+			}
+			if _, ok := s.anon[p]; ok {
+				s.identify(p)
+			}
+			if _, ok := s.leaving[p]; ok && p.In.Len() == 0 {
+				delete(s.leaving, p)
+				s.tell(p)
+			}
+			if _, ok := s.ignored[p]; ok {
+				continue
+			}
+			frames := make([][]byte, 0, len(m.Frames)+1)
+			frames = append(frames, bytes.Clone(p.ID)) // the caller owns it
+			out, peer = pipe.Msg{Frames: append(frames, m.Frames...), Flags: m.Flags}, p.Peer()
+			return true, nil
+		}
+	})
+	return out, peer, err
 }
 
 // Send routes m to the peer named by its first frame, which is stripped.

@@ -45,17 +45,40 @@ func newStream() *stream {
 
 // Attach gives a new connection its id and tells Recv it came.
 func (s *stream) Attach(p *pipe.Pipe) error {
+	return s.attach(p, nil)
+}
+
+// AttachID is Attach under the routing id id (IDAttacher).
+func (s *stream) AttachID(p *pipe.Pipe, id []byte) error {
+	return s.attach(p, bytes.Clone(id))
+}
+
+// IDInUse reports whether a connection has the routing id id.
+func (s *stream) IDInUse(id []byte) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, taken := s.byID[string(id)]
+	return taken
+}
+
+// attach gives p the id id, or a generated one when id is nil.
+func (s *stream) attach(p *pipe.Pipe, id []byte) error {
 	if s.isClosed.Load() {
 		return ErrClosed
 	}
 	s.mu.Lock()
-	id := make([]byte, 5)
-	for {
-		binary.BigEndian.PutUint32(id[1:], s.nextID)
-		s.nextID++
-		if _, taken := s.byID[string(id)]; !taken {
-			break
+	if id == nil {
+		id = make([]byte, 5)
+		for {
+			binary.BigEndian.PutUint32(id[1:], s.nextID)
+			s.nextID++
+			if _, taken := s.byID[string(id)]; !taken {
+				break
+			}
 		}
+	} else if _, taken := s.byID[string(id)]; taken {
+		s.mu.Unlock()
+		return fmt.Errorf("%w: %x", ErrIDInUse, id)
 	}
 	p.ID = id
 	s.byID[string(id)] = p
