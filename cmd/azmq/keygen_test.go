@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -51,7 +52,7 @@ func TestKeygenOut(t *testing.T) {
 		t.Errorf("printed %q, want %q", out.String(), want)
 	}
 	fi, err := os.Stat(base + ".key_secret")
-	if err != nil || fi.Mode().Perm() != 0o600 {
+	if err != nil || (runtime.GOOS != "windows" && fi.Mode().Perm() != 0o600) {
 		t.Fatalf("secret file: %v, %v", fi, err)
 	}
 	pub, err := cert.Load(base + ".key")
