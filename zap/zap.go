@@ -118,8 +118,9 @@ type Decision struct {
 type AuthFunc func(ctx context.Context, req Request) (Decision, error)
 
 // SetAuthFunc makes f decide every request the address lists let
-// through, in place of the user table, the CURVE key list and
-// AllowAnyCurve, which f may keep or ignore as it likes. Requests that
+// through (those of the request's domain policy, see Domain), in place of
+// the user tables, the CURVE key lists and directories and AllowAnyCurve,
+// which f may keep or ignore as it likes. Requests that
 // are malformed or name another mechanism never reach f. A nil f goes back
 // to the built-in decision.
 func (h *Handler) SetAuthFunc(f AuthFunc) {
