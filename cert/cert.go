@@ -297,7 +297,9 @@ func dirNames(dir string) ([]string, error) {
 }
 
 // DirState describes the certificates of a directory as they are on disk
-// (names, sizes and modification times), so that a reader can tell
+// (names, sizes, modification times and, on Linux and macOS, inodes and
+// status change times, which a copy that keeps times cannot set back), so
+// that a reader can tell
 // cheaply whether LoadDir would read anything new: two states that are not
 // Equal mean the directory changed.
 type DirState struct {
@@ -305,9 +307,10 @@ type DirState struct {
 }
 
 type fileState struct {
-	name  string
-	size  int64
-	mtime time.Time
+	name   string
+	size   int64
+	mtime  time.Time
+	change [2]int64 // inode and status change time, where the system has them
 }
 
 // StatDir returns the DirState of dir, without reading its files.
@@ -325,7 +328,7 @@ func StatDir(dir string) (DirState, error) {
 			}
 			return DirState{}, fmt.Errorf("cert: %w", err)
 		}
-		st.files = append(st.files, fileState{name, fi.Size(), fi.ModTime()})
+		st.files = append(st.files, fileState{name, fi.Size(), fi.ModTime(), changeID(fi)})
 	}
 	return st, nil
 }
@@ -333,7 +336,7 @@ func StatDir(dir string) (DirState, error) {
 // Equal reports whether s and o describe the same files, sizes and times.
 func (s DirState) Equal(o DirState) bool {
 	return slices.EqualFunc(s.files, o.files, func(a, b fileState) bool {
-		return a.name == b.name && a.size == b.size && a.mtime.Equal(b.mtime)
+		return a.name == b.name && a.size == b.size && a.mtime.Equal(b.mtime) && a.change == b.change
 	})
 }
 

@@ -341,6 +341,20 @@ func TestStatDir(t *testing.T) {
 	if s2.Equal(s1) {
 		t.Fatal("a new modification time left the state unchanged")
 	}
+	// Replaced by another certificate of the same size with the old
+	// times kept (cp -p): the status change time tells, where there is one.
+	if runtime.GOOS == "linux" || runtime.GOOS == "darwin" {
+		before := len(mustRead(t, p))
+		d, _ := New()
+		d.Save(p)
+		os.Chtimes(p, old, old)
+		if after := len(mustRead(t, p)); after != before {
+			t.Fatalf("the new certificate has %d bytes, the old %d: the case needs the same size", after, before)
+		}
+		if st().Equal(s2) {
+			t.Fatal("a certificate replaced with the same size and times left the state unchanged")
+		}
+	}
 	os.Remove(p)
 	if !st().Equal(s0) {
 		t.Fatal("removing the certificate did not give back the empty state")
@@ -374,4 +388,13 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
 }
