@@ -95,3 +95,30 @@ func ExampleParse() {
 	fmt.Println(err)
 	// Output: cert: client.key:2: public-key: want 40 Z85 characters, have 5
 }
+
+// A secret key alone (from azmq keygen, say) makes a certificate: the
+// public key is derived from it.
+func ExampleFromSecretKey() {
+	c, err := cert.FromSecretKey("JTKVSB%%)wK0E.X)V>+}o?pNmC{O&4W4b!Ni{Lh6")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(c.PublicKey)
+	// Output: rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7
+}
+
+// StatDir tells cheaply whether a directory's certificates changed, and
+// so whether LoadDir is worth calling again.
+func ExampleStatDir() {
+	dir, _ := os.MkdirTemp("", "certs")
+	defer os.RemoveAll(dir)
+	before, err := cert.StatDir(dir)
+	if err != nil {
+		log.Fatal(err)
+	}
+	c, _ := cert.New()
+	c.SavePublic(filepath.Join(dir, "new.key"))
+	after, _ := cert.StatDir(dir)
+	fmt.Println(before.Equal(after))
+	// Output: false
+}
