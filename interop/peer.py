@@ -260,6 +260,12 @@ class Peer:
             a.configure_curve(domain=domain, location=zmq.auth.CURVE_ALLOW_ANY)
         elif "curve_keys" in auth:
             a.configure_curve_callback(domain=domain, credentials_provider=KeyList(auth["curve_keys"] or []))
+        # --- certificates (cert_test.go) ---
+        # "curve_location": DIR: configure_curve(domain, location=DIR), the
+        # client keys of the public certificates (*.key) in DIR, read once.
+        if auth.get("curve_location"):
+            a.configure_curve(domain=domain, location=str(auth["curve_location"]))
+        # --- end certificates ---
 
     def security(self, opts):
         s = self.sock

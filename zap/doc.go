@@ -21,6 +21,20 @@
 // anything else gets 400. A request with too few frames gets 500 when it
 // carries a request id and is ignored otherwise.
 //
+// CURVE clients may also be admitted by certificate: [Handler.AllowCurveDir]
+// admits the keys of the public certificates (*.key files, as package
+// cert and pyzmq write them) in a directory, and looks at the directory
+// again at most every [DirRecheck], so certificates added or removed take
+// effect while the handler serves.
+//
+// Each ZAP domain (azmq.WithZAPDomain) may have a policy of its own,
+// [Handler.Domain]: its own address lists, users and CURVE keys, which
+// decide its requests alone. Domains without one, and the empty domain,
+// follow the Handler's own lists. pyzmq's Authenticator differs: its allow
+// and deny lists apply to every domain, and its domain "*" stands for the
+// empty domain only, so a request for a named domain it has no entry for
+// is refused; here such a request follows the global policy.
+//
 // A decision of your own, perhaps a slow one (a database, a remote
 // service), plugs in with [Handler.SetAuthFunc]: it then replaces the user
 // table and the key list, after the address lists.

@@ -4,9 +4,12 @@ import (
 	"context"
 	"fmt"
 	"log"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/azmq/azmq"
+	"github.com/azmq/azmq/cert"
 	"github.com/azmq/azmq/zap"
 )
 
@@ -117,4 +120,75 @@ func ExampleHandler_SetAuthFunc() {
 	fmt.Printf("%s from %s\n", m.Frames[0], uid)
 	// Output:
 	// hello from user:alice
+}
+
+// A CURVE server that admits the clients whose public certificates are in
+// a directory, as pyzmq's configure_curve(location=DIR) does; a
+// certificate added later is admitted within zap.DirRecheck.
+func ExampleHandler_AllowCurveDir() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	dir, _ := os.MkdirTemp("", "clients")
+	defer os.RemoveAll(dir)
+	client, _ := cert.New()
+	// The client keeps client.key_secret; the server's directory needs
+	// only client.key.
+	if err := client.SavePublic(filepath.Join(dir, "client.key")); err != nil {
+		log.Fatal(err)
+	}
+	server, _ := cert.New()
+
+	zctx := azmq.NewContext()
+	defer zctx.Close()
+	h := zap.NewHandler()
+	if err := h.AllowCurveDir(dir); err != nil {
+		log.Fatal(err)
+	}
+	serveCtx, stop := context.WithCancel(ctx)
+	wait, err := h.Start(serveCtx, zctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer func() { stop(); wait() }()
+
+	srv, err := zctx.NewSocket(azmq.PULL, azmq.WithCurveServer(server.SecretKey), azmq.WithLinger(0))
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := srv.Bind("tcp://127.0.0.1:*"); err != nil {
+		log.Fatal(err)
+	}
+	cli, err := zctx.NewSocket(azmq.PUSH,
+		azmq.WithCurveClient(server.PublicKey, client.PublicKey, client.SecretKey), azmq.WithLinger(0))
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := cli.Connect(srv.LastEndpoint()); err != nil {
+		log.Fatal(err)
+	}
+	if err := cli.Send(ctx, []byte("hello")); err != nil {
+		log.Fatal(err)
+	}
+	m, err := srv.RecvMsg(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	uid, _ := m.Property("User-Id")
+	fmt.Println(string(m.Frames[0]), uid == client.PublicKey)
+	// Output:
+	// hello true
+}
+
+// Each ZAP domain may have rules of its own; the others follow the
+// Handler's (global) rules.
+func ExampleHandler_Domain() {
+	h := zap.NewHandler()
+	h.AddUser("admin", "secret") // every domain without a policy of its own
+
+	ops := h.Domain("ops") // servers with azmq.WithZAPDomain("ops")
+	ops.Allow("10.0.0.0/8")
+	ops.AddUser("operator", "s3cret") // admin is not an ops user
+	if err := ops.AllowCurveDir("/etc/myapp/ops-clients"); err != nil {
+		log.Fatal(err) // names the file and line of a malformed certificate
+	}
 }

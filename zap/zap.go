@@ -12,6 +12,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/azmq/azmq"
 	"github.com/azmq/azmq/z85"
@@ -42,14 +43,12 @@ const DefaultWorkers = 16
 // The zero value is not usable; create one with NewHandler. A Handler is safe
 // for concurrent use, and it may be configured while it serves.
 type Handler struct {
-	mu       sync.RWMutex
-	allow    addrList
-	deny     addrList
-	users    map[string]digest   // PLAIN: username -> digest of the password
-	keys     map[string]struct{} // CURVE: allowed public keys, canonical Z85
-	anyCurve bool
-	auth     AuthFunc
-	workers  int
+	mu      sync.RWMutex
+	policy                     // the global policy: domains without one of their own
+	domains map[string]*policy // Domain's policies
+	auth    AuthFunc
+	workers int
+	recheck time.Duration // how often a certificate directory is looked at
 
 	// Passwords are kept and compared as HMAC-SHA-256 digests under a key
 	// of this Handler's own: every comparison is of two values of one
@@ -67,9 +66,10 @@ type digest [sha256.Size]byte
 // keys are added.
 func NewHandler() *Handler {
 	h := &Handler{
-		users:   make(map[string]digest),
-		keys:    make(map[string]struct{}),
+		policy:  newPolicy(),
+		domains: make(map[string]*policy),
 		workers: DefaultWorkers,
+		recheck: DirRecheck,
 		equal:   subtle.ConstantTimeCompare,
 	}
 	// crypto/rand.Read does not fail (it crashes the program rather than
@@ -118,8 +118,9 @@ type Decision struct {
 type AuthFunc func(ctx context.Context, req Request) (Decision, error)
 
 // SetAuthFunc makes f decide every request the address lists let
-// through, in place of the user table, the CURVE key list and
-// AllowAnyCurve, which f may keep or ignore as it likes. Requests that
+// through (those of the request's domain policy, see Domain), in place of
+// the user tables, the CURVE key lists and directories and AllowAnyCurve,
+// which f may keep or ignore as it likes. Requests that
 // are malformed or name another mechanism never reach f. A nil f goes back
 // to the built-in decision.
 func (h *Handler) SetAuthFunc(f AuthFunc) {
@@ -141,35 +142,6 @@ func (h *Handler) SetWorkers(n int) {
 	h.workers = n
 }
 
-// Allow adds addresses to the allow list. An entry is an IP address
-// ("192.0.2.7", "::1") or a prefix ("10.0.0.0/8", "fd00::/8"); any other
-// string matches only an address frame equal to it. When the allow list is
-// non-empty, only clients whose address is on it can pass; an empty allow
-// list lets every address pass (the deny list still applies).
-func (h *Handler) Allow(addrs ...string) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.allow.add(addrs)
-}
-
-// Deny adds addresses to the deny list, written as for Allow. A client whose
-// address is on the deny list is denied (400), whatever the allow list says.
-func (h *Handler) Deny(addrs ...string) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.deny.add(addrs)
-}
-
-// AddUser adds a PLAIN user, or replaces the password of an existing one.
-// A PLAIN client passes only with a username from this table and its
-// password; its User-Id is then the username.
-func (h *Handler) AddUser(username, password string) {
-	d := h.digest([]byte(password))
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.users[username] = d
-}
-
 // digest is the form in which a password is kept and compared.
 func (h *Handler) digest(password []byte) digest {
 	m := hmac.New(sha256.New, h.key[:])
@@ -185,7 +157,12 @@ func (h *Handler) digest(password []byte) digest {
 // digests the password given and compares two digests in constant time,
 // the stored one or, for an unknown user, a dummy. h.mu is held.
 func (h *Handler) checkPassword(username string, password []byte) bool {
-	want, known := h.users[username]
+	return h.checkPasswordIn(h.users, username, password)
+}
+
+// checkPasswordIn is checkPassword against the user table of a policy.
+func (h *Handler) checkPasswordIn(users map[string]digest, username string, password []byte) bool {
+	want, known := users[username]
 	if !known {
 		want = h.dummy
 	}
@@ -196,46 +173,6 @@ func (h *Handler) checkPassword(username string, password []byte) bool {
 		knownBit = 1
 	}
 	return same&knownBit == 1
-}
-
-// AllowCurveKey adds CURVE client public keys, each in Z85 (40 characters),
-// to the list of keys that pass; the User-Id of such a client is its key in
-// Z85. If a key is malformed, AllowCurveKey adds none of them and returns an
-// error that names it.
-func (h *Handler) AllowCurveKey(publicKeys ...string) error {
-	canon := make([]string, 0, len(publicKeys))
-	for _, k := range publicKeys {
-		if len(k) != 40 {
-			return fmt.Errorf("zap: CURVE public key %q: want 40 Z85 characters, have %d", k, len(k))
-		}
-		raw, err := z85.Decode(k)
-		if err != nil {
-			return fmt.Errorf("zap: CURVE public key %q: %w", k, err)
-		}
-		if len(raw) != 32 {
-			return fmt.Errorf("zap: CURVE public key %q: decodes to %d bytes, want 32", k, len(raw))
-		}
-		text, err := z85.Encode(raw) // canonical form
-		if err != nil {
-			return fmt.Errorf("zap: CURVE public key %q: %w", k, err)
-		}
-		canon = append(canon, text)
-	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for _, k := range canon {
-		h.keys[k] = struct{}{}
-	}
-	return nil
-}
-
-// AllowAnyCurve lets every CURVE client pass whose handshake succeeded,
-// whatever its public key, subject to the address lists still. Its User-Id
-// is its public key in Z85.
-func (h *Handler) AllowAnyCurve() {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.anyCurve = true
 }
 
 // Serve binds a ROUTER socket on inproc://zeromq.zap.01 in zctx and answers
@@ -392,12 +329,13 @@ func (h *Handler) decide(ctx context.Context, req [][]byte) (status, text, user 
 	creds := req[6:]
 
 	h.mu.RLock()
+	p := h.policyFor(r.Domain)
 	addr, addrOK := parseAddr(r.Address)
-	if h.deny.contains(r.Address, addr, addrOK) {
+	if p.deny.contains(r.Address, addr, addrOK) {
 		h.mu.RUnlock()
 		return StatusDenied, "address denied", ""
 	}
-	if !h.allow.empty() && !h.allow.contains(r.Address, addr, addrOK) {
+	if !p.allow.empty() && !p.allow.contains(r.Address, addr, addrOK) {
 		h.mu.RUnlock()
 		return StatusDenied, "address not allowed", ""
 	}
@@ -428,19 +366,43 @@ func (h *Handler) decide(ctx context.Context, req [][]byte) (status, text, user 
 		h.mu.RUnlock() // f may take its time; configuration goes on meanwhile
 		return ask(ctx, auth, r)
 	}
-	defer h.mu.RUnlock()
 	switch r.Mechanism {
 	case "PLAIN":
-		if !h.checkPassword(r.Username, creds[1]) {
+		ok := h.checkPasswordIn(p.users, r.Username, creds[1])
+		h.mu.RUnlock()
+		if !ok {
 			return StatusDenied, "invalid username or password", ""
 		}
 		return StatusOK, "OK", r.Username
 	case "CURVE":
-		if _, ok := h.keys[r.PublicKey]; ok || h.anyCurve {
+		_, ok := p.keys[r.PublicKey]
+		ok = ok || p.anyCurve
+		// The directories are read outside h.mu: a re-read does file I/O,
+		// and configuration need not wait for it. p.dirs is replaced, never
+		// changed in place.
+		dirs, recheck := p.dirs, h.recheck
+		h.mu.RUnlock()
+		if ok {
 			return StatusOK, "OK", r.PublicKey
+		}
+		var failed error
+		for _, d := range dirs {
+			in, err := d.has(r.PublicKey, recheck)
+			if in {
+				return StatusOK, "OK", r.PublicKey
+			}
+			if err != nil && failed == nil {
+				failed = err
+			}
+		}
+		if failed != nil {
+			// Fail closed, but as a temporary error: a directory caught
+			// half-edited reads again at the client's next attempt.
+			return StatusTempError, "certificate directory unreadable: " + failed.Error(), ""
 		}
 		return StatusDenied, "key not allowed", ""
 	}
+	h.mu.RUnlock()
 	return StatusOK, "OK", "" // NULL
 }
 

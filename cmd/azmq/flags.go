@@ -22,6 +22,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/azmq/azmq"
+	"github.com/azmq/azmq/cert"
 	"github.com/azmq/azmq/z85"
 	"github.com/azmq/azmq/zap"
 )
@@ -189,6 +190,9 @@ type secFlags struct {
 	curveSecret          string
 	curveKeyfile         string
 	curveAllow           strList
+	curveCert            string // --curve-cert: this socket's pair, a secret certificate
+	curveServerCert      string // --curve-server-cert: be a CURVE client of this server
+	curveAllowDir        string // --curve-allow-dir: admit the certificates of this directory
 	tlsCert, tlsKey      string // --tls-cert, --tls-key: a wss server's certificate
 	tlsCA                string // --tls-ca: the roots a wss client trusts
 
@@ -206,6 +210,9 @@ func (f *secFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.curveSecret, "curve-client-secret", "", "a CURVE client's own secret `KEY` (Z85 or @FILE)")
 	fs.StringVar(&f.curveKeyfile, "curve-keyfile", "", "this socket's key pair, an 'azmq keygen' `FILE`: a CURVE client's pair with --curve-server-public, else the CURVE server's key")
 	fs.Var(&f.curveAllow, "curve-allow", "CURVE server: admit only clients with this public `KEY` (Z85 or @FILE; repeatable; default: any client)")
+	fs.StringVar(&f.curveCert, "curve-cert", "", "this socket's key pair from a secret certificate `FILE` (czmq/pyzmq format, 'azmq keygen --out'): as --curve-keyfile")
+	fs.StringVar(&f.curveServerCert, "curve-server-cert", "", "be a CURVE client of the server whose public certificate is `FILE` (as --curve-server-public)")
+	fs.StringVar(&f.curveAllowDir, "curve-allow-dir", "", "CURVE server: admit the clients whose public certificates (*.key) are in `DIR`, re-read when it changes; with --curve-allow, a client on either passes")
 	fs.StringVar(&f.tlsCert, "tls-cert", "", "wss:// Bind: the server's certificate chain, a PEM `FILE` (with --tls-key)")
 	fs.StringVar(&f.tlsKey, "tls-key", "", "wss:// Bind: the private key of --tls-cert, a PEM `FILE`")
 	fs.StringVar(&f.tlsCA, "tls-ca", "", "wss:// Connect: trust the certificates in this PEM `FILE` instead of the system's roots")
@@ -249,7 +256,8 @@ func (f *secFlags) plainGiven() bool {
 
 func (f *secFlags) curveGiven() bool {
 	return f.curveServerSecret != "" || f.curveServerPublic != "" || f.curvePublic != "" ||
-		f.curveSecret != "" || f.curveKeyfile != "" || len(f.curveAllow) > 0
+		f.curveSecret != "" || f.curveKeyfile != "" || len(f.curveAllow) > 0 ||
+		f.curveCert != "" || f.curveServerCert != "" || f.curveAllowDir != ""
 }
 
 func (f *secFlags) given() bool { return f.plainGiven() || f.curveGiven() }
@@ -349,16 +357,26 @@ func (f *secFlags) mechanismOptions() (opts []azmq.SocketOption, handler *zap.Ha
 		return nil, nil, nil
 	}
 	// Two flags that give the same key would leave one of them unused.
-	if f.curveKeyfile != "" {
+	for _, own := range []struct{ name, value string }{
+		{"--curve-keyfile", f.curveKeyfile},
+		{"--curve-cert", f.curveCert},
+	} {
+		if own.value == "" {
+			continue
+		}
 		for _, other := range []struct{ name, value string }{
 			{"--curve-server-secret", f.curveServerSecret},
 			{"--curve-client-public", f.curvePublic},
 			{"--curve-client-secret", f.curveSecret},
+			{"--curve-cert", f.curveCert},
 		} {
-			if other.value != "" {
-				return nil, nil, usageErr("--curve-keyfile and %s both give this socket's keys: give one of them", other.name)
+			if other.value != "" && other.name != own.name {
+				return nil, nil, usageErr("%s and %s both give this socket's keys: give one of them", own.name, other.name)
 			}
 		}
+	}
+	if f.curveServerPublic != "" && f.curveServerCert != "" {
+		return nil, nil, usageErr("--curve-server-public and --curve-server-cert both give the server's key: give one of them")
 	}
 	var filePub, fileSec string
 	if f.curveKeyfile != "" {
@@ -366,7 +384,17 @@ func (f *secFlags) mechanismOptions() (opts []azmq.SocketOption, handler *zap.Ha
 			return nil, nil, err
 		}
 	}
-	if f.curveServerPublic == "" { // a server
+	if f.curveCert != "" {
+		c, err := cert.Load(f.curveCert)
+		if err != nil {
+			return nil, nil, fmt.Errorf("--curve-cert: %w", err)
+		}
+		if c.SecretKey == "" {
+			return nil, nil, fmt.Errorf("--curve-cert %s: a public certificate; give the secret one (%s%s)", f.curveCert, f.curveCert, cert.SecretSuffix)
+		}
+		filePub, fileSec = c.PublicKey, c.SecretKey
+	}
+	if f.curveServerPublic == "" && f.curveServerCert == "" { // a server
 		if f.curvePublic != "" || f.curveSecret != "" {
 			return nil, nil, usageErr("--curve-client-public and --curve-client-secret are a CURVE client's: give --curve-server-public too")
 		}
@@ -380,11 +408,16 @@ func (f *secFlags) mechanismOptions() (opts []azmq.SocketOption, handler *zap.Ha
 			if f.curveKeyfile != "" {
 				return nil, nil, fmt.Errorf("--curve-keyfile %s: no '== CURVE SECRET KEY ==' section for the server", f.curveKeyfile)
 			}
-			return nil, nil, usageErr("a CURVE server needs its secret key: --curve-server-secret KEY or --curve-keyfile FILE")
+			return nil, nil, usageErr("a CURVE server needs its secret key: --curve-server-secret KEY, --curve-keyfile FILE or --curve-cert FILE")
 		}
 		opts = []azmq.SocketOption{azmq.WithCurveServer(secret)}
-		if len(f.curveAllow) > 0 {
+		if len(f.curveAllow) > 0 || f.curveAllowDir != "" {
 			h := zap.NewHandler()
+			if f.curveAllowDir != "" {
+				if err := h.AllowCurveDir(f.curveAllowDir); err != nil {
+					return nil, nil, fmt.Errorf("--curve-allow-dir: %w", err)
+				}
+			}
 			for _, a := range f.curveAllow {
 				k, err := keyValue("curve-allow", a, false)
 				if err != nil {
@@ -399,11 +432,17 @@ func (f *secFlags) mechanismOptions() (opts []azmq.SocketOption, handler *zap.Ha
 		return opts, handler, nil
 	}
 	// A client.
-	if f.curveServerSecret != "" || len(f.curveAllow) > 0 {
-		return nil, nil, usageErr("--curve-server-secret and --curve-allow are a CURVE server's, --curve-server-public a client's: give one side")
+	if f.curveServerSecret != "" || len(f.curveAllow) > 0 || f.curveAllowDir != "" {
+		return nil, nil, usageErr("--curve-server-secret, --curve-allow and --curve-allow-dir are a CURVE server's, --curve-server-public and --curve-server-cert a client's: give one side")
 	}
-	server, err := keyValue("curve-server-public", f.curveServerPublic, false)
-	if err != nil {
+	var server string
+	if f.curveServerCert != "" {
+		c, err := cert.Load(f.curveServerCert)
+		if err != nil {
+			return nil, nil, fmt.Errorf("--curve-server-cert: %w", err)
+		}
+		server = c.PublicKey
+	} else if server, err = keyValue("curve-server-public", f.curveServerPublic, false); err != nil {
 		return nil, nil, err
 	}
 	pub, sec := filePub, fileSec
@@ -424,7 +463,7 @@ func (f *secFlags) mechanismOptions() (opts []azmq.SocketOption, handler *zap.Ha
 			return nil, nil, err
 		}
 	case pub == "" || sec == "":
-		return nil, nil, usageErr("a CURVE client needs both its public and its secret key (--curve-client-public and --curve-client-secret, or --curve-keyfile), or neither")
+		return nil, nil, usageErr("a CURVE client needs both its public and its secret key (--curve-client-public and --curve-client-secret, --curve-keyfile or --curve-cert), or neither")
 	}
 	return []azmq.SocketOption{azmq.WithCurveClient(server, pub, sec)}, nil, nil
 }
@@ -889,6 +928,10 @@ const securityHelp = `Security: NULL unless given
                  [--curve-allow CLIENT_PUBLIC ...]
   CURVE client:  --curve-server-public SERVER_PUBLIC [--curve-keyfile client.key |
                  --curve-client-public PUB --curve-client-secret SEC]  (default: a new pair)
+  Certificates ('azmq keygen --out NAME', pyzmq, czmq): --curve-cert NAME.key_secret
+                 for this socket's pair; a server may admit the clients of
+                 --curve-allow-dir DIR (their NAME.key files), a client names its
+                 server with --curve-server-cert server.key
 wss:// (WebSocket over TLS): --tls-cert FILE --tls-key FILE to Bind,
   --tls-ca FILE to Connect trusting those roots (default: the system's)
 Keys are Z85 (40 characters), or @FILE for the matching key of an

@@ -37,8 +37,9 @@ Usage:
           remote_lat ENDPOINT SIZE COUNT   REQ connects, makes COUNT round trips
           inproc_thr SIZE COUNT            both throughput sides in one process
           inproc_lat SIZE COUNT            both latency sides in one process
-  azmq keygen
-        print a new CURVE key pair in Z85 (as libzmq's curve_keygen)
+  azmq keygen [--out NAME]
+        print a new CURVE key pair in Z85 (as libzmq's curve_keygen), or write
+        it as certificate files NAME.key and NAME.key_secret (as pyzmq, czmq)
   azmq send [--type T] (--bind EP | --connect EP)... [FRAME...]
         send one message of FRAMEs, or one per line of stdin; REQ prints replies;
         a RADIO sends to --group G; T is any type that sends, draft ones and
