@@ -78,6 +78,7 @@ type Engine struct {
 	w    writer
 
 	peerMinor byte
+	v2        bool // the peer speaks ZMTP 2.0: no commands, no heartbeats
 	codec     security.Codec
 
 	closeOnce sync.Once
@@ -159,7 +160,10 @@ func (e *Engine) handshake(ctx context.Context) (*pipe.Peer, error) {
 	g := wire.AppendGreeting(make([]byte, 0, wire.GreetingSize), wire.Greeting{
 		Major: 3, Minor: 1, Mechanism: mech.Name(), AsServer: mech.AsServer(),
 	})
-	if _, err := e.conn.Write(g); err != nil {
+	// The signature and major version go first, the rest once the peer's
+	// major is known, as libzmq does: a ZMTP 2.0 peer would read the rest
+	// of a 3.x greeting as frames.
+	if _, err := e.conn.Write(g[:wire.SignatureSize+1]); err != nil {
 		return nil, err
 	}
 	// Read the signature first so a ZMTP 1.0 peer, which sends less than a
@@ -170,19 +174,27 @@ func (e *Engine) handshake(ctx context.Context) (*pipe.Peer, error) {
 		return nil, err
 	}
 	if err := wire.CheckSignature(e.r.avail()); err != nil && !errors.Is(err, wire.ErrShort) {
-		return nil, err
+		return nil, errZMTP1(err)
 	}
 	if err := e.r.fill(10); err != nil {
 		return nil, err
 	}
 	if err := wire.CheckSignature(e.r.peek(10)); err != nil {
-		return nil, err
+		return nil, errZMTP1(err)
 	}
 	if err := e.r.fill(11); err != nil {
 		return nil, err
 	}
-	if major := e.r.peek(11)[10]; major < 3 {
+	switch major := e.r.peek(11)[10]; {
+	case major == wire.Revision2:
+		return e.handshakeV2()
+	case major == wire.Revision1:
+		return nil, fmt.Errorf("%w: the peer speaks ZMTP 1.0 (revision 0), which azmq does not serve", wire.ErrVersion)
+	case major < 3:
 		return nil, fmt.Errorf("%w: peer speaks ZMTP major version %d", wire.ErrVersion, major)
+	}
+	if _, err := e.conn.Write(g[wire.SignatureSize+1:]); err != nil {
+		return nil, err
 	}
 	if err := e.r.fill(wire.GreetingSize); err != nil {
 		return nil, err

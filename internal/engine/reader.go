@@ -48,7 +48,8 @@ type reader struct {
 	// messages are handed over before waiting for more bytes.
 	beforeRead func() error
 	slab       slab
-	eager      int // see eagerInit
+	eager      int  // see eagerInit
+	v2         bool // ZMTP 2.0 frames: no commands
 }
 
 func (r *reader) read(b []byte) (int, error) {
@@ -126,7 +127,14 @@ func (r *reader) header() (wire.FrameHeader, error) {
 		if err := r.fill(need); err != nil {
 			return wire.FrameHeader{}, err
 		}
-		h, n, err := wire.ParseFrameHeader(r.avail())
+		var h wire.FrameHeader
+		var n int
+		var err error
+		if r.v2 {
+			h, n, err = wire.ParseV2FrameHeader(r.avail())
+		} else {
+			h, n, err = wire.ParseFrameHeader(r.avail())
+		}
 		if errors.Is(err, wire.ErrShort) {
 			continue
 		}
