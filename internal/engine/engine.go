@@ -4,6 +4,26 @@
 // connection. It has no routing logic: the pattern decides where messages
 // go, the engine only moves them.
 //
+// The greeting is staged as libzmq 4 stages it: the signature and major
+// version go at once, the rest of the greeting only after the peer's major
+// version has come, because what follows depends on it.
+//   - Major 3 or more: ZMTP 3.x, the rest of the 64 bytes, the mechanism.
+//   - Revision 1: ZMTP 2.0 (RFC 15; libzmq 3.x, JeroMQ up to 0.3). We
+//     send our socket type as libzmq's number and an identity frame (our
+//     routing id, maybe empty), read the peer's, and from then on frames
+//     are 3.x data frames: flags MORE 01, LONG 02, the other bits reserved
+//     (a frame with bit 2 set is data, not a command). The peer's type is
+//     checked as a 3.x peer's would be (libzmq does not check it); its
+//     identity is its routing id, at most 255 bytes in one frame; no
+//     metadata, no PING; subscriptions go as data, as to a 3.0 peer. As in
+//     libzmq (zmtp_engine.cpp handshake_v2_0, session_base zap_enabled) a
+//     socket whose mechanism is not NULL, or that has a ZAP domain, closes
+//     the connection: 2.0 cannot authenticate.
+//   - Revision 0, or a first byte other than ff, or byte 9's low bit
+//     clear: ZMTP 1.0, refused with an error naming it (libzmq serves it
+//     with 1.0's own framing; its peers, libzmq 2.x, are long gone).
+//   - Major 2: refused (no ZMTP 2.x greeting has that byte).
+//
 // What a peer can make one connection hold, and what bounds it (the
 // pattern bounds what it keeps itself, such as subscriptions):
 //   - the read buffer: readBufSize (64 KiB);
