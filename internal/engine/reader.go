@@ -48,8 +48,7 @@ type reader struct {
 	// messages are handed over before waiting for more bytes.
 	beforeRead func() error
 	slab       slab
-	eager      int  // see eagerInit
-	v2         bool // ZMTP 2.0 frames: no commands
+	eager      int // see eagerInit
 }
 
 func (r *reader) read(b []byte) (int, error) {
@@ -127,14 +126,7 @@ func (r *reader) header() (wire.FrameHeader, error) {
 		if err := r.fill(need); err != nil {
 			return wire.FrameHeader{}, err
 		}
-		var h wire.FrameHeader
-		var n int
-		var err error
-		if r.v2 {
-			h, n, err = wire.ParseV2FrameHeader(r.avail())
-		} else {
-			h, n, err = wire.ParseFrameHeader(r.avail())
-		}
+		h, n, err := wire.ParseFrameHeader(r.avail())
 		if errors.Is(err, wire.ErrShort) {
 			continue
 		}
@@ -239,7 +231,9 @@ func (e *Engine) decodeLoop(in, out *pipe.Queue) error {
 		if err != nil {
 			return e.readErr(err)
 		}
-		if h.Command() && e.codec == nil {
+		// A 2.0 peer has no commands: bit 2 is reserved there, and the
+		// frame is data. (Tested second, it costs data frames nothing.)
+		if h.Command() && e.codec == nil && !e.v2 {
 			if h.Size > maxCommand {
 				return fmt.Errorf("%w: %d-byte command", wire.ErrMalformed, h.Size)
 			}

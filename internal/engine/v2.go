@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/azmq/azmq/internal/pipe"
@@ -43,8 +44,7 @@ func (e *Engine) handshakeV2() (*pipe.Peer, error) {
 		// would be refused, so this one is too.
 		return nil, fmt.Errorf("%w: %s cannot talk to %s (ZMTP 2.0)", ErrSocketType, e.cfg.SocketType, peerType)
 	}
-	e.r.v2 = true
-	h, err := e.r.header()
+	h, err := e.r.v2Header()
 	if err != nil {
 		return nil, err
 	}
@@ -64,6 +64,27 @@ func (e *Engine) handshakeV2() (*pipe.Peer, error) {
 		{Name: wire.PropIdentity, Value: id},
 	}
 	return e.peer(md, "", nil), nil
+}
+
+// v2Header decodes the next ZMTP 2.0 frame header (the identity frame's;
+// later ones go through header and decodeLoop, which treat bit 2 as 2.0
+// does).
+func (r *reader) v2Header() (wire.FrameHeader, error) {
+	for need := wire.ShortHeaderSize; need <= wire.LongHeaderSize; need++ {
+		if err := r.fill(need); err != nil {
+			return wire.FrameHeader{}, err
+		}
+		h, n, err := wire.ParseV2FrameHeader(r.avail())
+		if errors.Is(err, wire.ErrShort) {
+			continue
+		}
+		if err != nil {
+			return h, err
+		}
+		r.consume(n)
+		return h, nil
+	}
+	return wire.FrameHeader{}, wire.ErrShort // unreachable: 9 bytes are a whole header
 }
 
 // errZMTP1 says what a bad signature most likely is.
