@@ -4,6 +4,7 @@ package interop
 
 import (
 	"bytes"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"os/exec"
@@ -183,6 +184,62 @@ func TestJeroMQIdentity(t *testing.T) {
 			checkMsg(t, "ROUTER received", p.recvMsg(), [][]byte{b("az"), b("hi")})
 			p.stdin.Close()
 			p.wait()
+		})
+	}
+}
+
+// TestJeroMQPubSub: subscriptions cross 2.0 links as data frames
+// (01+topic) both ways, so a PUB filters for a 2.0 SUB and a 2.0 PUB
+// sends to an azmq SUB; a PUB sends nothing before the subscription
+// arrives, hence the repeated sends.
+func TestJeroMQPubSub(t *testing.T) {
+	for _, side := range jeromqSides {
+		t.Run("azmq-PUB/"+side.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := testCtx(t)
+			pub := newSocket(t, azmq.PUB)
+			p := jeromqLink(t, pub, spec{Type: "SUB", Options: map[string]any{"subscribe": []string{"41"}}}, side.azmqBinds)
+			p.do(step{"op": "recv"})
+			stop := make(chan struct{})
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				tick := time.NewTicker(20 * time.Millisecond)
+				defer tick.Stop()
+				for range 1000 { // 20 s at most
+					select {
+					case <-stop:
+						return
+					case <-tick.C:
+					}
+					// Errors end the test elsewhere: the peer's line is awaited.
+					_ = pub.Send(ctx, b("B-not-this"))
+					_ = pub.Send(ctx, b("A-this"))
+				}
+			}()
+			got := p.recvMsg()
+			close(stop)
+			<-done
+			checkMsg(t, "JeroMQ SUB received", got, [][]byte{b("A-this")})
+		})
+		t.Run("azmq-SUB/"+side.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := testCtx(t)
+			sub := newSocket(t, azmq.SUB)
+			if err := sub.Subscribe(b("A")); err != nil {
+				t.Fatal(err)
+			}
+			p := jeromqLink(t, sub, spec{Type: "PUB"}, side.azmqBinds)
+			var got [][]byte
+			for i := 0; i < 100 && got == nil; i++ { // 10 s at most
+				p.do(step{"op": "send", "frames": []string{hex.EncodeToString(b("B-not-this"))}})
+				p.do(step{"op": "send", "frames": []string{hex.EncodeToString(b("A-this"))}})
+				got = recvWithin(t, ctx, sub, 100*time.Millisecond)
+			}
+			if got == nil {
+				t.Fatal("nothing from the JeroMQ PUB: did our subscription reach it?")
+			}
+			checkMsg(t, "azmq SUB received", got, [][]byte{b("A-this")})
 		})
 	}
 }

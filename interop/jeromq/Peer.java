@@ -16,6 +16,7 @@
 //     {"op": "send", "frames": ["6869", ...], "count": 1}
 //     {"op": "recv", "count": 1}       # prints {"msg": [hex frames]} per message
 //     {"op": "echo", "count": 1}       # recv, print, send the same frames back
+//     {"op": "sleep", "ms": 100}
 //
 // and prints {"done": true} when stdin ends. An error prints {"error": text}
 // and exits with status 1. Every recv waits at most 20 s.
@@ -177,6 +178,8 @@ public class Peer {
                     send(s, msg);
                 } else if ("recv".equals(op)) {
                     print(recv(s));
+                } else if ("sleep".equals(op)) {
+                    Thread.sleep(num(line, "ms", 0));
                 } else if ("echo".equals(op)) {
                     List<byte[]> msg = recv(s);
                     print(msg);
