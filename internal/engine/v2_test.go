@@ -184,6 +184,29 @@ func TestV2Traffic(t *testing.T) {
 	waitRun(t, res, waitFor)
 }
 
+// TestV2OutlivesHandshakeTimeout: a 2.0 link stays up past the handshake
+// timeout (libzmq 4.3.3-4.3.4 dropped such links when its handshake timer
+// fired, PROTOCOL §1.3).
+func TestV2OutlivesHandshakeTimeout(t *testing.T) {
+	cfg := dealerCfg()
+	cfg.Handshake = 50 * time.Millisecond
+	c := v2Connected(t, cfg, 6, "")
+	p := newPipe(4)
+	res := run(t, c.e, p)
+	time.Sleep(4 * cfg.Handshake)
+	c.raw.write(encode([]byte("late")))
+	if m := pop(t, p.In); !sameFrames(m.Frames, [][]byte{[]byte("late")}) {
+		t.Fatalf("got %s", short(m.Frames))
+	}
+	push(t, p.Out, msg("back"))
+	if got, want := c.raw.readFrame(), encode([]byte("back")); !bytes.Equal(got, want) {
+		t.Fatalf("we sent % x, want % x", got, want)
+	}
+	if !running(res) {
+		t.Fatalf("Run ended: %v", waitRun(t, res, 0))
+	}
+}
+
 // TestV2MaxMsgSize: a 2.0 peer's frames obey MaxMsgSize exactly as 3.x
 // frames do, each frame after the first counting FrameOverhead more.
 func TestV2MaxMsgSize(t *testing.T) {
