@@ -7,8 +7,8 @@
 #   → the walkthrough (scripts/walkthrough.sh: README's first command and
 #     Go programs, in a fresh clone)
 #   → go test -race (with the libzmq interop tests required: pyzmq's peer
-#     and zeromq.js's, for the draft socket types; and headless Chromium
-#     running jszmq) → the salsa,
+#     and zeromq.js's, for the draft socket types; headless Chromium
+#     running jszmq; and JeroMQ 0.3, a ZMTP 2.0 peer) → the salsa,
 #   poly1305 and CURVE tests with the assembly off (purego, GODEBUG) → fuzz
 #   targets → the Windows leg under Wine (scripts/windows-test.sh).
 # A user who lacks a leg's prerequisites and cannot install them (not
