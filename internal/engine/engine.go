@@ -206,9 +206,9 @@ func (e *Engine) handshake(ctx context.Context) (*pipe.Peer, error) {
 		return nil, err
 	}
 	switch major := e.r.peek(11)[10]; {
-	case major == wire.Revision2:
+	case major == wire.RevisionZMTP2:
 		return e.handshakeV2()
-	case major == wire.Revision1:
+	case major == wire.RevisionZMTP1:
 		return nil, fmt.Errorf("%w: the peer speaks ZMTP 1.0 (revision 0), which azmq does not serve", wire.ErrVersion)
 	case major < 3:
 		return nil, fmt.Errorf("%w: peer speaks ZMTP major version %d", wire.ErrVersion, major)

@@ -266,7 +266,7 @@ func (h *serverHarness) check(tb testing.TB, k hsKnobs, stream []byte, r *server
 		// A ZMTP 2.0 peer has no mechanism: only NULL without a ZAP
 		// domain may serve it.
 		if len(stream) > wire.SignatureSize && wire.CheckSignature(stream) == nil &&
-			stream[wire.SignatureSize] == wire.Revision2 && (h.name != "NULL" || k&knobNoDomain == 0) {
+			stream[wire.SignatureSize] == wire.RevisionZMTP2 && (h.name != "NULL" || k&knobNoDomain == 0) {
 			tb.Errorf("%s server: a ZMTP 2.0 peer let in (knobs %#x)", h.name, uint8(k))
 		}
 	}

@@ -19,7 +19,7 @@ import (
 // v2Greeting is a ZMTP 2.0 peer's greeting (libzmq 3.2 / JeroMQ 0.3):
 // the signature with its padding, revision 01, the socket type number.
 func v2Greeting(typ byte) []byte {
-	return append(append([]byte(nil), vecGreetingNull[:wire.SignatureSize]...), wire.Revision2, typ)
+	return append(append([]byte(nil), vecGreetingNull[:wire.SignatureSize]...), wire.RevisionZMTP2, typ)
 }
 
 // ourV2 is what the engine sends a 2.0 peer: the first 11 bytes of its

@@ -15,10 +15,10 @@ const V2GreetingSize = 12
 // Revisions a peer may announce in byte 10 of its greeting (the major
 // version of ZMTP 3.x).
 const (
-	// Revision1 is ZMTP 1.0 with a signature (libzmq's ZMTP_1_0).
-	Revision1 = 0
-	// Revision2 is ZMTP 2.0 (libzmq's ZMTP_2_0).
-	Revision2 = 1
+	// RevisionZMTP1 is ZMTP 1.0 with a signature (libzmq's ZMTP_1_0).
+	RevisionZMTP1 = 0
+	// RevisionZMTP2 is ZMTP 2.0 (libzmq's ZMTP_2_0).
+	RevisionZMTP2 = 1
 )
 
 // v2Types holds the socket type names by their ZMTP 2.0 number, which is
@@ -49,7 +49,7 @@ func V2SocketTypeNumber(name string) (byte, bool) {
 // ParseV2Greeting parses the 12-byte ZMTP 2.0 greeting at the start of b
 // and returns the peer's socket type name. It returns ErrShort if b holds
 // fewer than 12 bytes, ErrSignature for a bad signature, ErrVersion if the
-// revision is not Revision2, and ErrMalformed for an unknown socket type.
+// revision is not RevisionZMTP2, and ErrMalformed for an unknown socket type.
 // The padding is never checked.
 func ParseV2Greeting(b []byte) (string, error) {
 	if len(b) < V2GreetingSize {
@@ -58,7 +58,7 @@ func ParseV2Greeting(b []byte) (string, error) {
 	if err := CheckSignature(b); err != nil {
 		return "", err
 	}
-	if b[offMajor] != Revision2 {
+	if b[offMajor] != RevisionZMTP2 {
 		return "", fmt.Errorf("%w: revision %d is not ZMTP 2.0", ErrVersion, b[offMajor])
 	}
 	return V2SocketType(b[offMajor+1])

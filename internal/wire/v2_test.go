@@ -8,7 +8,7 @@ import (
 
 // v2Greet is a ZMTP 2.0 greeting of socket type typ, as libzmq 3.2 sends it.
 func v2Greet(typ byte) []byte {
-	return append(append([]byte(nil), vecGreetingNull[:SignatureSize]...), Revision2, typ)
+	return append(append([]byte(nil), vecGreetingNull[:SignatureSize]...), RevisionZMTP2, typ)
 }
 
 func TestV2SocketTypes(t *testing.T) {
@@ -110,7 +110,7 @@ func FuzzV2Greeting(f *testing.F) {
 			}
 			return
 		}
-		if b[0] != 0xff || b[9]&1 == 0 || b[10] != Revision2 {
+		if b[0] != 0xff || b[9]&1 == 0 || b[10] != RevisionZMTP2 {
 			t.Fatalf("greeting % x accepted", b[:V2GreetingSize])
 		}
 		if n, ok := V2SocketTypeNumber(typ); !ok || n != b[11] {
