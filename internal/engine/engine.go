@@ -4,9 +4,11 @@
 // connection. It has no routing logic: the pattern decides where messages
 // go, the engine only moves them.
 //
-// The greeting is staged as libzmq 4 stages it: the signature and major
-// version go at once, the rest of the greeting only after the peer's major
-// version has come, because what follows depends on it.
+// The greeting is staged much as libzmq 4 stages it: the signature and
+// major version go at once (libzmq holds the major back until the peer's
+// signature has come, which matters only to the ZMTP 1.0 peers refused
+// here), the rest of the greeting only after the peer's major version has
+// come, because what follows depends on it.
 //   - Major 3 or more: ZMTP 3.x, the rest of the 64 bytes, the mechanism.
 //   - Revision 1: ZMTP 2.0 (RFC 15; libzmq 3.x, JeroMQ up to 0.3). We
 //     send our socket type as libzmq's number and an identity frame (our
