@@ -67,8 +67,8 @@ bench-ws:
 
 ## deps: install what make test needs beyond Go when it is missing
 ## (python3-zmq; node, npm and zeromq.js by npm ci in interop/node; chromium,
-## and jszmq and esbuild by npm ci in interop/browser; Wine and
-## mingw-w64; git), or fail saying why.
+## and jszmq and esbuild by npm ci in interop/browser; libjeromq-java and a
+## headless JDK; Wine and mingw-w64; git), or fail saying why.
 deps:
 	scripts/deps.sh --strict
 

@@ -58,7 +58,10 @@ func TestBadPeersRefusedOthersServed(t *testing.T) {
 		reason string // a word of the error's text
 	}{
 		{"zmtp1.0", []byte{0x01, 0x00, 'h', 'i', 0, 0, 0, 0, 0, 0, 0, 0}, "signature"},
-		{"zmtp2.0", greeting("NULL", 1)[:11], "version"},
+		{"zmtp1.0-revision0", greeting("NULL", 0)[:11], "ZMTP 1.0"},
+		// A ZMTP 2.0 peer is served (interop/jeromq_test.go); one naming
+		// no socket type is not.
+		{"zmtp2.0-bad-socket-type", append(greeting("NULL", 1)[:11], 99), "socket type"},
 		{"mechanism", greeting("PLAIN", 3), "mechanism"},
 		{"unknown-mechanism", greeting("KERBEROS", 3), "mechanism"},
 		{"garbage-after-greeting", append(greeting("NULL", 3), 0x04, 0x05, 'R', 'E', 'A', 'D', 'Y', 0xff), "malformed"},

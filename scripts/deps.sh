@@ -9,6 +9,8 @@
 #   browser      Chromium (chromium; and nodejs, npm), then jszmq and esbuild
 #                by `npm ci` in interop/browser, for the tests that run jszmq
 #                in headless Chromium against azmq (interop/browser_test.go)
+#   jeromq       JeroMQ 0.3.x (libjeromq-java, a ZMTP 2.0 peer) and a headless
+#                JDK (default-jdk-headless), for interop/jeromq_test.go
 #   windows      wine, wine64 and mingw-w64, to run the Windows test binaries
 #                (scripts/wine-setup.sh prepares Wine)
 #   walkthrough  git, to clone the repository (scripts/walkthrough.sh)

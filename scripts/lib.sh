@@ -52,7 +52,7 @@ in_ci() {
 
 # The legs of `make test` that need something beyond Go, what each needs
 # (Debian packages) and how to tell it is there.
-legs=(interop zeromqjs browser windows walkthrough)
+legs=(interop zeromqjs browser jeromq windows walkthrough)
 
 leg_packages() { # leg
 	case $1 in
@@ -68,6 +68,11 @@ leg_packages() { # leg
 		have_cmd chromium || echo chromium
 		have_cmd node || echo nodejs
 		have_cmd npm || echo npm
+		;;
+	# JeroMQ 0.3.x (ZMTP 2.0), run by a headless JDK.
+	jeromq)
+		[ -f /usr/share/java/jeromq.jar ] || echo libjeromq-java
+		have_cmd java || echo default-jdk-headless
 		;;
 	windows) echo wine wine64 gcc-mingw-w64-x86-64-win32 ;;
 	walkthrough) echo git ;;
@@ -85,6 +90,8 @@ leg_has_prereqs() { # leg
 	# What the Go tests need too: chromium on PATH, and esbuild and jszmq
 	# in interop/browser.
 	browser) have_cmd chromium && have_cmd node && (cd interop/browser && node -e "$browser_check") >/dev/null 2>&1 ;;
+	# What the Go tests check too (interop/jeromq_test.go).
+	jeromq) have_cmd java && [ -f /usr/share/java/jeromq.jar ] ;;
 	windows) have_cmd wine && have_cmd x86_64-w64-mingw32-gcc ;;
 	walkthrough) have_cmd git ;;
 	*) die "unknown leg $1" ;;
@@ -97,6 +104,7 @@ leg_detail() { # leg
 	interop) echo "libzmq $(/usr/bin/python3 -c 'import zmq; print(zmq.zmq_version())' 2>/dev/null)" ;;
 	zeromqjs) (cd interop/node && node --no-warnings -e "$zeromqjs_check" 2>/dev/null) ;;
 	browser) echo "$(chromium --version 2>/dev/null), $(cd interop/browser && node -e "$browser_check" 2>/dev/null)" ;;
+	jeromq) echo "JeroMQ $(dpkg-query -W -f='${Version}' libjeromq-java 2>/dev/null), $(java -version 2>&1 | head -n 1)" ;;
 	windows) echo "$(wine --version 2>/dev/null), $(x86_64-w64-mingw32-gcc -dumpversion 2>/dev/null | sed 's/^/mingw-w64 gcc /')" ;;
 	walkthrough) git --version ;;
 	esac
@@ -108,6 +116,7 @@ leg_what() { # leg
 	interop) echo "python3-zmq (libzmq and pyzmq for /usr/bin/python3)" ;;
 	zeromqjs) echo "zeromq.js (node, npm and interop/node's npm packages: a libzmq with the draft API)" ;;
 	browser) echo "a browser (Chromium, node, npm and interop/browser's npm packages: jszmq and esbuild)" ;;
+	jeromq) echo "JeroMQ or java (libjeromq-java, a ZMTP 2.0 peer, and a headless JDK)" ;;
 	windows) echo "Wine or mingw-w64 (which builds Wine's ProcessPrng shim)" ;;
 	walkthrough) echo "git" ;;
 	esac
@@ -119,6 +128,7 @@ leg_rerun() { # leg
 	interop) echo 'as root run `make deps`, then `make test`' ;;
 	zeromqjs) echo 'as root run `make deps` (with node and npm there, `npm ci` in interop/node does), then `make test`' ;;
 	browser) echo 'as root run `make deps` (with chromium, node and npm there, `npm ci` in interop/browser does), then `make test`' ;;
+	jeromq) echo 'as root run `make deps` (or apt-get install -y libjeromq-java default-jdk-headless), then `make test`' ;;
 	windows) echo 'as root run `make windows-test`' ;;
 	walkthrough) echo 'as root run `make deps`, then `make walkthrough`' ;;
 	esac
@@ -130,6 +140,7 @@ leg_name() { # leg
 	interop) echo "interop tests" ;;
 	zeromqjs) echo "zeromq.js interop tests" ;;
 	browser) echo "browser interop tests" ;;
+	jeromq) echo "JeroMQ (ZMTP 2.0) interop tests" ;;
 	windows) echo "windows leg" ;;
 	walkthrough) echo "walkthrough" ;;
 	esac

@@ -7,8 +7,8 @@
 #   → the walkthrough (scripts/walkthrough.sh: README's first command and
 #     Go programs, in a fresh clone)
 #   → go test -race (with the libzmq interop tests required: pyzmq's peer
-#     and zeromq.js's, for the draft socket types; and headless Chromium
-#     running jszmq) → the salsa,
+#     and zeromq.js's, for the draft socket types; headless Chromium
+#     running jszmq; and JeroMQ 0.3, a ZMTP 2.0 peer) → the salsa,
 #   poly1305 and CURVE tests with the assembly off (purego, GODEBUG) → fuzz
 #   targets → the Windows leg under Wine (scripts/windows-test.sh).
 # A user who lacks a leg's prerequisites and cannot install them (not
@@ -26,11 +26,12 @@ skipped=()
 section "deps"
 scripts/deps.sh
 # AZMQ_INTEROP=1 makes every interop test fail without its peer, so it is
-# set only when every peer, pyzmq's, zeromq.js's and the browser, is there.
+# set only when every peer, pyzmq's, zeromq.js's, the browser and JeroMQ, is there.
 run_interop=1
 leg_has_prereqs interop || { run_interop=; skipped+=("$(leg_skip_line interop)"); }
 leg_has_prereqs zeromqjs || { run_interop=; skipped+=("$(leg_skip_line zeromqjs)"); }
 leg_has_prereqs browser || { run_interop=; skipped+=("$(leg_skip_line browser)"); }
+leg_has_prereqs jeromq || { run_interop=; skipped+=("$(leg_skip_line jeromq)"); }
 run_walkthrough=1
 if ! leg_has_prereqs walkthrough; then
 	run_walkthrough=

@@ -4,6 +4,28 @@
 // connection. It has no routing logic: the pattern decides where messages
 // go, the engine only moves them.
 //
+// The greeting is staged much as libzmq 4 stages it: the signature and
+// major version go at once (libzmq holds the major back until the peer's
+// signature has come, which matters only to the ZMTP 1.0 peers refused
+// here), the rest of the greeting only after the peer's major version has
+// come, because what follows depends on it.
+//   - Major 3 or more: ZMTP 3.x, the rest of the 64 bytes, the mechanism.
+//   - Revision 1: ZMTP 2.0 (RFC 15; libzmq 3.x, JeroMQ up to 0.3). We
+//     send our socket type as libzmq's number and an identity frame (our
+//     routing id, maybe empty), read the peer's, and from then on frames
+//     are 3.x data frames: flags MORE 01, LONG 02, the other bits reserved
+//     (a frame with bit 2 set is data, not a command). The peer's type is
+//     checked as a 3.x peer's would be (libzmq does not check it); its
+//     identity is its routing id, at most 255 bytes in one frame; no
+//     metadata, no PING; subscriptions go as data, as to a 3.0 peer. As in
+//     libzmq (zmtp_engine.cpp handshake_v2_0, session_base zap_enabled) a
+//     socket whose mechanism is not NULL, or that has a ZAP domain, closes
+//     the connection: 2.0 cannot authenticate.
+//   - Revision 0, or a first byte other than ff, or byte 9's low bit
+//     clear: ZMTP 1.0, refused with an error naming it (libzmq serves it
+//     with 1.0's own framing; its peers, libzmq 2.x, are long gone).
+//   - Major 2: refused (no ZMTP 2.x greeting has that byte).
+//
 // What a peer can make one connection hold, and what bounds it (the
 // pattern bounds what it keeps itself, such as subscriptions):
 //   - the read buffer: readBufSize (64 KiB);
@@ -80,6 +102,7 @@ type Engine struct {
 	w    writer
 
 	peerMinor byte
+	v2        bool // the peer speaks ZMTP 2.0: no commands, no heartbeats
 	codec     security.Codec
 
 	closeOnce sync.Once
@@ -161,7 +184,10 @@ func (e *Engine) handshake(ctx context.Context) (*pipe.Peer, error) {
 	g := wire.AppendGreeting(make([]byte, 0, wire.GreetingSize), wire.Greeting{
 		Major: 3, Minor: 1, Mechanism: mech.Name(), AsServer: mech.AsServer(),
 	})
-	if _, err := e.conn.Write(g); err != nil {
+	// The signature and major version go first, the rest once the peer's
+	// major is known, as libzmq does: a ZMTP 2.0 peer would read the rest
+	// of a 3.x greeting as frames.
+	if _, err := e.conn.Write(g[:wire.SignatureSize+1]); err != nil {
 		return nil, err
 	}
 	// Read the signature first so a ZMTP 1.0 peer, which sends less than a
@@ -172,19 +198,27 @@ func (e *Engine) handshake(ctx context.Context) (*pipe.Peer, error) {
 		return nil, err
 	}
 	if err := wire.CheckSignature(e.r.avail()); err != nil && !errors.Is(err, wire.ErrShort) {
-		return nil, err
+		return nil, errZMTP1(err)
 	}
 	if err := e.r.fill(10); err != nil {
 		return nil, err
 	}
 	if err := wire.CheckSignature(e.r.peek(10)); err != nil {
-		return nil, err
+		return nil, errZMTP1(err)
 	}
 	if err := e.r.fill(11); err != nil {
 		return nil, err
 	}
-	if major := e.r.peek(11)[10]; major < 3 {
+	switch major := e.r.peek(11)[10]; {
+	case major == wire.RevisionZMTP2:
+		return e.handshakeV2()
+	case major == wire.RevisionZMTP1:
+		return nil, fmt.Errorf("%w: the peer speaks ZMTP 1.0 (revision 0), which azmq does not serve", wire.ErrVersion)
+	case major < 3:
 		return nil, fmt.Errorf("%w: peer speaks ZMTP major version %d", wire.ErrVersion, major)
+	}
+	if _, err := e.conn.Write(g[wire.SignatureSize+1:]); err != nil {
+		return nil, err
 	}
 	if err := e.r.fill(wire.GreetingSize); err != nil {
 		return nil, err

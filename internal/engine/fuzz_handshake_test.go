@@ -263,6 +263,12 @@ func (h *serverHarness) check(tb testing.TB, k hsKnobs, stream []byte, r *server
 	}
 	if r.hsErr == nil {
 		h.checkAdmitted(tb, k, r)
+		// A ZMTP 2.0 peer has no mechanism: only NULL without a ZAP
+		// domain may serve it.
+		if len(stream) > wire.SignatureSize && wire.CheckSignature(stream) == nil &&
+			stream[wire.SignatureSize] == wire.RevisionZMTP2 && (h.name != "NULL" || k&knobNoDomain == 0) {
+			tb.Errorf("%s server: a ZMTP 2.0 peer let in (knobs %#x)", h.name, uint8(k))
+		}
 	}
 	for _, m := range r.msgs {
 		if k&knobNoLimit == 0 {
@@ -325,6 +331,16 @@ func fuzzServerHandshake(f *testing.F, h *serverHarness) {
 		slices.Concat(g, encode([]byte("data before the handshake"))),
 	} {
 		f.Add(uint8(zapAllow), s)
+	}
+	// ZMTP 2.0 clients: served by NULL without a ZAP domain, refused
+	// otherwise (check holds that).
+	v2 := slices.Concat(v2Greeting(5), wire.AppendFrame(nil, 0, []byte("id")),
+		encode([]byte("hello")), encode([]byte("a"), make([]byte, 300)), append([]byte{0x04, 5, 4}, "PING"...))
+	for _, k := range []hsKnobs{zapAllow, zapAllow | knobNoDomain, zapNone | knobNoDomain | 3<<5, zapNone | knobNoDomain | knobNoLimit} {
+		f.Add(uint8(k), v2)
+	}
+	for _, s := range [][]byte{v2Greeting(5)[:11], v2Greeting(7), v2Greeting(200), slices.Concat(v2Greeting(5), longHeader(0, 1<<40))} {
+		f.Add(uint8(zapNone|knobNoDomain), s)
 	}
 	f.Fuzz(func(t *testing.T, knobs uint8, stream []byte) {
 		h.run(t, hsKnobs(knobs), stream)

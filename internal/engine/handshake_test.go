@@ -42,11 +42,15 @@ func TestHandshakeSuccess(t *testing.T) {
 		}
 	}
 	readFirst := func(p *rawPeer, g []byte) {
-		// The peer waits for all of ours before sending anything.
-		if got := p.read(wire.GreetingSize); !bytes.Equal(got, vecGreetingNull) {
+		// The peer waits for as much of ours as comes unprompted (the
+		// signature and major: the rest waits for the peer's major, as
+		// in libzmq) before sending anything.
+		got := p.read(wire.SignatureSize + 1)
+		p.write(g)
+		got = append(got, p.read(wire.GreetingSize-wire.SignatureSize-1)...)
+		if !bytes.Equal(got, vecGreetingNull) {
 			p.t.Fatalf("our greeting\n% x\nwant\n% x", got, vecGreetingNull)
 		}
-		p.write(g)
 	}
 	byteByByte := func(p *rawPeer, g []byte) {
 		for i := range g {
@@ -154,10 +158,11 @@ func TestHandshakeOurReady(t *testing.T) {
 			e := New(a, tt.cfg)
 			f := startHandshake(t, e)
 			p := &rawPeer{t: t, c: b}
-			if got := p.read(wire.GreetingSize); !bytes.Equal(got, vecGreetingNull) {
+			got := p.read(wire.SignatureSize + 1) // the rest waits for our major
+			p.write(greeting(3, 1, "NULL"))
+			if got = append(got, p.read(wire.GreetingSize-wire.SignatureSize-1)...); !bytes.Equal(got, vecGreetingNull) {
 				t.Fatalf("greeting\n% x\nwant\n% x", got, vecGreetingNull)
 			}
-			p.write(greeting(3, 1, "NULL"))
 			if got := p.readFrame(); !bytes.Equal(got, tt.want) {
 				t.Fatalf("READY\n% x\nwant\n% x", got, tt.want)
 			}
@@ -208,14 +213,16 @@ func TestHandshakeRefused(t *testing.T) {
 		minTime   time.Duration
 		// tail is what we must have sent after our greeting (nil: not checked).
 		tail []byte
+		// early: refused before the peer's major arrived, so we sent only
+		// the first 11 bytes of our greeting (tail comes after them).
+		early bool
 	}{
-		{name: "zmtp1.0-anonymous", send: [][]byte{{0x01, 0x00}}, want: wire.ErrSignature, tail: []byte{}},
-		{name: "zmtp1.0-identity", send: [][]byte{{0x04, 0x00, 'a', 'b', 'c'}}, want: wire.ErrSignature, tail: []byte{}},
-		{name: "signature-bit0-clear", send: [][]byte{{0xff, 0, 0, 0, 0, 0, 0, 0, 1, 0x7e}}, want: wire.ErrSignature, tail: []byte{}},
-		{name: "major0", send: [][]byte{okGreeting[:10], {0}}, want: wire.ErrVersion, tail: []byte{}},
-		{name: "major1", send: [][]byte{okGreeting[:10], {1}}, want: wire.ErrVersion, tail: []byte{}},
-		{name: "major2", send: [][]byte{okGreeting[:10], {2}}, want: wire.ErrVersion, tail: []byte{}},
-		{name: "major2-whole", send: [][]byte{greeting(2, 0, "NULL")}, want: wire.ErrVersion, tail: []byte{}},
+		{name: "zmtp1.0-anonymous", send: [][]byte{{0x01, 0x00}}, want: wire.ErrSignature, tail: []byte{}, early: true},
+		{name: "zmtp1.0-identity", send: [][]byte{{0x04, 0x00, 'a', 'b', 'c'}}, want: wire.ErrSignature, tail: []byte{}, early: true},
+		{name: "signature-bit0-clear", send: [][]byte{{0xff, 0, 0, 0, 0, 0, 0, 0, 1, 0x7e}}, want: wire.ErrSignature, tail: []byte{}, early: true},
+		{name: "major0", send: [][]byte{okGreeting[:10], {0}}, want: wire.ErrVersion, tail: []byte{}, early: true},
+		{name: "major2", send: [][]byte{okGreeting[:10], {2}}, want: wire.ErrVersion, tail: []byte{}, early: true},
+		{name: "major2-whole", send: [][]byte{greeting(2, 0, "NULL")}, want: wire.ErrVersion, tail: []byte{}, early: true},
 		{name: "mechanism-plain", send: [][]byte{greeting(3, 1, "PLAIN")}, want: ErrMechanism, tail: wire.AppendError(nil, "Invalid mechanism PLAIN")},
 		{name: "mechanism-curve", send: [][]byte{greeting(3, 0, "CURVE")}, want: ErrMechanism, tail: wire.AppendError(nil, "Invalid mechanism CURVE")},
 		{name: "mechanism-empty", send: [][]byte{append(okGreeting[:12:12], make([]byte, 52)...)}, want: wire.ErrMalformed, tail: []byte{}},
@@ -248,12 +255,12 @@ func TestHandshakeRefused(t *testing.T) {
 			tail: vecReadyDealerABC,
 		},
 		{name: "peer-error-malformed", send: [][]byte{okGreeting, wire.AppendCommand(nil, wire.CmdError, []byte{9, 'x'})}, want: wire.ErrMalformed, tail: vecReadyDealerABC},
-		{name: "silent", handshake: 200 * time.Millisecond, want: ErrHandshakeTimeout, minTime: 150 * time.Millisecond, tail: []byte{}},
-		{name: "silent-after-10", handshake: 200 * time.Millisecond, send: [][]byte{okGreeting[:10]}, want: ErrHandshakeTimeout, minTime: 150 * time.Millisecond, tail: []byte{}},
+		{name: "silent", handshake: 200 * time.Millisecond, want: ErrHandshakeTimeout, minTime: 150 * time.Millisecond, tail: []byte{}, early: true},
+		{name: "silent-after-10", handshake: 200 * time.Millisecond, send: [][]byte{okGreeting[:10]}, want: ErrHandshakeTimeout, minTime: 150 * time.Millisecond, tail: []byte{}, early: true},
 		{name: "silent-after-greeting", handshake: 200 * time.Millisecond, send: [][]byte{okGreeting}, want: ErrHandshakeTimeout, minTime: 150 * time.Millisecond, tail: vecReadyDealerABC},
 		{name: "ready-frame-cut", handshake: 200 * time.Millisecond, send: [][]byte{okGreeting, ready("Socket-Type", "ROUTER")[:10]}, want: ErrHandshakeTimeout, minTime: 150 * time.Millisecond, tail: vecReadyDealerABC},
-		{name: "eof-at-once", closeSend: true, want: io.EOF, tail: []byte{}},
-		{name: "eof-mid-signature", send: [][]byte{okGreeting[:5]}, closeSend: true, want: io.ErrUnexpectedEOF, tail: []byte{}},
+		{name: "eof-at-once", closeSend: true, want: io.EOF, tail: []byte{}, early: true},
+		{name: "eof-mid-signature", send: [][]byte{okGreeting[:5]}, closeSend: true, want: io.ErrUnexpectedEOF, tail: []byte{}, early: true},
 		{name: "eof-mid-greeting", send: [][]byte{okGreeting[:20]}, closeSend: true, want: io.ErrUnexpectedEOF, tail: []byte{}},
 		{name: "eof-after-greeting", send: [][]byte{okGreeting}, closeSend: true, want: io.EOF, tail: vecReadyDealerABC},
 		{name: "eof-mid-ready", send: [][]byte{okGreeting, ready("Socket-Type", "ROUTER")[:7]}, closeSend: true, want: io.ErrUnexpectedEOF, tail: vecReadyDealerABC},
@@ -294,11 +301,15 @@ func TestHandshakeRefused(t *testing.T) {
 				t.Errorf("Handshake took %v", elapsed)
 			}
 			got := p.readToEOF()
-			if len(got) < wire.GreetingSize || !bytes.Equal(got[:wire.GreetingSize], vecGreetingNull) {
-				t.Fatalf("sent % x, want our greeting first", got)
+			ours := vecGreetingNull
+			if tt.early {
+				ours = ours[:wire.SignatureSize+1]
 			}
-			if tt.tail != nil && !bytes.Equal(got[wire.GreetingSize:], tt.tail) {
-				t.Errorf("after the greeting we sent\n% x\nwant\n% x", got[wire.GreetingSize:], tt.tail)
+			if len(got) < len(ours) || !bytes.Equal(got[:len(ours)], ours) {
+				t.Fatalf("sent % x, want our greeting (% x) first", got, ours)
+			}
+			if tt.tail != nil && !bytes.Equal(got[len(ours):], tt.tail) {
+				t.Errorf("after the greeting we sent\n% x\nwant\n% x", got[len(ours):], tt.tail)
 			}
 		})
 	}

@@ -231,7 +231,9 @@ func (e *Engine) decodeLoop(in, out *pipe.Queue) error {
 		if err != nil {
 			return e.readErr(err)
 		}
-		if h.Command() && e.codec == nil {
+		// A 2.0 peer has no commands: bit 2 is reserved there, and the
+		// frame is data. (Tested second, it costs data frames nothing.)
+		if h.Command() && e.codec == nil && !e.v2 {
 			if h.Size > maxCommand {
 				return fmt.Errorf("%w: %d-byte command", wire.ErrMalformed, h.Size)
 			}

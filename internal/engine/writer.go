@@ -132,7 +132,7 @@ func (w *writer) raw(b []byte) error {
 func (e *Engine) writeLoop(out *pipe.Queue) error {
 	w := &e.w
 	var tick <-chan time.Time
-	if iv := e.cfg.Heartbeat.Interval; iv > 0 {
+	if iv := e.cfg.Heartbeat.Interval; iv > 0 && !e.v2 { // ZMTP 2.0 has no PING
 		t := time.NewTicker(iv)
 		defer t.Stop()
 		tick = t.C

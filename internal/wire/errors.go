@@ -1,7 +1,7 @@
 // Package wire is a pure codec for ZMTP 3.0/3.1, the ZeroMQ Message Transport
 // Protocol: the 64-byte greeting, frame headers, command frames (READY, ERROR,
 // SUBSCRIBE, CANCEL, PING, PONG, ...) and the metadata property list carried by
-// READY and INITIATE.
+// READY and INITIATE; and for what ZMTP 2.0 peers send (v2.go).
 //
 // The package only turns bytes into values and values into bytes. It does no
 // I/O, starts no goroutines, reads no clock and holds no locks; the engine owns
