@@ -3,8 +3,10 @@
 package interop
 
 import (
+	"context"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"net"
 	"strings"
 	"testing"
@@ -189,4 +191,100 @@ func TestSourceAddress(t *testing.T) {
 		}
 		p.wait()
 	})
+}
+
+// closedTCPPort returns a port on 127.0.0.1 that nobody listens on (yet).
+func closedTCPPort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, p, _ := net.SplitHostPort(l.Addr().String())
+	l.Close()
+	return p
+}
+
+// TestReconnectStopConnRefused: a PUSH that connects to a port nobody
+// listens on, with ZMQ_RECONNECT_STOP_CONN_REFUSED (libzmq) or
+// WithReconnectStop(ReconnectStopConnRefused) (azmq), gives up: when the
+// other side binds there a little later, the message queued never
+// arrives. Without the flag it does, for both (the control).
+func TestReconnectStopConnRefused(t *testing.T) {
+	requirePeer(t)
+	for _, stop := range []bool{true, false} {
+		for _, azmqConnects := range []bool{true, false} {
+			name := fmt.Sprintf("stop=%v/libzmq-connects", stop)
+			if azmqConnects {
+				name = fmt.Sprintf("stop=%v/azmq-connects", stop)
+			}
+			t.Run(name, func(t *testing.T) {
+				t.Parallel()
+				ctx := testCtx(t)
+				ep := "tcp://127.0.0.1:" + closedTCPPort(t)
+				if azmqConnects {
+					opts := []azmq.SocketOption{azmq.WithReconnectInterval(50 * time.Millisecond)}
+					if stop {
+						opts = append(opts, azmq.WithReconnectStop(azmq.ReconnectStopConnRefused))
+					}
+					push := newSocket(t, azmq.PUSH, opts...)
+					ev := push.Monitor(ctx)
+					if err := push.Connect(ep); err != nil {
+						t.Fatal(err)
+					}
+					sctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+					err := push.Send(sctx, b("hi")) // queued, or no queue left once stopped
+					cancel()
+					if err != nil && !errors.Is(err, context.DeadlineExceeded) {
+						t.Fatal(err)
+					}
+					if stop {
+						if _, ok := waitEvent(t, ev, azmq.EventConnectStopped, 5*time.Second); !ok {
+							t.Fatal("no EventConnectStopped")
+						}
+					}
+					steps := []step{{"op": "sleep", "ms": 300}, {"op": "bind", "endpoint": ep}}
+					if stop {
+						steps = append(steps, step{"op": "expect_none", "ms": 1000})
+					} else {
+						steps = append(steps, step{"op": "recv"})
+					}
+					p := startPeer(t, spec{Type: "PULL", Steps: steps})
+					p.ready()
+					p.expect("bound")
+					if !stop {
+						checkMsg(t, "libzmq PULL got", p.recvMsg(), [][]byte{b("hi")})
+					}
+					p.wait()
+					return
+				}
+				sockopts := map[string]any{"RECONNECT_IVL": 50}
+				if stop {
+					sockopts["RECONNECT_STOP"] = 1 // ZMQ_RECONNECT_STOP_CONN_REFUSED
+				}
+				// Once stopped, libzmq has no queue left either: the send may
+				// time out.
+				p := startPeer(t, spec{Type: "PUSH", Connect: []string{ep}, Options: map[string]any{"sockopts": sockopts, "sndtimeo": 300},
+					Steps: []step{{"op": "send", "frames": []string{hexs("hi")}, "eagain_ok": stop}, {"op": "sleep", "ms": 2000}}})
+				p.ready()
+				time.Sleep(300 * time.Millisecond) // refused meanwhile
+				pull := newSocket(t, azmq.PULL)
+				if err := pull.Bind(ep); err != nil {
+					t.Fatal(err)
+				}
+				rctx, cancel := context.WithTimeout(ctx, 1500*time.Millisecond)
+				defer cancel()
+				m, err := pull.Recv(rctx)
+				switch {
+				case stop && err == nil:
+					t.Fatalf("libzmq reconnected after a refusal with RECONNECT_STOP: got %q", m)
+				case stop && !errors.Is(err, context.DeadlineExceeded):
+					t.Fatal(err)
+				case !stop && err != nil:
+					t.Fatalf("libzmq did not reconnect without RECONNECT_STOP: %v", err)
+				}
+				p.wait()
+			})
+		}
+	}
 }
