@@ -288,3 +288,56 @@ func TestReconnectStopConnRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestReconnectStopHandshakeFailed: an azmq PUSH connecting to a libzmq
+// PUSH (the handshake fails: the types do not match) with
+// WithReconnectStop(ReconnectStopHandshakeFailed) tries once and gives
+// up: libzmq accepts one connection, where without the flag it accepts
+// more as azmq retries. (libzmq's own ZMQ_RECONNECT_STOP_HANDSHAKE_FAILED
+// cannot be told apart here: libzmq 4.3.4 makes one attempt after such a
+// failure with or without it.)
+func TestReconnectStopHandshakeFailed(t *testing.T) {
+	requirePeer(t)
+	for _, stop := range []bool{true, false} {
+		t.Run(fmt.Sprintf("stop=%v", stop), func(t *testing.T) {
+			t.Parallel()
+			ctx := testCtx(t)
+			p := startPeer(t, spec{Type: "PUSH", Bind: []string{"tcp://127.0.0.1:*"}, Options: map[string]any{"monitor": true},
+				Steps: []step{{"op": "sleep", "ms": 1500}, {"op": "events", "ms": 0}}})
+			ep := p.ready()
+			opts := []azmq.SocketOption{azmq.WithReconnectInterval(50 * time.Millisecond)}
+			if stop {
+				opts = append(opts, azmq.WithReconnectStop(azmq.ReconnectStopHandshakeFailed))
+			}
+			push := newSocket(t, azmq.PUSH, opts...)
+			ev := push.Monitor(ctx)
+			if err := push.Connect(ep); err != nil {
+				t.Fatal(err)
+			}
+			if stop {
+				if e, ok := waitEvent(t, ev, azmq.EventConnectStopped, 5*time.Second); !ok || e.Err == nil {
+					t.Fatalf("no EventConnectStopped with a reason (%v)", e.Err)
+				}
+			}
+			accepted := countAccepted(peerEvents(p))
+			p.wait()
+			if stop && accepted != 1 {
+				t.Fatalf("libzmq accepted %d connections with the stop flag, want 1", accepted)
+			}
+			if !stop && accepted < 3 {
+				t.Fatalf("libzmq accepted %d connections without the stop flag, want retries", accepted)
+			}
+		})
+	}
+}
+
+// countAccepted counts the ACCEPTED events among libzmq's.
+func countAccepted(evs []libEvent) int {
+	n := 0
+	for _, e := range evs {
+		if e.Event == "ACCEPTED" {
+			n++
+		}
+	}
+	return n
+}
