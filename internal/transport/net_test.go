@@ -102,11 +102,21 @@ func TestSOCKSDial(t *testing.T) {
 		{"noauth-name", "", "", "localhost", "domain localhost"},
 		{"userpass", "alice", "s3cret", "127.0.0.1", "ipv4 127.0.0.1"},
 		{"userpass-empty-password", "bob", "", "127.0.0.1", "ipv4 127.0.0.1"},
+		{"noauth-ipv6", "", "", "[::1]", "ipv6 [::1]"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			proxy := startSOCKS(t, tc.user, tc.pass)
-			_, l := mustListen(t, "tcp://127.0.0.1:0")
+			listenHost := "127.0.0.1"
+			if strings.HasPrefix(tc.host, "[") {
+				listenHost = tc.host
+				if l, err := net.Listen("tcp6", "[::1]:0"); err != nil {
+					t.Skipf("no IPv6 loopback: %v", err)
+				} else {
+					l.Close()
+				}
+			}
+			_, l := mustListen(t, "tcp://"+listenHost+":0")
 			o := Options{Net: Net{SOCKSProxy: proxy.Addr, SOCKSUser: tc.user, SOCKSPass: tc.pass}}
 			c := dialWith(t, "tcp://"+tc.host+":"+port(t, l), o)
 			s := acceptOne(t, l)
