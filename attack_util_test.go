@@ -225,7 +225,7 @@ func (l *eventLog) summary() string {
 		}
 	}
 	var b bytes.Buffer
-	for k := EventListening; k <= EventHandshakeFailed; k++ {
+	for k := EventListening; k <= EventConnectStopped; k++ {
 		if counts[k] > 0 {
 			fmt.Fprintf(&b, "%v×%d", k, counts[k])
 			if firstErr[k] != nil {

@@ -21,6 +21,7 @@ const (
 	EventClosed                                  // a listener closed
 	EventHandshakeSucceeded                      // the ZMTP handshake completed
 	EventHandshakeFailed                         // the ZMTP handshake failed (Err says why)
+	EventConnectStopped                          // a Connect gave up, per WithReconnectStop (Err says why)
 )
 
 var eventNames = [...]string{
@@ -28,6 +29,7 @@ var eventNames = [...]string{
 	EventAcceptFailed: "AcceptFailed", EventConnected: "Connected", EventConnectDelayed: "ConnectDelayed",
 	EventConnectRetried: "ConnectRetried", EventDisconnected: "Disconnected", EventClosed: "Closed",
 	EventHandshakeSucceeded: "HandshakeSucceeded", EventHandshakeFailed: "HandshakeFailed",
+	EventConnectStopped: "ConnectStopped",
 }
 
 // String returns the event's name, e.g. "HandshakeFailed".

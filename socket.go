@@ -469,7 +469,9 @@ func (s *Socket) connectAs(endpoint string, id []byte) (*pipe.Pipe, error) {
 	if s.typ == STREAM && ep.IsWS() {
 		return nil, fmt.Errorf("azmq: connect %q: %w", endpoint, errStreamWS)
 	}
-	if (ep.Transport == "tcp" || ep.IsWS()) && hasWildcard(ep.Address) {
+	// Only the destination: a tcp source address ("src;dst") may have a
+	// wildcard.
+	if (ep.Transport == "tcp" || ep.IsWS()) && hasWildcard(destination(ep.Address)) {
 		return nil, fmt.Errorf("azmq: connect %q: %w: a wildcard host or port only works for Bind", endpoint, transport.ErrEndpoint)
 	}
 	c := &connecter{given: endpoint, ep: ep, id: id}
@@ -540,6 +542,9 @@ func (s *Socket) connectLoop(c *connecter) {
 		if err == nil {
 			s.emit(EventConnected, c.given, nil)
 			ok, herr := s.runConnection(c, conn, first)
+			if !ok && s.stopReconnect(c, herr, true) {
+				return
+			}
 			switch {
 			case ok:
 				first = false
@@ -555,6 +560,9 @@ func (s *Socket) connectLoop(c *connecter) {
 			}
 		} else {
 			s.emit(EventConnectDelayed, c.given, err)
+			if s.stopReconnect(c, err, false) {
+				return
+			}
 		}
 		if c.ctx.Err() != nil {
 			return

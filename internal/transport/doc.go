@@ -70,7 +70,8 @@
 //
 // Each platform-specific file names its difference in a comment next to its
 // build tag (or file-name suffix); in short:
-// named pipes are Windows-only, the abstract namespace Linux-only, AF_UNIX
+// named pipes are Windows-only, the abstract namespace and SO_BINDTODEVICE
+// (Net.BindToDevice) Linux-only, AF_UNIX
 // on Windows needs 10 1803 or later, Winsock errors are mapped so that
 // errors.Is(err, syscall.EADDRINUSE) holds everywhere, and Go, not this
 // package, sets SO_REUSEADDR on Unix listeners and not on Windows ones.

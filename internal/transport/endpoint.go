@@ -14,7 +14,7 @@ var ErrEndpoint = errors.New("bad endpoint")
 
 // ErrUnsupportedTransport is wrapped by errors for endpoints that name a
 // transport (or a transport feature) this package does not provide, such as
-// ws://, pgm:// or libzmq's "tcp://src;dst" source-address form.
+// pgm:// or a source address ("src;dst") on ws://.
 var ErrUnsupportedTransport = errors.New("unsupported transport")
 
 // Endpoint is a parsed ZeroMQ endpoint such as "tcp://127.0.0.1:5555".
@@ -42,7 +42,12 @@ var knownUnsupported = map[string]bool{
 // Parse validates an endpoint string and returns it.
 //
 // tcp needs host:port, where host is "*", an IPv4 literal, a bracketed IPv6
-// literal or a host (or interface) name and port is 0..65535 or "*". ipc
+// literal or a host (or interface) name and port is 0..65535 or "*". As in
+// libzmq, a tcp endpoint to dial may name the local address its
+// connections come from: "tcp://SRC;DST", where SRC is host:port with host
+// an IP literal, "*" (any address) or a network interface name (never a
+// DNS name), and port 0 or "*" for any ("tcp://127.0.0.2:0;127.0.0.1:5555",
+// "tcp://*:6000;host:5555", "tcp://lo:*;127.0.0.1:5555"). Listen refuses it. ipc
 // needs a non-empty path, "*" (bind only), "@name" (Linux abstract
 // namespace) or a Windows named pipe, \\.\pipe\NAME or pipe:NAME (NAME "*":
 // bind only). inproc needs a non-empty name.
@@ -84,7 +89,7 @@ func unsupported(problem string) error {
 func (e Endpoint) check() error {
 	switch e.Transport {
 	case "tcp":
-		_, err := splitTCP(e.Address)
+		_, _, err := splitTCPEndpoint(e.Address)
 		return err
 	case "ipc":
 		return checkIPC(e.Address)
@@ -122,7 +127,7 @@ func (a tcpAddr) wildcardPort() bool {
 // splitTCP splits and validates a tcp endpoint address.
 func splitTCP(addr string) (tcpAddr, error) {
 	if strings.Contains(addr, ";") {
-		return tcpAddr{}, unsupported(`source-address form "src;dst" is not supported`)
+		return tcpAddr{}, unsupported(`a source address ("src;dst") is only valid for tcp`)
 	}
 	var a tcpAddr
 	bracketed := false
@@ -265,4 +270,73 @@ func noAFUnix(cause error) error {
 		hint = `; on Windows use a named pipe instead: ipc://\\.\pipe\NAME or ipc://pipe:NAME`
 	}
 	return fmt.Errorf("AF_UNIX not available on this system (%w)%s: %w (%w)", cause, hint, ErrUnsupportedTransport, ErrEndpoint)
+}
+
+// sourceAddr is the source part of a "tcp://SRC;DST" endpoint.
+type sourceAddr struct {
+	host string // "*", an interface name, or the text of ip
+	port uint16 // 0: any
+	ip   netip.Addr
+	isIP bool
+}
+
+// splitTCPEndpoint splits a tcp endpoint address into its optional source
+// (before the last ';', as libzmq splits it) and its destination.
+func splitTCPEndpoint(addr string) (*sourceAddr, tcpAddr, error) {
+	i := strings.LastIndexByte(addr, ';')
+	if i < 0 {
+		a, err := splitTCP(addr)
+		return nil, a, err
+	}
+	src, err := splitSource(addr[:i])
+	if err != nil {
+		return nil, tcpAddr{}, err
+	}
+	dst, err := splitTCP(addr[i+1:])
+	if err != nil {
+		return nil, tcpAddr{}, err
+	}
+	return src, dst, nil
+}
+
+// splitSource validates a source address: host:port, where host is an IP
+// literal (IPv6 in brackets), "*" or an interface name, and port is
+// 0..65535 or "*". libzmq resolves no DNS name there (the name is a
+// literal or an interface), nor does this.
+func splitSource(s string) (*sourceAddr, error) {
+	if s == "" {
+		return nil, bad("empty source address before \";\"")
+	}
+	if strings.Contains(s, ";") {
+		return nil, bad("more than one source address")
+	}
+	a, err := splitTCP(s)
+	if err != nil {
+		return nil, fmt.Errorf("source address %q: %w", s, err)
+	}
+	src := &sourceAddr{host: a.host, ip: a.ip, isIP: a.isIP}
+	if a.port != wildcard {
+		p, _ := strconv.ParseUint(a.port, 10, 16) // splitTCP checked it
+		src.port = uint16(p)
+	}
+	if src.isIP && src.ip.IsMulticast() {
+		return nil, bad(fmt.Sprintf("source address %q: a multicast address cannot be a source", s))
+	}
+	return src, nil
+}
+
+// resolve returns the local address to bind: "*" is the unspecified
+// address, an interface name its first IPv4 address (else its first one).
+func (s *sourceAddr) resolve() (netip.AddrPort, error) {
+	switch {
+	case s.isIP:
+		return netip.AddrPortFrom(s.ip.Unmap(), s.port), nil
+	case s.host == wildcard:
+		return netip.AddrPortFrom(netip.IPv4Unspecified(), s.port), nil
+	}
+	ip, err := interfaceAddr(s.host)
+	if err != nil {
+		return netip.AddrPort{}, fmt.Errorf("source address: %w", err)
+	}
+	return netip.AddrPortFrom(ip, s.port), nil
 }

@@ -49,7 +49,8 @@ func Listen(ctx context.Context, ep Endpoint) (net.Listener, error) {
 
 // ListenWith is Listen with the options ws and wss need (see ws.go): a ws
 // listener serves the upgrade of its path only (others get 404), a wss one
-// needs o.TLS with a certificate.
+// needs o.TLS with a certificate. o.Net sets tcp's keepalive, buffers, TOS
+// and device, and ipc's buffers; accepted connections inherit them.
 func ListenWith(ctx context.Context, ep Endpoint, o Options) (net.Listener, error) {
 	l, err := listen(ctx, ep, o)
 	if err != nil {
@@ -66,18 +67,21 @@ func listen(ctx context.Context, ep Endpoint, o Options) (net.Listener, error) {
 	case "ws", "wss":
 		return listenWS(ctx, ep, o)
 	case "tcp":
-		return listenTCP(ctx, ep.Address)
+		return hooked(listenTCP(ctx, ep.Address, o.Net))
 	case "ipc":
-		return listenIPC(ctx, ep.Address)
+		return hooked(listenIPC(ctx, ep.Address, o.Net))
 	default: // inproc
 		return nil, fmt.Errorf("%s endpoints are joined by the socket layer: %w", ep.Transport, ErrUnsupportedTransport)
 	}
 }
 
-func listenTCP(ctx context.Context, addr string) (net.Listener, error) {
-	a, err := splitTCP(addr)
+func listenTCP(ctx context.Context, addr string, n Net) (net.Listener, error) {
+	src, a, err := splitTCPEndpoint(addr)
 	if err != nil {
 		return nil, err
+	}
+	if src != nil {
+		return nil, bad(`a source address ("src;dst") is only valid for connect`)
 	}
 	port := a.port
 	if port == wildcard {
@@ -109,7 +113,7 @@ func listenTCP(ctx context.Context, addr string) (net.Listener, error) {
 	// it on Windows, rightly: there SO_REUSEADDR would let a second socket
 	// bind a port that is in use, and a port in TIME_WAIT can be bound
 	// without it.
-	lc := net.ListenConfig{KeepAliveConfig: keepAlive}
+	lc := n.listenConfig()
 	return lc.Listen(ctx, network, net.JoinHostPort(host, port))
 }
 
@@ -118,27 +122,8 @@ func listenTCP(ctx context.Context, addr string) (net.Listener, error) {
 // otherwise the name is resolved. IPv4 is preferred, like libzmq without
 // ZMQ_IPV6.
 func resolveBindHost(ctx context.Context, host string) (netip.Addr, error) {
-	if ifi, err := net.InterfaceByName(host); err == nil {
-		addrs, err := ifi.Addrs()
-		if err != nil {
-			return netip.Addr{}, err
-		}
-		var ips []netip.Addr
-		for _, ad := range addrs {
-			if n, ok := ad.(*net.IPNet); ok {
-				if ip, ok := netip.AddrFromSlice(n.IP); ok {
-					ip = ip.Unmap()
-					if ip.Is6() && (ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast()) {
-						ip = ip.WithZone(ifi.Name)
-					}
-					ips = append(ips, ip)
-				}
-			}
-		}
-		if ip, ok := pickAddr(ips); ok {
-			return ip, nil
-		}
-		return netip.Addr{}, fmt.Errorf("interface %q has no IP address", host)
+	if _, err := net.InterfaceByName(host); err == nil {
+		return interfaceAddr(host)
 	}
 	ips, err := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
 	if err != nil {
@@ -148,6 +133,35 @@ func resolveBindHost(ctx context.Context, host string) (netip.Addr, error) {
 		return ip, nil
 	}
 	return netip.Addr{}, fmt.Errorf("host %q has no address", host)
+}
+
+// interfaceAddr returns the address of the network interface named: its
+// first IPv4 address, else its first one.
+func interfaceAddr(name string) (netip.Addr, error) {
+	ifi, err := net.InterfaceByName(name)
+	if err != nil {
+		return netip.Addr{}, fmt.Errorf("no interface %q: %w", name, err)
+	}
+	addrs, err := ifi.Addrs()
+	if err != nil {
+		return netip.Addr{}, err
+	}
+	var ips []netip.Addr
+	for _, ad := range addrs {
+		if n, ok := ad.(*net.IPNet); ok {
+			if ip, ok := netip.AddrFromSlice(n.IP); ok {
+				ip = ip.Unmap()
+				if ip.Is6() && (ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast()) {
+					ip = ip.WithZone(ifi.Name)
+				}
+				ips = append(ips, ip)
+			}
+		}
+	}
+	if ip, ok := pickAddr(ips); ok {
+		return ip, nil
+	}
+	return netip.Addr{}, fmt.Errorf("interface %q has no IP address", name)
 }
 
 // pickAddr returns the first IPv4 address, else the first address.
@@ -163,13 +177,20 @@ func pickAddr(ips []netip.Addr) (netip.Addr, bool) {
 	return netip.Addr{}, false
 }
 
-func listenIPC(ctx context.Context, path string) (net.Listener, error) {
+func listenIPC(ctx context.Context, path string, n Net) (net.Listener, error) {
 	if name, ok := pipeName(path); ok {
 		return listenPipe(ctx, name)
 	}
 	lc := net.ListenConfig{}
+	if n.SendBuffer > 0 || n.RecvBuffer > 0 {
+		lc.Control = Net{SendBuffer: n.SendBuffer, RecvBuffer: n.RecvBuffer}.control
+	}
 	if path == wildcard {
-		return listenIPCWildcard(ctx, &lc)
+		l, err := listenIPCWildcard(ctx, &lc)
+		if err != nil {
+			return nil, err
+		}
+		return bufListener(l, n), nil
 	}
 	if !strings.HasPrefix(path, "@") {
 		if err := removeStale(ctx, path); err != nil {
@@ -177,7 +198,10 @@ func listenIPC(ctx context.Context, path string) (net.Listener, error) {
 		}
 	}
 	l, err := lc.Listen(ctx, "unix", path)
-	return l, ipcError(err)
+	if err != nil {
+		return nil, ipcError(err)
+	}
+	return bufListener(l, n), nil
 }
 
 // listenIPCWildcard binds a fresh, unguessable socket path under
@@ -229,7 +253,8 @@ func removeStale(ctx context.Context, path string) error {
 }
 
 // Dial connects to ep. tcp host names are resolved (all addresses are
-// tried); connections have TCP_NODELAY and keepalive on. ipc dials the unix
+// tried); connections have TCP_NODELAY and keepalive on. A tcp
+// "SRC;DST" endpoint binds SRC before connecting. ipc dials the unix
 // socket at the path (or the Linux abstract name for "@name"), or on Windows
 // the named pipe: a pipe nobody listens on fails at once (wrapping
 // fs.ErrNotExist), one whose instances are all busy is waited for until ctx
@@ -242,6 +267,8 @@ func Dial(ctx context.Context, ep Endpoint) (net.Conn, error) {
 
 // DialWith is Dial with the options ws and wss need (see ws.go): wss
 // verifies the server with o.TLS, or with the system's roots when nil.
+// o.Net sets tcp's keepalive, buffers, TOS, device, connect timeout and
+// SOCKS5 proxy, and ipc's buffers.
 func DialWith(ctx context.Context, ep Endpoint, o Options) (net.Conn, error) {
 	c, err := dial(ctx, ep, o)
 	if err != nil {
@@ -258,7 +285,7 @@ func dial(ctx context.Context, ep Endpoint, o Options) (net.Conn, error) {
 	case "ws", "wss":
 		return dialWS(ctx, ep, o)
 	case "tcp":
-		a, err := splitTCP(ep.Address)
+		src, a, err := splitTCPEndpoint(ep.Address)
 		if err != nil {
 			return nil, err
 		}
@@ -268,17 +295,11 @@ func dial(ctx context.Context, ep Endpoint, o Options) (net.Conn, error) {
 		if a.wildcardPort() {
 			return nil, bad(fmt.Sprintf("port %q is only valid for bind", a.port))
 		}
-		d := net.Dialer{KeepAliveConfig: keepAlive}
-		c, err := d.DialContext(ctx, "tcp", ep.Address)
+		c, err := dialTCP(ctx, o.Net, src, a, o.HandshakeTimeout)
 		if err != nil {
 			return nil, err
 		}
-		if tc, ok := c.(*net.TCPConn); ok {
-			if err := tc.SetNoDelay(true); err != nil {
-				c.Close()
-				return nil, err
-			}
-		}
+		runHook(c)
 		return c, nil
 	case "ipc":
 		if ep.Address == wildcard {
@@ -290,9 +311,16 @@ func dial(ctx context.Context, ep Endpoint, o Options) (net.Conn, error) {
 			}
 			return dialPipe(ctx, name)
 		}
-		var d net.Dialer
+		d := net.Dialer{Timeout: o.Net.ConnectTimeout}
+		if o.Net.SendBuffer > 0 || o.Net.RecvBuffer > 0 {
+			d.Control = Net{SendBuffer: o.Net.SendBuffer, RecvBuffer: o.Net.RecvBuffer}.control
+		}
 		c, err := d.DialContext(ctx, "unix", ep.Address)
-		return c, ipcError(err)
+		if err != nil {
+			return nil, ipcError(err)
+		}
+		runHook(c)
+		return c, nil
 	default: // inproc
 		return nil, fmt.Errorf("%s endpoints are joined by the socket layer: %w", ep.Transport, ErrUnsupportedTransport)
 	}

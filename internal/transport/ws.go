@@ -18,7 +18,8 @@ import (
 	"github.com/coder/websocket"
 )
 
-// Options is what ws and wss need from the socket; tcp and ipc ignore it.
+// Options is what the transports need from the socket: most of it is for
+// ws and wss; Net is for tcp and ipc.
 type Options struct {
 	Mechanism  string      // the socket's mechanism name ("" = NULL): picks the subprotocol
 	AsServer   bool        // the socket's mechanism is a server (PLAIN or CURVE)
@@ -30,6 +31,8 @@ type Options struct {
 	// Heartbeat: WebSocket pings every Interval, the connection closed
 	// when a pong takes longer than Timeout (0: Interval). Interval 0: off.
 	Heartbeat struct{ Interval, Timeout time.Duration }
+	// Net: tcp's (and ipc's) socket-level settings, net.go.
+	Net Net
 }
 
 func (o Options) mech() string {
@@ -113,7 +116,7 @@ func listenWS(ctx context.Context, ep Endpoint, o Options) (net.Listener, error)
 	if ep.Transport == "wss" && !hasCertificate(o.TLS) {
 		return nil, ErrTLSConfig
 	}
-	tl, err := listenTCP(ctx, hostport)
+	tl, err := listenTCP(ctx, hostport, o.Net)
 	if err != nil {
 		return nil, err
 	}
@@ -329,7 +332,7 @@ func dialWS(ctx context.Context, ep Endpoint, o Options) (net.Conn, error) {
 		defer cancel()
 	}
 	var raw atomic.Pointer[corkConn]
-	d := net.Dialer{KeepAliveConfig: keepAlive}
+	d := o.Net.dialer(netip.AddrPort{}, false) // keepalive, buffers, TOS, device: not the SOCKS proxy
 	tr := &http.Transport{
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 			c, err := d.DialContext(ctx, network, addr)
