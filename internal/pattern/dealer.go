@@ -12,6 +12,9 @@ type dealer struct {
 	base
 	lb lb
 	fq fq
+	// conflate keeps only the newest message in each direction of each
+	// peer's pipe.
+	conflate bool
 }
 
 func newDealer() *dealer {
@@ -26,6 +29,10 @@ func (s *dealer) Attach(p *pipe.Pipe) error {
 		return ErrClosed
 	}
 	s.mu.Lock()
+	if s.conflate {
+		p.In.SetConflate()
+		p.Out.SetConflate()
+	}
 	s.lb.add(p)
 	s.fq.add(p)
 	s.mu.Unlock()
