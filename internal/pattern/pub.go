@@ -78,6 +78,12 @@ func (s *pub) Detach(p *pipe.Pipe) {
 	s.mu.Lock()
 	sp, ok := s.byP[p]
 	if ok {
+		// Apply what every pipe sent first: this one's last
+		// subscriptions, which XPUB reports before their cancels (as
+		// libzmq, which reads a pipe before it sees it end), and the
+		// others' changes, so XPUB does not report a topic gone that
+		// another pipe has already asked for.
+		s.process()
 		delete(s.byP, p)
 		for i, q := range s.pipes {
 			if q == sp {
@@ -88,9 +94,6 @@ func (s *pub) Detach(p *pipe.Pipe) {
 				break
 			}
 		}
-		// Apply the others' pending changes first, so XPUB does not
-		// report a topic gone that another pipe has already asked for.
-		s.process()
 		s.dropSubs(sp)
 	}
 	s.mu.Unlock()

@@ -439,3 +439,16 @@ func TestXPubPendingBytes(t *testing.T) {
 		t.Fatalf("empty queue counts %d bytes", q.bytes)
 	}
 }
+
+// TestXPubLastWords: what a subscriber sent just before it left, and the
+// application had not yet seen, is reported, then cancelled.
+func TestXPubLastWords(t *testing.T) {
+	x := newSock(t, XPUB, Options{})
+	p := raw(t, x, 100, &pipe.Peer{SocketType: "SUB"})
+	peerSend(t, p, subscribeMsg("w"))
+	p.Close()
+	x.Detach(p)
+	if got, want := recvAll(t, x), []string{"\x01w", "\x00w"}; !slices.Equal(got, want) {
+		t.Fatalf("Recv %q, want %q", got, want)
+	}
+}
