@@ -87,10 +87,12 @@ func WithXPubNoDrop(on bool) SocketOption {
 	}
 }
 
-// WithXPubWelcomeMsg makes a PUB or XPUB send msg to each subscriber as
-// it connects, before anything else; the subscriber receives it only if it
-// subscribes to a prefix of it. An empty msg sends none (the default).
-// libzmq's ZMQ_XPUB_WELCOME_MSG. PUB and XPUB.
+// WithXPubWelcomeMsg makes a PUB or XPUB send msg, a single frame, to each
+// subscriber as it attaches: a connection accepted gets it first; a
+// Connect queues it with the queue it makes, and each reconnection gets it
+// again. A subscriber receives it only if it subscribes to a prefix of it.
+// An empty msg sends none (the default). libzmq's ZMQ_XPUB_WELCOME_MSG.
+// PUB and XPUB.
 func WithXPubWelcomeMsg(msg []byte) SocketOption {
 	return func(c *socketConfig) error {
 		c.onlyFor("WithXPubWelcomeMsg", PUB, XPUB)
