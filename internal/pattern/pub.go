@@ -36,6 +36,10 @@ type pub struct {
 
 func newPub(x bool, o Options) Socket {
 	s := &pub{byP: make(map[*pipe.Pipe]*subPipe), maxSub: o.MaxSubscriptionBytes, o: o.PubSub}
+	if !x {
+		// What XPUB hands its application means nothing to PUB.
+		s.o.VerboseSubs, s.o.VerboseUnsubs, s.o.Manual, s.o.LastValue = false, false, false, false
+	}
 	s.slow = s.o.NoDrop || s.o.Invert || (s.o.Manual && s.o.LastValue)
 	s.init()
 	if x {

@@ -452,3 +452,19 @@ func TestXPubLastWords(t *testing.T) {
 		t.Fatalf("Recv %q, want %q", got, want)
 	}
 }
+
+// TestPubIgnoresXPubOptions: a PUB made with the options only XPUB has
+// (the socket layer refuses them) works as a plain PUB.
+func TestPubIgnoresXPubOptions(t *testing.T) {
+	s := newSock(t, PUB, psOpts(PubSubOptions{VerboseSubs: true, VerboseUnsubs: true, Manual: true, LastValue: true}))
+	p := raw(t, s, 100, &pipe.Peer{SocketType: "SUB"})
+	peerSend(t, p, subscribeMsg("a"))
+	peerSend(t, p, cancelMsg("b"))
+	send(t, s, "apple")
+	popStrs(t, p, "apple")
+	if err := s.Subscribe([]byte("a")); !errors.Is(err, ErrNotSupported) {
+		t.Fatalf("Subscribe on PUB: %v", err)
+	}
+	p.Close()
+	s.Detach(p)
+}
