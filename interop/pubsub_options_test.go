@@ -360,3 +360,69 @@ func TestXPubNoDropInterop(t *testing.T) {
 		}
 	}
 }
+
+// TestXPubLastValueInterop: with WithXPubManualLastValue, once the azmq
+// XPUB's application has received a libzmq SUB's subscription and
+// applied it, the next message goes to that SUB alone (an azmq SUB of the
+// same topic misses it), and the one after to both.
+func TestXPubLastValueInterop(t *testing.T) {
+	requirePeer(t)
+	ctx := testCtx(t)
+	x := newSocket(t, azmq.XPUB, azmq.WithXPubManualLastValue(true))
+	other := newSocket(t, azmq.SUB)
+	if err := x.Bind("tcp://127.0.0.1:*"); err != nil {
+		t.Fatal(err)
+	}
+	other.Subscribe(b("a"))
+	if err := other.Connect(x.LastEndpoint()); err != nil {
+		t.Fatal(err)
+	}
+	checkMsg(t, "azmq XPUB Recv (azmq SUB)", recv(t, ctx, x), [][]byte{b("\x01a")})
+	if err := x.Subscribe(b("a")); err != nil {
+		t.Fatal(err)
+	}
+	p := startPeer(t, spec{Type: "SUB", Connect: []string{x.LastEndpoint()},
+		Options: map[string]any{"subscribe": hexFrames([][]byte{b("a")})},
+		Steps:   []step{{"op": "recv", "count": 2}}})
+	p.ready()
+	checkMsg(t, "azmq XPUB Recv (libzmq SUB)", recv(t, ctx, x), [][]byte{b("\x01a")})
+	if err := x.Subscribe(b("a")); err != nil {
+		t.Fatal(err)
+	}
+	send(t, ctx, x, [][]byte{b("a-last")})
+	send(t, ctx, x, [][]byte{b("a-next")})
+	checkMsg(t, "libzmq SUB first", p.recvMsg(), [][]byte{b("a-last")})
+	checkMsg(t, "libzmq SUB second", p.recvMsg(), [][]byte{b("a-next")})
+	checkMsg(t, "azmq SUB", recv(t, ctx, other), [][]byte{b("a-next")})
+	p.wait()
+}
+
+// TestLibXPubLastValueInterop: the same from a libzmq XPUB with
+// XPUB_MANUAL_LAST_VALUE to two azmq SUBs: what azmq implements is what
+// libzmq 4.3.4 does.
+func TestLibXPubLastValueInterop(t *testing.T) {
+	requirePeer(t)
+	ctx := testCtx(t)
+	a := hexFrames([][]byte{b("a")})[0]
+	p := startPeer(t, spec{Type: "XPUB", Bind: []string{bindEndpoint(t, "tcp")},
+		Options: map[string]any{"sockopts": map[string]any{"XPUB_MANUAL_LAST_VALUE": 1}},
+		Steps: []step{
+			{"op": "recv"}, {"op": "setsockopt", "name": "SUBSCRIBE", "value": a},
+			{"op": "recv"}, {"op": "setsockopt", "name": "SUBSCRIBE", "value": a},
+			{"op": "send", "frames": hexFrames([][]byte{b("a-last")})},
+			{"op": "send", "frames": hexFrames([][]byte{b("a-next")})},
+		}})
+	ep := p.ready()
+	first, second := newSocket(t, azmq.SUB), newSocket(t, azmq.SUB)
+	for i, s := range []*azmq.Socket{first, second} {
+		s.Subscribe(b("a"))
+		if err := s.Connect(ep); err != nil {
+			t.Fatal(err)
+		}
+		checkMsg(t, fmt.Sprintf("libzmq XPUB Recv %d", i), p.recvMsg(), [][]byte{b("\x01a")})
+	}
+	checkMsg(t, "the last subscriber's first", recv(t, ctx, second), [][]byte{b("a-last")})
+	checkMsg(t, "the last subscriber's second", recv(t, ctx, second), [][]byte{b("a-next")})
+	checkMsg(t, "the first subscriber's", recv(t, ctx, first), [][]byte{b("a-next")})
+	p.wait()
+}
