@@ -186,6 +186,29 @@ func pubsubOptionCases() []pairCase {
 				p.wait()
 			},
 		},
+		{
+			// A libzmq XPUB with XPUB_NODROP and a send HWM of 10 to an
+			// azmq SUB that reads nothing for 500 ms: azmq's back-pressure
+			// makes libzmq wait, and every message arrives.
+			name: "libzmq-XPUB-nodrop/azmq-SUB", azmq: azmq.SUB, opts: []azmq.SocketOption{azmq.WithRecvHWM(10)},
+			lib: spec{Type: "XPUB", Options: map[string]any{"sndhwm": 10, "sockopts": map[string]any{"XPUB_NODROP": 1}},
+				Steps: []step{{"op": "recv"}, {"op": "send", "count": noDropCount,
+					"frames": []any{hexFrames([][]byte{b("d")})[0], map[string]any{"fill": 120, "len": noDropSize}}}}},
+			run: func(t *testing.T, ctx context.Context, s *azmq.Socket, p *peer) {
+				s.Subscribe(b("d"))
+				checkMsg(t, "libzmq XPUB Recv", p.recvMsg(), [][]byte{b("\x01d")})
+				time.Sleep(500 * time.Millisecond)
+				for i := range noDropCount {
+					if m := recv(t, ctx, s); len(m) != 2 || len(m[1]) != noDropSize {
+						t.Fatalf("azmq SUB message %d: %s", i, describe(m))
+					}
+				}
+				if m := recvWithin(t, ctx, s, quiet); m != nil {
+					t.Fatalf("azmq SUB: a message more: %s", describe(m))
+				}
+				p.wait()
+			},
+		},
 		invertCase("SUB"),
 		invertCase("XSUB"),
 		{
