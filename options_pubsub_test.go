@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -245,4 +246,56 @@ func TestAttackXPubVerboseFlood(t *testing.T) {
 		}
 	}
 	t.Fatal("the legitimate SUB did not receive its message")
+}
+
+// TestXPubNoDropSocket: over inproc, a PUB with WithXPubNoDrop refuses a
+// message at a subscriber's HWM when given an ended ctx (the way to send
+// without waiting), with ctx's error; once the SUB reads, there is room
+// again. Without the option the same sends never fail.
+func TestXPubNoDropSocket(t *testing.T) {
+	for _, nodrop := range []bool{true, false} {
+		t.Run(fmt.Sprint("nodrop=", nodrop), func(t *testing.T) {
+			ctx := testCtx(t)
+			z := NewContext()
+			t.Cleanup(func() { z.Close() })
+			pub := newSock(t, z, PUB, WithXPubNoDrop(nodrop), WithSendHWM(2))
+			sub := newSock(t, z, SUB, WithRecvHWM(2))
+			ep := "inproc://" + t.Name()
+			if err := pub.Bind(ep); err != nil {
+				t.Fatal(err)
+			}
+			sub.Subscribe(nil)
+			if err := sub.Connect(ep); err != nil {
+				t.Fatal(err)
+			}
+			ended, cancel := context.WithCancel(ctx)
+			cancel()
+			var err error
+			sent := 0
+			for range 1000 {
+				if err = pub.Send(ended, []byte("m")); err != nil {
+					break
+				}
+				sent++
+				if sent%100 == 0 {
+					time.Sleep(time.Millisecond) // lets the subscription arrive
+				}
+			}
+			if !nodrop {
+				if err != nil {
+					t.Fatalf("without WithXPubNoDrop, Send failed: %v", err)
+				}
+				return
+			}
+			if !errors.Is(err, context.Canceled) {
+				t.Fatalf("at the HWM, Send with an ended ctx: %v after %d sends; want context.Canceled", err, sent)
+			}
+			if _, err := sub.Recv(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if err := pub.Send(ended, []byte("m")); err != nil {
+				t.Fatalf("with room again, Send: %v", err)
+			}
+		})
+	}
 }
