@@ -90,7 +90,9 @@ func WithXPubNoDrop(on bool) SocketOption {
 // WithXPubWelcomeMsg makes a PUB or XPUB send msg, a single frame, to each
 // subscriber as it attaches: a connection accepted gets it first; a
 // Connect queues it with the queue it makes, and each reconnection gets it
-// again. A subscriber receives it only if it subscribes to a prefix of it.
+// again, for a restarted subscriber is a new one (libzmq sends it on a
+// Connect's first connection only). A subscriber receives it only if it
+// subscribes to a prefix of it.
 // An empty msg sends none (the default). libzmq's ZMQ_XPUB_WELCOME_MSG.
 // PUB and XPUB.
 func WithXPubWelcomeMsg(msg []byte) SocketOption {

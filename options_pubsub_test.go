@@ -299,3 +299,37 @@ func TestXPubNoDropSocket(t *testing.T) {
 		})
 	}
 }
+
+// TestXPubWelcomeReconnect: an XPUB that connects sends its welcome on
+// each new connection: a restarted SUB gets it again (libzmq sends it on
+// the first connection only). The subscriptions stay with the queue, as in
+// libzmq: the application hears of the topic once.
+func TestXPubWelcomeReconnect(t *testing.T) {
+	ep := "tcp://127.0.0.1:" + freePort(t)
+	ctx := testCtx(t)
+	z := NewContext()
+	defer z.Close()
+	x := newSock(t, z, XPUB, WithXPubWelcomeMsg([]byte("W-hello")), WithReconnectInterval(10*time.Millisecond))
+	if err := x.Connect(ep); err != nil {
+		t.Fatal(err)
+	}
+	for round := range 3 {
+		sub := newSock(t, z, SUB)
+		if err := sub.Subscribe([]byte("W")); err != nil {
+			t.Fatal(err)
+		}
+		if err := sub.Bind(ep); err != nil {
+			t.Fatal(err)
+		}
+		m := recvWithin(t, sub, 5*time.Second)
+		if len(m) != 1 || string(m[0]) != "W-hello" {
+			t.Fatalf("round %d: SUB got %q, want the welcome", round, m)
+		}
+		if round == 0 {
+			if m, err := x.Recv(ctx); err != nil || string(m[0]) != "\x01W" {
+				t.Fatalf("XPUB Recv %q, %v", m, err)
+			}
+		}
+		sub.Close()
+	}
+}
