@@ -186,10 +186,13 @@ func (s *Socket) RecvMsg(ctx context.Context) (Msg, error) {
 }
 
 // Subscribe adds a topic prefix (SUB, and XSUB as a convenience); an empty
-// prefix subscribes to everything. Other types return ErrNotSupported.
+// prefix subscribes to everything. On an XPUB with WithXPubManual it
+// subscribes the subscriber whose (un)subscription Recv returned last.
+// Other types return ErrNotSupported.
 func (s *Socket) Subscribe(prefix []byte) error { return s.pat.Subscribe(prefix) }
 
-// Unsubscribe removes one Subscribe of the prefix.
+// Unsubscribe removes one Subscribe of the prefix (XPUB with
+// WithXPubManual: cancels that subscriber's topic).
 func (s *Socket) Unsubscribe(prefix []byte) error { return s.pat.Unsubscribe(prefix) }
 
 func (s *Socket) engineConfig(peerAddr string) engine.Config {

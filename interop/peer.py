@@ -454,6 +454,18 @@ class Peer:
             self.events(st)
         elif op == "interactive":
             self.interactive()
+        # --- op "setsockopt" (publish-subscribe options tests) ---
+        # {"op": "setsockopt", "name": "SUBSCRIBE", "value": "41"}: set any
+        # option by zmq name on the live socket, an integer or bytes (hex),
+        # as "sockopts" does at the start; e.g. SUBSCRIBE on an XPUB with
+        # XPUB_MANUAL.
+        elif op == "setsockopt":
+            const = getattr(zmq, str(st.get("name", "")).upper(), None)
+            if not isinstance(const, int):
+                raise SpecError("unknown socket option %r" % st.get("name"))
+            value = st.get("value", 0)
+            self.sock.setsockopt(const, frame(value) if isinstance(value, str) else int(value))
+        # --- end of op "setsockopt" ---
         else:
             raise SpecError("unknown op %r" % op)
 

@@ -17,23 +17,29 @@ func New(t Type, o Options) (Socket, error) {
 	case PUB:
 		return newPub(false, o), nil
 	case SUB:
-		return newSub(false), nil
+		return newSub(false, o.PubSub), nil
 	case REQ:
 		return newReq(o.Routing), nil
 	case REP:
 		return newRep(), nil
 	case DEALER:
-		return newDealer(o.Routing), nil
+		s := newDealer(o.Routing)
+		s.conflate = o.PubSub.Conflate
+		return s, nil
 	case ROUTER:
 		return newRouter(o), nil
 	case PULL:
-		return newPull(), nil
+		s := newPull()
+		s.conflate = o.PubSub.Conflate
+		return s, nil
 	case PUSH:
-		return newPush(), nil
+		s := newPush()
+		s.conflate = o.PubSub.Conflate
+		return s, nil
 	case XPUB:
 		return newPub(true, o), nil
 	case XSUB:
-		return newSub(true), nil
+		return newSub(true, o.PubSub), nil
 	case SERVER, PEER:
 		return newServer(), nil
 	case CLIENT:

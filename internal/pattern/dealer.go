@@ -13,6 +13,9 @@ type dealer struct {
 	lb    lb
 	fq    fq
 	probe bool // RoutingOptions.Probe
+	// conflate keeps only the newest message in each direction of each
+	// peer's pipe.
+	conflate bool
 }
 
 func newDealer(o RoutingOptions) *dealer {
@@ -29,6 +32,10 @@ func (s *dealer) Attach(p *pipe.Pipe) error {
 		return ErrClosed
 	}
 	s.mu.Lock()
+	if s.conflate {
+		p.In.SetConflate()
+		p.Out.SetConflate()
+	}
 	if s.probe {
 		sendProbe(p)
 	}

@@ -194,8 +194,8 @@ type Socket interface {
 	Send(ctx context.Context, m pipe.Msg) error
 	// Recv takes one whole message and the peer it came from.
 	Recv(ctx context.Context) (pipe.Msg, *pipe.Peer, error)
-	// Subscribe and Unsubscribe apply to SUB and XSUB; others return
-	// ErrNotSupported.
+	// Subscribe and Unsubscribe apply to SUB and XSUB, and to XPUB with
+	// PubSubOptions.Manual; others return ErrNotSupported.
 	Subscribe(topic []byte) error
 	Unsubscribe(topic []byte) error
 	// Close makes every blocked and future Send/Recv return ErrClosed.

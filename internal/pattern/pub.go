@@ -1,6 +1,7 @@
 package pattern
 
 import (
+	"bytes"
 	"context"
 
 	"github.com/azmq/azmq/internal/pipe"
@@ -22,16 +23,38 @@ type pub struct {
 	x *pending // XPUB only: what Recv hands the application
 
 	maxSub int64 // Options.MaxSubscriptionBytes
+	o      PubSubOptions
+	// slow routes Send through sendOpts: an option changes who gets a
+	// message or makes Send wait. Without one, Send takes the plain path.
+	slow bool
+	// lastPipe (Manual) is the subscriber whose (un)subscription Recv
+	// returned last: Subscribe and Unsubscribe apply to it (libzmq's
+	// last_pipe). nil once it has gone.
+	lastPipe *subPipe
+	targets  []*subPipe // sendOpts' scratch
 }
 
 func newPub(x bool, o Options) Socket {
-	s := &pub{byP: make(map[*pipe.Pipe]*subPipe), maxSub: o.MaxSubscriptionBytes}
+	s := &pub{byP: make(map[*pipe.Pipe]*subPipe), maxSub: o.MaxSubscriptionBytes, o: o.PubSub}
+	if !x {
+		// What XPUB hands its application means nothing to PUB.
+		s.o.VerboseSubs, s.o.VerboseUnsubs, s.o.Manual, s.o.LastValue = false, false, false, false
+	}
+	s.slow = s.o.NoDrop || s.o.Invert || (s.o.Manual && s.o.LastValue)
 	s.init()
 	if x {
-		s.x = &pending{max: maxPending}
+		s.x = &pending{max: maxPending, maxBytes: maxPendingBytes}
 		return &xpub{s}
 	}
 	return s
+}
+
+// welcome queues the welcome message, if any, for a new subscriber. Each
+// gets its own copy: an inproc one owns what it receives.
+func (s *pub) welcome(p *pipe.Pipe) {
+	if s.o.Welcome != nil {
+		p.Out.TryPush(pipe.Msg{Frames: [][]byte{bytes.Clone(s.o.Welcome)}})
+	}
 }
 
 // Attach adds a subscriber; it gets nothing until it subscribes.
@@ -44,6 +67,10 @@ func (s *pub) Attach(p *pipe.Pipe) error {
 	s.pipes = append(s.pipes, sp)
 	s.byP[p] = sp
 	s.in.dirty = true
+	if s.o.Conflate {
+		p.Out.SetConflate()
+	}
+	s.welcome(p)
 	s.mu.Unlock()
 	s.wake()
 	return nil
@@ -55,6 +82,12 @@ func (s *pub) Detach(p *pipe.Pipe) {
 	s.mu.Lock()
 	sp, ok := s.byP[p]
 	if ok {
+		// Apply what every pipe sent first: this one's last
+		// subscriptions, which XPUB reports before their cancels (as
+		// libzmq, which reads a pipe before it sees it end), and the
+		// others' changes, so XPUB does not report a topic gone that
+		// another pipe has already asked for.
+		s.process()
 		delete(s.byP, p)
 		for i, q := range s.pipes {
 			if q == sp {
@@ -65,17 +98,51 @@ func (s *pub) Detach(p *pipe.Pipe) {
 				break
 			}
 		}
-		// Apply the others' pending changes first, so XPUB does not
-		// report a topic gone that another pipe has already asked for.
-		s.process()
-		s.subs.rmAll(sp, func(topic string) {
-			if s.x != nil {
-				s.x.push(notice(0, []byte(topic)), p.Peer())
-			}
-		})
+		s.dropSubs(sp)
 	}
 	s.mu.Unlock()
 	s.wake()
+}
+
+// Hiccup sends the welcome message to the new connection behind a
+// persistent pipe: to that subscriber it is a new attachment.
+func (s *pub) Hiccup(p *pipe.Pipe) {
+	s.mu.Lock()
+	if _, ok := s.byP[p]; ok {
+		s.welcome(p)
+	}
+	s.mu.Unlock()
+}
+
+// dropSubs forgets a subscriber that left, telling XPUB's application
+// which topics went with it (libzmq xpipe_terminated): by default those no
+// other pipe holds; with VerboseUnsubs every one of them; with Manual
+// every topic it had asked for, the application having applied them.
+// Called with the mutex held.
+func (s *pub) dropSubs(sp *subPipe) {
+	p := sp.p
+	switch {
+	case s.o.Manual:
+		for topic := range sp.asked.m {
+			s.x.push(notice(0, []byte(topic)), p.Peer(), nil, true)
+		}
+		sp.asked = topicSet{}
+		if s.lastPipe == sp {
+			s.lastPipe = nil
+		}
+		s.subs.rmAll(sp, nil)
+	case s.x != nil && s.o.VerboseUnsubs:
+		for topic := range sp.topics {
+			s.subs.rm(sp, []byte(topic))
+			s.x.push(notice(0, []byte(topic)), p.Peer(), nil, true)
+		}
+	default:
+		s.subs.rmAll(sp, func(topic string) {
+			if s.x != nil {
+				s.x.push(notice(0, []byte(topic)), p.Peer(), nil, true)
+			}
+		})
+	}
 }
 
 // Subscription kinds found in a message from a subscriber.
@@ -126,9 +193,14 @@ func (s *pub) process() {
 
 // apply handles one message from a subscriber. PUB drops plain data;
 // XPUB hands it on, with the first subscription to a topic and the last
-// cancel of it.
+// cancel of it (VerboseSubs: every subscription; VerboseUnsubs: every
+// cancel too; Manual: every one, applying none).
 func (s *pub) apply(sp *subPipe, m *pipe.Msg) {
 	kind, topic := parseSub(m)
+	if s.o.Manual && kind != kindData {
+		s.applyManual(sp, kind, topic)
+		return
+	}
 	switch kind {
 	case kindSubscribe:
 		if s.overLimit(sp, topic) {
@@ -137,18 +209,41 @@ func (s *pub) apply(sp *subPipe, m *pipe.Msg) {
 			sp.p.Fail(ErrTooManySubscriptions)
 			return
 		}
-		if s.subs.add(sp, topic) && s.x != nil {
-			s.x.push(notice(1, topic), sp.p.Peer())
+		if s.subs.add(sp, topic) || s.o.VerboseSubs {
+			if s.x != nil {
+				s.x.push(notice(1, topic), sp.p.Peer(), sp, true)
+			}
 		}
 	case kindCancel:
-		if s.subs.rm(sp, topic) && s.x != nil {
-			s.x.push(notice(0, topic), sp.p.Peer())
+		if s.subs.rm(sp, topic) || s.o.VerboseUnsubs {
+			if s.x != nil {
+				s.x.push(notice(0, topic), sp.p.Peer(), sp, true)
+			}
 		}
 	default:
 		if s.x != nil {
-			s.x.push(*m, sp.p.Peer())
+			s.x.push(*m, sp.p.Peer(), sp, false)
 		}
 	}
+}
+
+// applyManual hands XPUB's application a (un)subscription without
+// applying it, and remembers what the subscriber asked for, to cancel it
+// when it leaves. What it asked for counts toward the subscription limit
+// as applied topics do.
+func (s *pub) applyManual(sp *subPipe, kind int, topic []byte) {
+	if kind == kindSubscribe {
+		if s.maxSub > 0 && !sp.p.Inproc && !sp.asked.has(topic) &&
+			sp.asked.cost+SubscriptionCost(topic) > s.maxSub {
+			sp.p.Fail(ErrTooManySubscriptions)
+			return
+		}
+		sp.asked.add(topic)
+		s.x.push(notice(1, topic), sp.p.Peer(), sp, true)
+		return
+	}
+	sp.asked.rm(topic)
+	s.x.push(notice(0, topic), sp.p.Peer(), sp, true)
 }
 
 // overLimit reports whether a new topic would take sp's subscriptions past
@@ -160,10 +255,14 @@ func (s *pub) overLimit(sp *subPipe, topic []byte) bool {
 }
 
 // Send offers m to every subscriber matching its first frame. It never
-// blocks; a full subscriber misses the whole message.
-func (s *pub) Send(_ context.Context, m pipe.Msg) error {
+// blocks; a full subscriber misses the whole message. The options that
+// change this take sendOpts.
+func (s *pub) Send(ctx context.Context, m pipe.Msg) error {
 	if s.isClosed.Load() {
 		return ErrClosed
+	}
+	if s.slow {
+		return s.sendOpts(ctx, m)
 	}
 	var first []byte
 	if len(m.Frames) > 0 {
@@ -178,6 +277,73 @@ func (s *pub) Send(_ context.Context, m pipe.Msg) error {
 		s.dropped.Add(uint64(d.dropped))
 	}
 	return nil
+}
+
+// sendOpts is Send with Invert, NoDrop or LastValue. With NoDrop it waits
+// while any subscriber the message is for has a full queue, then sends to
+// all of them at once (libzmq checks every matching pipe's HWM before
+// writing to any): no subscriber misses it, and none gets it twice.
+func (s *pub) sendOpts(ctx context.Context, m pipe.Msg) error {
+	var first []byte
+	if len(m.Frames) > 0 {
+		first = m.Frames[0]
+	}
+	return s.block(ctx, &s.writable, func() (bool, error) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.process()
+		targets, last := s.collect(first)
+		defer clear(targets)
+		if s.o.NoDrop {
+			for _, sp := range targets {
+				if sp.p.Out.Full() {
+					return false, nil
+				}
+			}
+		}
+		var d distributor
+		for _, sp := range targets {
+			d.push(sp.p, m)
+		}
+		if last {
+			s.lastPipe = nil
+		}
+		return true, nil
+	})
+}
+
+// collect lists the subscribers a message whose first frame is first goes
+// to: those matching it, or with Invert those not matching it. With
+// LastValue, after Recv returned a subscription, only that subscriber
+// (if the message is for it), and last reports that this was so: once
+// sent, the next messages go to everyone again (libzmq's
+// mark_last_pipe_as_matching). Called with the mutex held.
+func (s *pub) collect(first []byte) (targets []*subPipe, last bool) {
+	targets = s.targets[:0]
+	if s.o.Manual && s.o.LastValue && s.lastPipe != nil {
+		lp := s.lastPipe
+		hit := false
+		s.subs.match(first, func(sp *subPipe) { hit = hit || sp == lp })
+		if hit != s.o.Invert {
+			targets = append(targets, lp)
+		}
+		s.targets = targets
+		return targets, true
+	}
+	if !s.o.Invert {
+		s.subs.match(first, func(sp *subPipe) { targets = append(targets, sp) })
+	} else {
+		// match marks every pipe it finds with the generation it ends on.
+		s.subs.match(first, func(*subPipe) {})
+		gen := s.subs.gen
+		for _, sp := range s.pipes {
+			if sp.mark != gen {
+				targets = append(targets, sp)
+			}
+		}
+	}
+	s.targets = targets
+	return targets, false
 }
 
 // Recv is not allowed on PUB.

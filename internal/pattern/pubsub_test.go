@@ -252,18 +252,18 @@ func TestXPubWithSubSockets(t *testing.T) {
 func TestXPubPendingBounded(t *testing.T) {
 	q := &pending{max: 3}
 	for i := 0; i < 10; i++ {
-		q.push(msg(string(rune('0'+i))), nil)
+		q.push(msg(string(rune('0'+i))), nil, nil, false)
 	}
 	if q.len() != 3 {
 		t.Fatalf("len %d", q.len())
 	}
 	for _, want := range []string{"7", "8", "9"} {
-		m, _, ok := q.pop()
-		if !ok || string(m.Frames[0]) != want {
-			t.Fatalf("pop = %q %v, want %q", strs(m), ok, want)
+		e, ok := q.pop()
+		if !ok || string(e.m.Frames[0]) != want {
+			t.Fatalf("pop = %q %v, want %q", strs(e.m), ok, want)
 		}
 	}
-	if _, _, ok := q.pop(); ok {
+	if _, ok := q.pop(); ok {
 		t.Fatal("pop from empty")
 	}
 }

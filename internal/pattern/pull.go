@@ -10,6 +10,8 @@ import (
 type pull struct {
 	base
 	fq fq
+	// conflate keeps only the newest message from each peer.
+	conflate bool
 }
 
 func newPull() *pull {
@@ -24,6 +26,9 @@ func (s *pull) Attach(p *pipe.Pipe) error {
 		return ErrClosed
 	}
 	s.mu.Lock()
+	if s.conflate {
+		p.In.SetConflate()
+	}
 	s.fq.add(p)
 	s.mu.Unlock()
 	s.wake()

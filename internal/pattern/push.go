@@ -11,6 +11,8 @@ import (
 type push struct {
 	base
 	lb lb
+	// conflate keeps only the newest message queued for each peer.
+	conflate bool
 }
 
 func newPush() *push {
@@ -25,6 +27,9 @@ func (s *push) Attach(p *pipe.Pipe) error {
 		return ErrClosed
 	}
 	s.mu.Lock()
+	if s.conflate {
+		p.Out.SetConflate()
+	}
 	s.lb.add(p)
 	s.mu.Unlock()
 	s.wake()

@@ -16,10 +16,15 @@ type sub struct {
 	topics countTrie
 	pipes  []*pipe.Pipe
 	fq     fq
+	// invert (SUB) keeps the messages that match none of the topics.
+	invert bool
+	// conflate (SUB) keeps only the newest message from each publisher;
+	// the queue toward it carries subscriptions and is left whole.
+	conflate bool
 }
 
-func newSub(x bool) Socket {
-	s := &sub{x: x}
+func newSub(x bool, o PubSubOptions) Socket {
+	s := &sub{x: x, invert: o.Invert, conflate: o.Conflate}
 	s.init()
 	if x {
 		return &xsub{s}
@@ -53,6 +58,9 @@ func (s *sub) Attach(p *pipe.Pipe) error {
 		return ErrClosed
 	}
 	s.mu.Lock()
+	if s.conflate {
+		p.In.SetConflate()
+	}
 	s.pipes = append(s.pipes, p)
 	s.fq.add(p)
 	s.resend(p)
@@ -114,7 +122,7 @@ func (s *sub) Unsubscribe(topic []byte) error {
 func (s *sub) Send(context.Context, pipe.Msg) error { return ErrNotSupported }
 
 // Recv takes the next message, in fair-queue order, whose first frame
-// matches a topic (XSUB: any message).
+// matches a topic (with invert: matches none; XSUB: any message).
 func (s *sub) Recv(ctx context.Context) (pipe.Msg, *pipe.Peer, error) {
 	var accept func(pipe.Msg, *pipe.Pipe) (pipe.Msg, bool)
 	if !s.x {
@@ -123,7 +131,7 @@ func (s *sub) Recv(ctx context.Context) (pipe.Msg, *pipe.Peer, error) {
 			if len(m.Frames) > 0 {
 				first = m.Frames[0]
 			}
-			return m, s.topics.match(first)
+			return m, s.topics.match(first) != s.invert
 		}
 	}
 	m, p, err := s.recvFQ(ctx, &s.fq, accept)

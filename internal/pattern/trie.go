@@ -201,6 +201,38 @@ type subPipe struct {
 	topics map[string]struct{}
 	cost   int64  // SubscriptionCost of its topics
 	mark   uint64 // last message it was matched for, to send once
+	// asked (XPUB Manual) is what it subscribed to, which the
+	// application applies or not: cancelled for it when it leaves.
+	asked topicSet
+}
+
+// topicSet is a set of topics with their SubscriptionCost.
+type topicSet struct {
+	m    map[string]struct{}
+	cost int64
+}
+
+func (ts *topicSet) has(topic []byte) bool {
+	_, ok := ts.m[string(topic)]
+	return ok
+}
+
+func (ts *topicSet) add(topic []byte) {
+	if ts.has(topic) {
+		return
+	}
+	if ts.m == nil {
+		ts.m = make(map[string]struct{})
+	}
+	ts.m[string(topic)] = struct{}{}
+	ts.cost += SubscriptionCost(topic)
+}
+
+func (ts *topicSet) rm(topic []byte) {
+	if ts.has(topic) {
+		delete(ts.m, string(topic))
+		ts.cost -= SubscriptionCost(topic)
+	}
 }
 
 // mtrie maps topics to the pipes subscribed to them (libzmq mtrie).

@@ -52,6 +52,9 @@ type Queue struct {
 	n      int
 	hwm    int
 	closed bool
+	// conflate keeps only the newest message: a push to a queue that
+	// holds one replaces it (libzmq's ZMQ_CONFLATE, ypipe_conflate).
+	conflate bool
 
 	readable *Signal // notified when a message arrives or the queue closes
 	writable *Signal // notified when room appears or the queue closes
@@ -74,13 +77,47 @@ func (q *Queue) SetWritable(s *Signal) {
 	s.Notify()
 }
 
-// SetHWM changes the high-water mark (0 = unbounded).
+// SetHWM changes the high-water mark (0 = unbounded). A conflating queue
+// keeps its mark of 1.
 func (q *Queue) SetHWM(hwm int) {
 	q.mu.Lock()
-	q.hwm = hwm
+	if !q.conflate {
+		q.hwm = hwm
+	}
 	w := q.writable
 	q.mu.Unlock()
 	w.Notify()
+}
+
+// SetConflate makes the queue keep only the newest message: a push never
+// waits nor fails for room, it replaces what is queued. Messages already
+// queued beyond the newest are dropped.
+func (q *Queue) SetConflate() {
+	q.mu.Lock()
+	q.conflate = true
+	q.hwm = 1
+	if q.n > 1 {
+		last := q.buf[(q.head+q.n-1)%len(q.buf)]
+		clear(q.buf)
+		q.buf[0], q.head, q.n = last, 0, 1
+	}
+	q.mu.Unlock()
+}
+
+// replace makes m the only queued message of a conflating queue. Called
+// with the mutex held, the queue full (it holds one message).
+func (q *Queue) replace(m Msg) {
+	q.buf[q.head] = m
+}
+
+// Full reports whether a push would find no room now: the queue is at its
+// high-water mark and does not conflate. A closed queue is not full (a
+// push fails at once).
+func (q *Queue) Full() bool {
+	q.mu.Lock()
+	full := q.hwm > 0 && q.n >= q.hwm && !q.conflate && !q.closed
+	q.mu.Unlock()
+	return full
 }
 
 // NewQueue makes a queue. readable is notified for the reading end,
@@ -149,6 +186,12 @@ func (q *Queue) TryPush(m Msg) (bool, error) {
 		return false, ErrClosed
 	}
 	if q.hwm > 0 && q.n >= q.hwm {
+		if q.conflate {
+			// Already readable: the reader was told when it filled.
+			q.replace(m)
+			q.mu.Unlock()
+			return true, nil
+		}
 		q.mu.Unlock()
 		return false, nil
 	}
@@ -342,6 +385,11 @@ func (q *Queue) tryPushMany(ms []Msg) (int, error) {
 		k = q.hwm - q.n
 	}
 	if k <= 0 {
+		if q.conflate {
+			q.replace(ms[len(ms)-1])
+			q.mu.Unlock()
+			return len(ms), nil
+		}
 		q.mu.Unlock()
 		return 0, nil
 	}
