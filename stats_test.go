@@ -166,3 +166,52 @@ func TestStatsHandshakeFailures(t *testing.T) {
 		return s.HandshakeFailures >= 2 && s.Reconnects >= 1 && s.Handshakes == 0
 	})
 }
+
+// TestStatsNoDrop: a PUB with WithXPubNoDrop waits instead of dropping,
+// and counts nothing dropped; with WithInvertMatching it drops (and
+// counts) as a plain PUB.
+func TestStatsNoDrop(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		opt  SocketOption
+		drop bool
+	}{{"nodrop", WithXPubNoDrop(true), false}, {"invert", WithInvertMatching(true), true}} {
+		t.Run(c.name, func(t *testing.T) {
+			ctx := testCtx(t)
+			z := NewContext()
+			defer z.Close()
+			pub := newSock(t, z, PUB, WithSendHWM(1), c.opt)
+			sub := newSock(t, z, SUB, WithRecvHWM(1), WithInvertMatching(c.drop))
+			if err := pub.Bind("inproc://stats-nodrop"); err != nil {
+				t.Fatal(err)
+			}
+			topic := "" // everything
+			if c.drop {
+				topic = "nobody" // inverted: everything else
+			}
+			if err := sub.Subscribe([]byte(topic)); err != nil {
+				t.Fatal(err)
+			}
+			if err := sub.Connect("inproc://stats-nodrop"); err != nil {
+				t.Fatal(err)
+			}
+			waitStats(t, pub, "subscription", func(Stats) bool {
+				rctx, cancel := context.WithTimeout(ctx, time.Millisecond)
+				defer cancel()
+				pub.Send(rctx, []byte("x"))
+				rctx2, cancel2 := context.WithTimeout(ctx, 5*time.Millisecond)
+				defer cancel2()
+				_, err := sub.Recv(rctx2)
+				return err == nil
+			})
+			for i := 0; i < 100; i++ {
+				sctx, cancel := context.WithTimeout(ctx, time.Millisecond)
+				pub.Send(sctx, []byte("x"))
+				cancel()
+			}
+			if d := pub.Stats().Dropped; (d > 0) != c.drop {
+				t.Errorf("Dropped = %d", d)
+			}
+		})
+	}
+}

@@ -305,6 +305,9 @@ func (s *pub) sendOpts(ctx context.Context, m pipe.Msg) error {
 		for _, sp := range targets {
 			d.push(sp.p, m)
 		}
+		if d.dropped > 0 {
+			s.dropped.Add(uint64(d.dropped))
+		}
 		if last {
 			s.lastPipe = nil
 		}
