@@ -279,6 +279,7 @@ func TestCLIUsageErrors(t *testing.T) {
 		{"proxy", "--secure", "sideways", "tcp://127.0.0.1:*", "tcp://127.0.0.1:*"},
 		{"proxy", "--plain-user", "u", "tcp://127.0.0.1:*", "tcp://127.0.0.1:*"},
 		{"send", "--metadata", "X-no-value", "--connect", "tcp://127.0.0.1:1", "x"},
+		{"send", "--keepalive", "sometimes", "--connect", "tcp://127.0.0.1:1", "x"},
 		{"monitor"},
 		{"monitor", "--format", "xml", "tcp://127.0.0.1:1"},
 		{"send", "--curve-keyfile", "k", "--curve-server-secret", "s", "--connect", "tcp://127.0.0.1:1", "x"},
