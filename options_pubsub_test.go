@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
-	"strings"
 	"testing"
 	"time"
 
@@ -17,14 +16,7 @@ import (
 // TestPubSubOptionTypes: each publish-subscribe option is taken by the
 // types libzmq gives it to and refused, naming both, by the others.
 func TestPubSubOptionTypes(t *testing.T) {
-	z := NewContext()
-	defer z.Close()
-	cases := []struct {
-		name string
-		opt  SocketOption
-		good []SocketType
-		bad  []SocketType
-	}{
+	checkOptionTypes(t, []optionTypes{
 		{"WithXPubVerbose", WithXPubVerbose(true), []SocketType{XPUB}, []SocketType{PUB, SUB, XSUB}},
 		{"WithXPubVerboser", WithXPubVerboser(true), []SocketType{XPUB}, []SocketType{PUB, SUB}},
 		{"WithXPubManual", WithXPubManual(true), []SocketType{XPUB}, []SocketType{PUB, SUB, XSUB}},
@@ -34,27 +26,7 @@ func TestPubSubOptionTypes(t *testing.T) {
 		{"WithInvertMatching", WithInvertMatching(true), []SocketType{PUB, XPUB, SUB}, []SocketType{XSUB, DISH, RADIO, PUSH}},
 		{"WithConflate", WithConflate(true), []SocketType{PUSH, PULL, PUB, SUB, DEALER},
 			[]SocketType{XPUB, XSUB, ROUTER, REQ, REP, PAIR, CLIENT, SERVER, SCATTER, GATHER}},
-	}
-	for _, c := range cases {
-		for _, typ := range c.good {
-			s, err := z.NewSocket(typ, c.opt)
-			if err != nil {
-				t.Errorf("%s on %s: %v", c.name, typ, err)
-				continue
-			}
-			s.Close()
-		}
-		for _, typ := range c.bad {
-			_, err := z.NewSocket(typ, c.opt)
-			if err == nil {
-				t.Errorf("%s on %s: accepted", c.name, typ)
-				continue
-			}
-			if !errors.Is(err, ErrNotSupported) || !strings.Contains(err.Error(), c.name) || !strings.Contains(err.Error(), typ.String()) {
-				t.Errorf("%s on %s: %v: want ErrNotSupported naming both", c.name, typ, err)
-			}
-		}
-	}
+	})
 }
 
 // TestPubSubOptionValues: the options keep libzmq's interplay (VERBOSE
