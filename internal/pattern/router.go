@@ -32,7 +32,7 @@ type router struct {
 	// ones told once their data is read, and what Recv has to tell.
 	live    map[*pipe.Pipe]struct{}
 	leaving map[*pipe.Pipe]struct{}
-	notes   []note
+	notes   notes
 }
 
 // IDAttacher is ROUTER and STREAM: they take connections whose routing id
@@ -306,11 +306,8 @@ func (s *router) recvNotify(ctx context.Context) (pipe.Msg, *pipe.Peer, error) {
 	err := s.block(ctx, &s.readable, func() (bool, error) {
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		if len(s.notes) > 0 {
-			n := s.notes[0]
-			s.notes[0] = note{}
-			s.notes = s.notes[1:]
-			out, peer = pipe.Msg{Frames: [][]byte{n.id, {}}}, n.peer
+		if m, p, ok := s.notes.pop(); ok {
+			out, peer = m, p
 			return true, nil
 		}
 		for {

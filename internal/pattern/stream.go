@@ -22,7 +22,7 @@ type stream struct {
 	byID    map[string]*pipe.Pipe   // open connections
 	hungUp  map[*pipe.Pipe]struct{} // closed by Send: no notification when they go
 	leaving map[*pipe.Pipe]struct{} // gone, told once their data is read
-	notes   []note                  // notifications not yet received
+	notes   notes                   // notifications not yet received
 	nextID  uint32
 }
 
@@ -30,6 +30,21 @@ type stream struct {
 type note struct {
 	id   []byte
 	peer *pipe.Peer
+}
+
+// notes are the notifications not yet received, oldest first (STREAM,
+// and ROUTER with Notify).
+type notes []note
+
+// pop takes the oldest notification as the message [id, ""].
+func (q *notes) pop() (pipe.Msg, *pipe.Peer, bool) {
+	if len(*q) == 0 {
+		return pipe.Msg{}, nil, false
+	}
+	n := (*q)[0]
+	(*q)[0] = note{}
+	*q = (*q)[1:]
+	return pipe.Msg{Frames: [][]byte{n.id, {}}}, n.peer, true
 }
 
 func newStream() *stream {
@@ -122,12 +137,9 @@ func (s *stream) Recv(ctx context.Context) (pipe.Msg, *pipe.Peer, error) {
 	err := s.block(ctx, &s.readable, func() (bool, error) {
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		if len(s.notes) > 0 {
-			n := s.notes[0]
-			s.notes[0] = note{}
-			s.notes = s.notes[1:]
-			out = pipe.Msg{Frames: [][]byte{bytes.Clone(n.id), {}}}
-			peer = n.peer
+		if m, p, ok := s.notes.pop(); ok {
+			m.Frames[0] = bytes.Clone(m.Frames[0]) // the id stays the connection's
+			out, peer = m, p
 			return true, nil
 		}
 		m, p, ok := s.fq.pop()
