@@ -79,7 +79,8 @@ vet:
 	GOOS=darwin $(GO) vet ./...
 
 ## soak: every pattern at once for 10 minutes with exact message accounting
-## and a leak check (azmq bench soak). Not part of `make test`.
+## and a leak check (./bench/stress, the stress harness). Not part of
+## `make test`.
 .PHONY: soak
 soak:
-	$(GO) run ./cmd/azmq bench soak -duration 10m
+	$(GO) run ./bench/stress soak -duration 10m

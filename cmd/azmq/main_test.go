@@ -112,6 +112,16 @@ func TestTool(t *testing.T) {
 		}
 	})
 
+	// The stress drivers left the tool: asking for one names where it went.
+	t.Run("moved modes", func(t *testing.T) {
+		for _, mode := range []string{"soak", "flood", "flood_push", "conns_server", "conns_client"} {
+			r := runTool(ctx, t, exe, "bench", mode, "tcp://127.0.0.1:1", "1")
+			if r.code != 2 || !strings.Contains(r.stderr, "go run ./bench/stress "+mode) {
+				t.Errorf("azmq bench %s: exit %d, stderr %q", mode, r.code, r.stderr)
+			}
+		}
+	})
+
 	t.Run("matrix", func(t *testing.T) {
 		// 3 transports x 4 sizes; on Windows, where AF_UNIX is not
 		// everywhere, 2 transports.

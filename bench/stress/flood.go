@@ -14,15 +14,17 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/azmq/azmq/internal/benchkit"
 )
 
-// The flood mode, "azmq bench flood": a PUSH floods a PULL that reads
+// The flood mode, "stress flood": a PUSH floods a PULL that reads
 // slowly, each in a process of its own, and each reports its peak memory
 // against what the high-water marks allow: HWM × message size, plus a
 // constant that the run measures as each process's baseline.
 
 const floodUsage = `Usage:
-  azmq bench flood [-sizes LIST] [-hwm LIST] [-duration 10s] [-pause 10ms]
+  stress flood [-sizes LIST] [-hwm LIST] [-duration 10s] [-pause 10ms]
                    [-transports tcp,ipc]
 
 For each transport, size and HWM, starts two processes of this tool: a
@@ -106,7 +108,7 @@ func yesNo(ok bool) string {
 }
 
 func floodCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("azmq bench flood")
+	fs := newFlagSet("stress flood")
 	transports := fs.String("transports", "tcp", "comma-separated transports: tcp, ipc")
 	sizes := fs.String("sizes", "16,4k,64k,1m", "comma-separated message sizes (k = KiB, m = MiB; at least 8 bytes)")
 	hwms := fs.String("hwm", "1000", "comma-separated high-water marks, used for both WithSendHWM and WithRecvHWM")
@@ -117,20 +119,20 @@ func floodCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	cfg, err := newFloodConfig(*transports, *sizes, *hwms, *dur, *pause)
 	if err != nil {
-		return usageErr("bench flood: %v", err)
+		return usageErr("flood: %v", err)
 	}
 	exe, err := os.Executable()
 	if err != nil {
-		return fmt.Errorf("bench flood: cannot find this program to start its sides: %w", err)
+		return fmt.Errorf("flood: cannot find this program to start its sides: %w", err)
 	}
 	res, err := runFlood(ctx, cfg, exe, stdout, stderr)
 	if err != nil {
-		return fmt.Errorf("bench flood: %w", err)
+		return fmt.Errorf("flood: %w", err)
 	}
 	for _, r := range res {
 		if !r.accounted() {
-			return fmt.Errorf("bench flood: FAILED: %s %s hwm %d: sent %d, received %d (in order: %t), end said %d",
-				r.transport, sizeName(r.size), r.hwm, r.sent, r.received, r.inOrder, r.end)
+			return fmt.Errorf("flood: FAILED: %s %s hwm %d: sent %d, received %d (in order: %t), end said %d",
+				r.transport, benchkit.SizeName(r.size), r.hwm, r.sent, r.received, r.inOrder, r.end)
 		}
 	}
 	return nil
@@ -154,7 +156,7 @@ func newFloodConfig(transports, sizes, hwms string, dur, pause time.Duration) (f
 		if s = strings.TrimSpace(s); s == "" {
 			continue
 		}
-		n, err := parseSize(s)
+		n, err := benchkit.ParseSize(s)
 		if err != nil {
 			return c, fmt.Errorf("-sizes: %v", err)
 		}
@@ -205,7 +207,7 @@ func runFlood(ctx context.Context, cfg floodConfig, exe string, stdout, stderr i
 				}
 				r, err := floodCell(ctx, cfg, exe, t, ep, size, hwm)
 				if err != nil {
-					return res, fmt.Errorf("%s %s hwm %d: %w", t, sizeName(size), hwm, err)
+					return res, fmt.Errorf("%s %s hwm %d: %w", t, benchkit.SizeName(size), hwm, err)
 				}
 				fmt.Fprintln(stdout, r.row())
 				res = append(res, r)
@@ -230,7 +232,7 @@ func (r floodResult) row() string {
 		return fmt.Sprintf("%10s %8s %8s %-6s %-7s", m(s.base), m(s.peak), m(s.held), r.within(s), r.heldWithin(s))
 	}
 	row := fmt.Sprintf("%-9s %-8s %5d %10d %10d %-8t %10s | %s | %s",
-		r.transport, sizeName(r.size), r.hwm, r.sent, r.received, r.inOrder && r.end == r.sent,
+		r.transport, benchkit.SizeName(r.size), r.hwm, r.sent, r.received, r.inOrder && r.end == r.sent,
 		m(r.bound()), side(r.push), side(r.pull))
 	return strings.TrimRight(row, " ")
 }
@@ -244,7 +246,7 @@ func floodCell(ctx context.Context, cfg floodConfig, exe, transport, ep string, 
 	defer cancel()
 	common := []string{"-size", strconv.Itoa(size), "-hwm", strconv.Itoa(hwm), "-duration", cfg.duration.String()}
 
-	pull, err := startFloodProc(ctx, exe, append([]string{"bench", "flood_pull", "-pause", cfg.pause.String(), "-endpoint", ep}, common...))
+	pull, err := startFloodProc(ctx, exe, append([]string{"flood_pull", "-pause", cfg.pause.String(), "-endpoint", ep}, common...))
 	if err != nil {
 		return r, err
 	}
@@ -255,7 +257,7 @@ func floodCell(ctx context.Context, cfg floodConfig, exe, transport, ep string, 
 	if err != nil {
 		return r, err
 	}
-	push, err := startFloodProc(ctx, exe, append([]string{"bench", "flood_push", "-endpoint", bound}, common...))
+	push, err := startFloodProc(ctx, exe, append([]string{"flood_push", "-endpoint", bound}, common...))
 	if err != nil {
 		return r, err
 	}

@@ -33,11 +33,11 @@ func TestSoakShort(t *testing.T) {
 
 func TestSoakUsage(t *testing.T) {
 	var out, errb bytes.Buffer
-	if code := run([]string{"bench", "soak", "-duration", "0s"}, &out, &errb); code != 2 {
+	if code := run([]string{"soak", "-duration", "0s"}, &out, &errb); code != 2 {
 		t.Errorf("-duration 0s: exit %d, want 2", code)
 	}
 	out.Reset()
-	if code := run([]string{"bench", "soak", "--help"}, &out, &errb); code != 0 || !strings.Contains(out.String(), "-report") {
+	if code := run([]string{"soak", "--help"}, &out, &errb); code != 0 || !strings.Contains(out.String(), "-report") {
 		t.Errorf("--help: exit %d, output %q", code, out.String())
 	}
 }

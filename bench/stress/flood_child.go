@@ -17,8 +17,8 @@ import (
 // The two sides of one flood cell, each run by the driver as a process of
 // its own so that each one's memory can be read apart:
 //
-//	azmq bench flood_pull -endpoint EP -size N -hwm N -duration D -pause P
-//	azmq bench flood_push -endpoint EP -size N -hwm N -duration D
+//	stress flood_pull -endpoint EP -size N -hwm N -duration D -pause P
+//	stress flood_push -endpoint EP -size N -hwm N -duration D
 //
 // They talk to the driver in lines: on stdout "endpoint=EP" (the PULL
 // side), "baseline rss=N" and at the end "result k=v ..."; on stdin the
@@ -47,7 +47,7 @@ type floodChildConfig struct {
 }
 
 func parseFloodChild(mode string, args []string) (floodChildConfig, error) {
-	fs := flag.NewFlagSet("azmq bench "+mode, flag.ContinueOnError)
+	fs := flag.NewFlagSet("stress "+mode, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	var c floodChildConfig
 	fs.StringVar(&c.endpoint, "endpoint", "", "endpoint to bind (PULL) or connect to (PUSH)")
@@ -57,24 +57,24 @@ func parseFloodChild(mode string, args []string) (floodChildConfig, error) {
 	fs.DurationVar(&c.pause, "pause", 10*time.Millisecond, "PULL: pause after each message during the flood")
 	fs.DurationVar(&c.linger, "linger", 2*time.Minute, "PUSH: linger of the final Close; PULL: longest drain")
 	if err := fs.Parse(args); err != nil {
-		return c, usageErr("bench %s: %v", mode, err)
+		return c, usageErr("%s: %v", mode, err)
 	}
 	switch {
 	case fs.NArg() > 0:
-		return c, usageErr("bench %s: unexpected argument %q", mode, fs.Arg(0))
+		return c, usageErr("%s: unexpected argument %q", mode, fs.Arg(0))
 	case c.endpoint == "":
-		return c, usageErr("bench %s: -endpoint is required", mode)
+		return c, usageErr("%s: -endpoint is required", mode)
 	case c.size < 8:
-		return c, usageErr("bench %s: -size %d: a message carries an 8-byte sequence number", mode, c.size)
+		return c, usageErr("%s: -size %d: a message carries an 8-byte sequence number", mode, c.size)
 	case c.hwm < 1:
-		return c, usageErr("bench %s: -hwm %d: the flood needs a bound", mode, c.hwm)
+		return c, usageErr("%s: -hwm %d: the flood needs a bound", mode, c.hwm)
 	case c.duration <= 0 || c.pause < 0 || c.linger <= 0:
-		return c, usageErr("bench %s: -duration and -linger must be positive, -pause not negative", mode)
+		return c, usageErr("%s: -duration and -linger must be positive, -pause not negative", mode)
 	}
 	return c, nil
 }
 
-// floodChild runs "azmq bench flood_push|flood_pull ...".
+// floodChild runs "stress flood_push|flood_pull ...".
 func floodChild(ctx context.Context, mode string, args []string, stdin io.Reader, stdout io.Writer) error {
 	c, err := parseFloodChild(mode, args)
 	if err != nil {
@@ -86,7 +86,7 @@ func floodChild(ctx context.Context, mode string, args []string, stdin io.Reader
 		err = floodPull(ctx, c, stdin, stdout)
 	}
 	if err != nil {
-		return fmt.Errorf("bench %s: %w", mode, err)
+		return fmt.Errorf("%s: %w", mode, err)
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package main
+package benchkit
 
 import (
 	"bytes"
@@ -38,13 +38,13 @@ func TestPairs(t *testing.T) {
 
 func TestParseSize(t *testing.T) {
 	for in, want := range map[string]int{"16": 16, "0": 0, "4k": 4096, "64KiB": 65536, "1m": 1 << 20, "1MiB": 1 << 20, "256b": 256} {
-		if got, err := parseSize(in); err != nil || got != want {
-			t.Errorf("parseSize(%q) = %d, %v; want %d", in, got, err, want)
+		if got, err := ParseSize(in); err != nil || got != want {
+			t.Errorf("ParseSize(%q) = %d, %v; want %d", in, got, err, want)
 		}
 	}
 	for _, in := range []string{"", "x", "-1", "4q", "2000000m"} {
-		if _, err := parseSize(in); err == nil {
-			t.Errorf("parseSize(%q): no error", in)
+		if _, err := ParseSize(in); err == nil {
+			t.Errorf("ParseSize(%q): no error", in)
 		}
 	}
 }
@@ -55,37 +55,6 @@ func TestLines(t *testing.T) {
 	}
 	if got, want := latLine(1000, 50*time.Millisecond), "rtt_us=50.00 latency_us=25.00"; got != want {
 		t.Errorf("latLine = %q, want %q", got, want)
-	}
-}
-
-func TestConnsModes(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	// The server binds any free port and prints it on stderr.
-	srvOut, srvErr := &lockedBuf{}, &lockedBuf{}
-	done := make(chan error, 1)
-	go func() { done <- connsServer(ctx, "tcp://127.0.0.1:*", 50, srvOut, srvErr) }()
-	var ep string
-	for ep == "" {
-		if ctx.Err() != nil {
-			t.Fatal("server never bound")
-		}
-		if s := srvErr.String(); strings.HasPrefix(s, "endpoint=") {
-			ep = strings.TrimSpace(strings.TrimPrefix(s, "endpoint="))
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	var cliOut bytes.Buffer
-	if err := connsClient(ctx, ep, 50, &cliOut); err != nil {
-		t.Fatalf("client: %v", err)
-	}
-	if err := <-done; err != nil {
-		t.Fatalf("server: %v", err)
-	}
-	for _, out := range []string{cliOut.String(), srvOut.String()} {
-		if !strings.Contains(out, "conns=50 ") || !strings.Contains(out, "goroutines_per_conn=") {
-			t.Fatalf("stats line %q", out)
-		}
 	}
 }
 
@@ -166,8 +135,7 @@ func TestBenchCurveEnv(t *testing.T) {
 		{"client", map[string]string{envCurveServerPublic: "x"}, false, 1, false},
 	} {
 		opts, err := benchCurve(tt.server, func(k string) string { return tt.env[k] })
-		var ue errUsage
-		if len(opts) != tt.opts || (err != nil) != tt.bad || (err != nil && !errors.As(err, &ue)) {
+		if len(opts) != tt.opts || (err != nil) != tt.bad || (err != nil && !errors.Is(err, ErrUsage)) {
 			t.Errorf("%s: %d options, %v", tt.name, len(opts), err)
 		}
 	}
@@ -286,7 +254,7 @@ func TestParsePatterns(t *testing.T) {
 	if _, err := parsePatterns("pubsub"); err == nil || !strings.Contains(err.Error(), "radiodish") {
 		t.Errorf("unknown pattern: %v, want an error listing the known ones", err)
 	}
-	if _, err := newMatrix("tcp", "16", " , ", true); err == nil {
+	if _, err := NewMatrix("tcp", "16", " , ", true); err == nil {
 		t.Error("no pattern: no error")
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package benchkit
 
 import (
 	"context"
@@ -15,9 +15,9 @@ import (
 	"github.com/azmq/azmq/internal/dgram"
 )
 
-// matrix is "azmq bench" without a mode: throughput and latency for each
+// Matrix is "azmq bench" without a mode: throughput and latency for each
 // transport and size, both sides in this process.
-type matrix struct {
+type Matrix struct {
 	transports []string
 	sizes      []int
 	patterns   []*benchPattern
@@ -25,8 +25,11 @@ type matrix struct {
 	cell       time.Duration // how long a calibrated measurement should take
 }
 
-func newMatrix(transports, sizes, patterns string, quick bool) (*matrix, error) {
-	m := &matrix{quick: quick, cell: 500 * time.Millisecond}
+// NewMatrix reads the matrix's comma-separated lists (bench -transports,
+// -sizes, -patterns); quick takes tiny fixed counts instead of calibrated
+// ones.
+func NewMatrix(transports, sizes, patterns string, quick bool) (*Matrix, error) {
+	m := &Matrix{quick: quick, cell: 500 * time.Millisecond}
 	for _, t := range strings.Split(transports, ",") {
 		switch t = strings.TrimSpace(t); t {
 		case "inproc", "ipc", "tcp", "udp", "ws", "wss":
@@ -40,7 +43,7 @@ func newMatrix(transports, sizes, patterns string, quick bool) (*matrix, error) 
 		if s = strings.TrimSpace(s); s == "" {
 			continue
 		}
-		n, err := parseSize(s)
+		n, err := ParseSize(s)
 		if err != nil {
 			return nil, fmt.Errorf("-sizes: %v", err)
 		}
@@ -59,8 +62,8 @@ func newMatrix(transports, sizes, patterns string, quick bool) (*matrix, error) 
 	return m, nil
 }
 
-// parseSize reads 16, 4k, 4K, 4KiB, 1m, 1MiB.
-func parseSize(s string) (int, error) {
+// ParseSize reads a message size: 16, 4k, 4K, 4KiB, 1m, 1MiB.
+func ParseSize(s string) (int, error) {
 	mult := 1
 	num := strings.TrimSuffix(strings.ToLower(s), "ib")
 	switch {
@@ -78,7 +81,8 @@ func parseSize(s string) (int, error) {
 	return n * mult, nil
 }
 
-func sizeName(n int) string {
+// SizeName writes a size as the tables show it: 16 B, 4 KiB, 1 MiB.
+func SizeName(n int) string {
 	switch {
 	case n >= 1<<20 && n%(1<<20) == 0:
 		return fmt.Sprintf("%d MiB", n>>20)
@@ -147,7 +151,9 @@ func (p *progress) done() {
 	}
 }
 
-func (m *matrix) run(ctx context.Context, stdout, stderr io.Writer) error {
+// Run measures every cell and prints the table on stdout; a progress line
+// goes to stderr when it is a terminal.
+func (m *Matrix) Run(ctx context.Context, stdout, stderr io.Writer) error {
 	dir, err := os.MkdirTemp("", "azmq-bench-")
 	if err != nil {
 		return err
@@ -205,7 +211,7 @@ func (m *matrix) run(ctx context.Context, stdout, stderr io.Writer) error {
 				}
 				r := result{pattern: p, transport: tr, size: size}
 				cell++
-				prog.show("bench [%d/%d]%s %s %s throughput...", cell, cells, what, tr, sizeName(size))
+				prog.show("bench [%d/%d]%s %s %s throughput...", cell, cells, what, tr, SizeName(size))
 				var last thrRun
 				r.thrCount, r.thr, err = m.measure(ctx, m.thrCount(size), func(n int) (time.Duration, error) {
 					var err error
@@ -213,17 +219,17 @@ func (m *matrix) run(ctx context.Context, stdout, stderr io.Writer) error {
 					return last.d, err
 				})
 				if err != nil {
-					return fmt.Errorf("bench%s %s %s throughput: %w", what, tr, sizeName(size), err)
+					return fmt.Errorf("bench%s %s %s throughput: %w", what, tr, SizeName(size), err)
 				}
 				r.thrCount, r.thrSent = last.got, last.sent
 				if p.lat != nil {
 					cell++
-					prog.show("bench [%d/%d]%s %s %s latency...", cell, cells, what, tr, sizeName(size))
+					prog.show("bench [%d/%d]%s %s %s latency...", cell, cells, what, tr, SizeName(size))
 					r.latCount, r.lat, err = m.measure(ctx, m.latCount(size), func(n int) (time.Duration, error) {
 						return p.lat(ctx, endpoint(tr), size, n)
 					})
 					if err != nil {
-						return fmt.Errorf("bench%s %s %s latency: %w", what, tr, sizeName(size), err)
+						return fmt.Errorf("bench%s %s %s latency: %w", what, tr, SizeName(size), err)
 					}
 				}
 				results = append(results, r)
@@ -244,7 +250,7 @@ func (m *matrix) run(ctx context.Context, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, row, "transport", "size", "msgs/s", "MB/s", "latency µs")
 	for _, r := range results {
 		mps := r.msgsPerSec()
-		fmt.Fprintf(stdout, row, r.transport, sizeName(r.size),
+		fmt.Fprintf(stdout, row, r.transport, SizeName(r.size),
 			fmt.Sprintf("%.0f", mps), fmt.Sprintf("%.1f", mps*float64(r.size)/1e6), fmt.Sprintf("%.2f", r.latencyMicros()))
 	}
 	fmt.Fprintln(stdout, "msgs/s, MB/s: PUSH->PULL, first message to last; latency: half a REQ/REP round trip")
@@ -253,14 +259,14 @@ func (m *matrix) run(ctx context.Context, stdout, stderr io.Writer) error {
 
 // pushPullOnly tells whether the matrix is the one bench has always
 // printed: PUSH/PULL alone, in the table without a pattern column.
-func (m *matrix) pushPullOnly() bool {
+func (m *Matrix) pushPullOnly() bool {
 	return len(m.patterns) == 1 && m.patterns[0].name == "pushpull"
 }
 
 // printPatterns prints the table of several patterns: a pattern column,
 // "-" where a pattern has no latency, and the share of messages lost
 // where a pattern may lose some.
-func (m *matrix) printPatterns(stdout io.Writer, results []result) {
+func (m *Matrix) printPatterns(stdout io.Writer, results []result) {
 	const row = "%-13s  %-9s  %7s  %11s  %9s  %10s  %6s\n"
 	fmt.Fprintf(stdout, row, "pattern", "transport", "size", "msgs/s", "MB/s", "latency µs", "lost")
 	for _, r := range results {
@@ -272,7 +278,7 @@ func (m *matrix) printPatterns(stdout io.Writer, results []result) {
 		if r.pattern.lossy && r.thrSent > 0 {
 			lost = fmt.Sprintf("%.1f%%", 100*float64(r.thrSent-r.thrCount)/float64(r.thrSent))
 		}
-		fmt.Fprintf(stdout, row, r.pattern.title, r.transport, sizeName(r.size),
+		fmt.Fprintf(stdout, row, r.pattern.title, r.transport, SizeName(r.size),
 			fmt.Sprintf("%.0f", mps), fmt.Sprintf("%.1f", mps*float64(r.size)/1e6), lat, lost)
 	}
 	fmt.Fprintln(stdout, "msgs/s, MB/s: first message received to last")
@@ -282,7 +288,7 @@ func (m *matrix) printPatterns(stdout io.Writer, results []result) {
 }
 
 // Counts: the first trial, or all there is with -quick.
-func (m *matrix) thrCount(size int) int {
+func (m *Matrix) thrCount(size int) int {
 	switch {
 	case m.quick && size > 4<<10:
 		return 200
@@ -294,7 +300,7 @@ func (m *matrix) thrCount(size int) int {
 	return 20000
 }
 
-func (m *matrix) latCount(int) int {
+func (m *Matrix) latCount(int) int {
 	if m.quick {
 		return 100
 	}
@@ -304,7 +310,7 @@ func (m *matrix) latCount(int) int {
 // measure runs f with trial counts until a run lasts long enough to
 // trust, then once more with the count that should take m.cell. With
 // -quick it runs f once with n.
-func (m *matrix) measure(ctx context.Context, n int, f func(n int) (time.Duration, error)) (int, time.Duration, error) {
+func (m *Matrix) measure(ctx context.Context, n int, f func(n int) (time.Duration, error)) (int, time.Duration, error) {
 	const (
 		minCount = 100
 		maxCount = 20_000_000

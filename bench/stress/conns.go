@@ -14,8 +14,8 @@ import (
 // The connection-scale modes: one ROUTER serving N DEALERs, each in its own
 // process, so each side's cost per connection can be read off.
 //
-//	azmq bench conns_server ENDPOINT N   ROUTER binds, echoes until N peers made ROUNDS round trips
-//	azmq bench conns_client ENDPOINT N   N DEALER sockets connect, each makes ROUNDS round trips
+//	stress conns_server ENDPOINT N   ROUTER binds, echoes until N peers made ROUNDS round trips
+//	stress conns_client ENDPOINT N   N DEALER sockets connect, each makes ROUNDS round trips
 const connsRounds = 3
 
 // procStats is what one process holds: goroutines, Go heap and stacks, RSS.

@@ -20,7 +20,7 @@ import (
 	"github.com/azmq/azmq"
 )
 
-// The soak mode, "azmq bench soak [-duration 10m] [-report 30s]": every
+// The soak mode, "stress soak [-duration 10m] [-report 30s]": every
 // pattern at once in one process for a long time, with exact accounting of
 // every message and a leak check at the end.
 //
@@ -55,7 +55,7 @@ const (
 )
 
 const soakUsage = `Usage:
-  azmq bench soak [-duration 10m] [-report 30s]
+  stress soak [-duration 10m] [-report 30s]
 
 Runs PUSH/PULL (tcp, CURVE), REQ/REP through a ROUTER/DEALER broker (ipc),
 PUB/SUB (tcp) and PAIR (inproc) at once for the duration, with DEALERs
@@ -83,23 +83,23 @@ type soakConfig struct {
 	duration, report time.Duration
 }
 
-// soakCmd runs "azmq bench soak [flags]".
+// soakCmd runs "stress soak [flags]".
 func soakCmd(ctx context.Context, args []string, stdout io.Writer) error {
-	fs := newFlagSet("azmq bench soak")
+	fs := newFlagSet("stress soak")
 	dur := fs.Duration("duration", 10*time.Minute, "how long the patterns run")
 	rep := fs.Duration("report", 30*time.Second, "interval between report lines")
 	if help, err := parseBenchFlags(fs, args, stdout, soakUsage); help || err != nil {
 		return err
 	}
 	if *dur <= 0 || *rep <= 0 {
-		return usageErr("bench soak: -duration and -report must be positive")
+		return usageErr("soak: -duration and -report must be positive")
 	}
 	res, err := runSoak(ctx, soakConfig{*dur, *rep}, stdout)
 	if err != nil {
-		return fmt.Errorf("bench soak: %w", err)
+		return fmt.Errorf("soak: %w", err)
 	}
 	if why := res.failure(); why != "" {
-		return fmt.Errorf("bench soak: FAILED: %s", why)
+		return fmt.Errorf("soak: FAILED: %s", why)
 	}
 	return nil
 }

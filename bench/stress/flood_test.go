@@ -54,11 +54,11 @@ func TestFloodShort(t *testing.T) {
 
 func TestFloodUsage(t *testing.T) {
 	for _, args := range [][]string{
-		{"bench", "flood", "-sizes", "4"},
-		{"bench", "flood", "-hwm", "0"},
-		{"bench", "flood", "-transports", "inproc"},
-		{"bench", "flood_push", "-size", "16"},
-		{"bench", "flood_pull", "-endpoint", "tcp://127.0.0.1:*", "-size", "7"},
+		{"flood", "-sizes", "4"},
+		{"flood", "-hwm", "0"},
+		{"flood", "-transports", "inproc"},
+		{"flood_push", "-size", "16"},
+		{"flood_pull", "-endpoint", "tcp://127.0.0.1:*", "-size", "7"},
 	} {
 		var out, errb bytes.Buffer
 		if code := run(args, &out, &errb); code != 2 {
@@ -66,7 +66,7 @@ func TestFloodUsage(t *testing.T) {
 		}
 	}
 	var out, errb bytes.Buffer
-	if code := run([]string{"bench", "flood", "--help"}, &out, &errb); code != 0 || !strings.Contains(out.String(), "-pause") {
+	if code := run([]string{"flood", "--help"}, &out, &errb); code != 0 || !strings.Contains(out.String(), "-pause") {
 		t.Errorf("--help: exit %d, output %q", code, out.String())
 	}
 }
