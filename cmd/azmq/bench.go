@@ -90,9 +90,13 @@ for every transport and size in this process, about half a second a cell,
 and prints a table. With a mode, it is one side of the two-process
 benchmark of libzmq's perf tools: start local_thr (or local_lat) first,
 then remote_thr (or remote_lat) with the same ENDPOINT, SIZE and COUNT.
-local_thr prints "msgs_per_s=N mb_per_s=N", timed from the first message
-received to the last; remote_lat prints "rtt_us=N latency_us=N" over all
-COUNT round trips. A local side given a wildcard endpoint such as
+local_thr prints "msgs_per_s=N mb_per_s=N cpu_ns_per_msg=N", timed from
+the first message received to the last; remote_thr prints
+"cpu_ns_per_msg=N" once every message is written; remote_lat prints
+"rtt_us=N latency_us=N" over all COUNT round trips. cpu_ns_per_msg is the
+process's user+system CPU time (getrusage; GetProcessTimes on Windows)
+from before its socket is made to the end of its side, over COUNT; the
+inproc modes leave it out (both sides share the process). A local side given a wildcard endpoint such as
 tcp://127.0.0.1:* prints the endpoint it bound as "endpoint=..." on stderr.
 The stress drivers (soak, flood, conns_server, conns_client) are a
 command of their own in azmq's source tree: go run ./bench/stress --help.

@@ -19,6 +19,10 @@ import (
 var (
 	thrRe = regexp.MustCompile(`^msgs_per_s=([0-9]+) mb_per_s=([0-9.]+)$`)
 	latRe = regexp.MustCompile(`^rtt_us=([0-9.]+) latency_us=([0-9.]+)$`)
+	// The two-process throughput sides add the process's CPU time per
+	// message: local_thr to its line, remote_thr as a line of its own.
+	thrCPURe = regexp.MustCompile(`^msgs_per_s=([0-9]+) mb_per_s=([0-9.]+) cpu_ns_per_msg=([0-9]+)$`)
+	cpuRe    = regexp.MustCompile(`^cpu_ns_per_msg=([0-9]+)$`)
 )
 
 // buildTool builds the command into a temporary folder.
@@ -205,14 +209,19 @@ func TestTool(t *testing.T) {
 	t.Run("tcp", func(t *testing.T) {
 		const size, count = "64", "20000"
 		local, remote := pair(ctx, t, exe, "local_thr", "remote_thr", size, count)
-		m := thrRe.FindStringSubmatch(local)
+		m := thrCPURe.FindStringSubmatch(local)
 		if m == nil {
-			t.Fatalf("local_thr printed %q, want msgs_per_s=N mb_per_s=N", local)
+			t.Fatalf("local_thr printed %q, want msgs_per_s=N mb_per_s=N cpu_ns_per_msg=N", local)
 		}
 		positive(t, "msgs_per_s", m[1])
 		positive(t, "mb_per_s", m[2])
-		if remote != "" {
-			t.Errorf("remote_thr printed %q, want nothing", remote)
+		// Receiving 20000 messages takes CPU time: a zero would be a
+		// meter that reads nothing.
+		positive(t, "local_thr cpu_ns_per_msg", m[3])
+		if m := cpuRe.FindStringSubmatch(remote); m == nil {
+			t.Errorf("remote_thr printed %q, want cpu_ns_per_msg=N", remote)
+		} else {
+			positive(t, "remote_thr cpu_ns_per_msg", m[1])
 		}
 
 		local, remote = pair(ctx, t, exe, "local_lat", "remote_lat", size, "500")

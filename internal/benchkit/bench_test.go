@@ -99,11 +99,15 @@ func TestPerfModesCurve(t *testing.T) {
 		ep, out, done := local(func(stdout, stderr io.Writer) error {
 			return localThr(ctx, "tcp://127.0.0.1:*", size, 200, srvOpts, stdout, stderr)
 		})
-		if err := remoteThr(ctx, ep, size, 200, cliOpts); err != nil {
+		var sent bytes.Buffer
+		if err := remoteThr(ctx, ep, size, 200, cliOpts, &sent); err != nil {
 			t.Fatalf("remote_thr %d B: %v", size, err)
 		}
-		if err := <-done; err != nil || !strings.HasPrefix(out.String(), "msgs_per_s=") {
+		if err := <-done; err != nil || !strings.HasPrefix(out.String(), "msgs_per_s=") || !strings.Contains(out.String(), " cpu_ns_per_msg=") {
 			t.Fatalf("local_thr %d B: %q, %v", size, out.String(), err)
+		}
+		if !strings.HasPrefix(sent.String(), "cpu_ns_per_msg=") {
+			t.Fatalf("remote_thr %d B printed %q, want cpu_ns_per_msg=N", size, sent.String())
 		}
 
 		ep, _, done = local(func(_, stderr io.Writer) error {
@@ -116,6 +120,33 @@ func TestPerfModesCurve(t *testing.T) {
 		if err := <-done; err != nil {
 			t.Fatalf("local_lat %d B: %v", size, err)
 		}
+	}
+}
+
+// The CPU meter reads the process's time: work done between the start and
+// the reading shows, divided by the count, in the perf line's format.
+func TestCPUMeter(t *testing.T) {
+	if _, ok := processCPU(); !ok {
+		t.Skip("no process CPU time on " + runtime.GOOS)
+	}
+	m := startCPU()
+	// Burn at least 20 ms of CPU time, bounded in wall time.
+	x, deadline := uint64(1), time.Now().Add(5*time.Second)
+	for {
+		for range 1_000_000 {
+			x = x*6364136223846793005 + 1442695040888963407
+		}
+		if now, _ := processCPU(); now-m.start >= 20*time.Millisecond || time.Now().After(deadline) {
+			break
+		}
+	}
+	f := m.field(1000)
+	var ns float64
+	if _, err := fmt.Sscanf(f, " cpu_ns_per_msg=%g", &ns); err != nil || ns < 20e3 {
+		t.Errorf("field = %q (x %d): want cpu_ns_per_msg of at least 20000 ns (20 ms over 1000)", f, x)
+	}
+	if got := (cpuMeter{}).field(10); got != "" {
+		t.Errorf("a meter that could not start gave %q, want nothing", got)
 	}
 }
 

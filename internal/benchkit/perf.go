@@ -83,7 +83,7 @@ func Perf(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "local_thr":
 		return localThr(ctx, ep, size, count, sec, stdout, stderr)
 	case "remote_thr":
-		return remoteThr(ctx, ep, size, count, sec)
+		return remoteThr(ctx, ep, size, count, sec, stdout)
 	case "local_lat":
 		return localLat(ctx, ep, size, count, sec, stderr)
 	case "remote_lat":
@@ -150,8 +150,11 @@ func bound(s *azmq.Socket, given string, stderr io.Writer) {
 	}
 }
 
-// localThr: PULL binds and receives count messages.
+// localThr: PULL binds and receives count messages. Its line adds the
+// process's CPU time per message, from before the socket is made to the
+// last message received.
 func localThr(ctx context.Context, ep string, size, count int, sec []azmq.SocketOption, stdout, stderr io.Writer) error {
+	cpu := startCPU()
 	// The PULL side never sends: there is nothing to linger for.
 	pull, err := azmq.NewSocket(azmq.PULL, append(sec, azmq.WithLinger(0))...)
 	if err != nil {
@@ -166,13 +169,15 @@ func localThr(ctx context.Context, ep string, size, count int, sec []azmq.Socket
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(stdout, thrLine(size, count, d))
+	fmt.Fprintln(stdout, thrLine(size, count, d)+cpu.field(count))
 	return nil
 }
 
 // remoteThr: PUSH connects and sends count messages, then waits until all
-// of them are written.
-func remoteThr(ctx context.Context, ep string, size, count int, sec []azmq.SocketOption) error {
+// of them are written, and prints the process's CPU time per message over
+// all that, "cpu_ns_per_msg=N".
+func remoteThr(ctx context.Context, ep string, size, count int, sec []azmq.SocketOption, stdout io.Writer) error {
+	cpu := startCPU()
 	push, err := azmq.NewSocket(azmq.PUSH, append(sec, azmq.WithLinger(-1))...)
 	if err != nil {
 		return err
@@ -185,7 +190,13 @@ func remoteThr(ctx context.Context, ep string, size, count int, sec []azmq.Socke
 		// (a Close with linger -1 would wait for them forever).
 		return err
 	}
-	return push.Close() // linger -1: returns once every message is written
+	if err := push.Close(); err != nil { // linger -1: returns once every message is written
+		return err
+	}
+	if f := cpu.field(count); f != "" {
+		fmt.Fprintln(stdout, f[1:])
+	}
+	return nil
 }
 
 // localLat: REP binds and echoes count messages.
