@@ -15,7 +15,8 @@
 #   goes; this script then prints a summary computed from the raw runs
 #   (runs.tsv): per cell msgs/s and MB/s (throughput) or latency, the ratio
 #   azmq/libzmq against the performance targets, the spread of azmq's runs,
-#   and azmq's speed-up over go-zeromq/zmq4.
+#   and azmq's speed-up over go-zeromq/zmq4; then each implementation's CPU
+#   time per message, receiver and sender (thr over tcp and ipc).
 #
 # Knobs (env), passed to compare (`go doc ./compare` in bench/peers):
 # REPS (default 5), TRANSPORTS ("tcp ipc inproc"), THR_SIZES ("16 256 4096
@@ -149,6 +150,53 @@ summary() {
 	}' "$OUT/runs.tsv"
 }
 
+# CPU time per message, from runs.tsv's last two columns (cpu_ns_recv,
+# cpu_ns_send: what local_thr and remote_thr printed, "-" for none): the
+# medians of the "rep" runs of each implementation against itself, thr over
+# tcp and ipc, receiver and sender, and azmq/libzmq on each side. Target:
+# azmq at most libzmq's at 16 B, on each side.
+cpu_summary() {
+	awk -F'\t' -v impls="$IMPLS" '
+	function num(v) { return v ~ /^[0-9]+(\.[0-9]+)?$/ }
+	function median(list,    a, n, i, j, t) {
+		n = split(list, a, " ")
+		for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] + 0 > t + 0; j--) a[j + 1] = a[j]; a[j + 1] = t }
+		if (n == 0) return ""
+		return (n % 2) ? a[(n + 1) / 2] + 0 : (a[n / 2] + a[n / 2 + 1]) / 2
+	}
+	function ns(v) { return v == "" ? "-" : (v >= 100 ? sprintf("%.0f", v) : sprintf("%.3g", v)) }
+	function ratio(a, b) { return (a == "" || b == "" || b <= 0) ? "-" : sprintf("%.2fx", a / b) }
+	NR == 1 { nimpl = split(impls, impl, " "); next }
+	$1 != "rep" || $2 != $3 || $4 != "thr" || $5 == "inproc" || !num($8) { next }
+	{
+		key = $4 " " $5 " " $6
+		if (!(key in seen)) { seen[key] = 1; cells[++ncell] = key }
+		if (num($12)) recv[key, $2] = recv[key, $2] " " $12
+		if (num($13)) send[key, $2] = send[key, $2] " " $13
+	}
+	END {
+		if (ncell == 0) exit
+		head = "| cell |"; rule = "|---|"
+		for (i = 1; i <= nimpl; i++) { head = head " " impl[i] " CPU/msg recv, send |"; rule = rule "---|" }
+		print head " azmq/libzmq recv, send | target |"
+		print rule "---|---|"
+		for (ci = 1; ci <= ncell; ci++) {
+			key = cells[ci]; split(key, k, " "); size = k[3]
+			line = "| " key "B |"
+			for (i = 1; i <= nimpl; i++) {
+				m = impl[i]
+				r[m] = median(recv[key, m]); s[m] = median(send[key, m])
+				line = line " " ((r[m] == "" && s[m] == "") ? "-" : ns(r[m]) ", " ns(s[m]) " ns") " |"
+			}
+			rr = ratio(r["azmq"], r["libzmq"]); rs = ratio(s["azmq"], s["libzmq"])
+			verdict = "-"
+			if (size == 16 && rr != "-" && rs != "-")
+				verdict = "<=1.0x each side " ((r["azmq"] <= r["libzmq"] && s["azmq"] <= s["libzmq"]) ? "met" : "MISSED")
+			print line " " rr ", " rs " | " verdict " |"
+		}
+	}' "$OUT/runs.tsv"
+}
+
 {
 	echo "## azmq beside libzmq, pebbe/zmq4 and go-zeromq/zmq4"
 	echo
@@ -157,6 +205,15 @@ summary() {
 	echo "azmq/libzmq: >1 is faster for thr, <1 is faster for lat; \"azmq over gozeromq\" is a speed-up either way."
 	echo
 	summary
+	cpu=$(cpu_summary)
+	if [ -n "$cpu" ]; then
+		echo
+		echo "### CPU time per message, thr (ns, medians)"
+		echo
+		echo "user+system CPU time of the receiving (local_thr) and the sending (remote_thr) process, getrusage RUSAGE_SELF over every thread, from before its socket is made to the end of its side, divided by the count."
+		echo
+		echo "$cpu"
+	fi
 } >"$OUT/summary.md"
 
 section "summary ($OUT/summary.md)"

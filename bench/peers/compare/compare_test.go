@@ -143,3 +143,44 @@ func TestConfigure(t *testing.T) {
 		t.Error("an unknown transport accepted")
 	}
 }
+
+func TestCPUField(t *testing.T) {
+	for out, want := range map[string]string{
+		"msgs_per_s=10 mb_per_s=0.1 cpu_ns_per_msg=171\n": "171",
+		"cpu_ns_per_msg=125\n":                            "125",
+		"msgs_per_s=10 mb_per_s=0.1\n":                    "-",
+		"cpu_ns_per_msg=x\n":                              "-",
+		"cpu_ns_per_msg=-3\n":                             "-",
+		"":                                                "-",
+	} {
+		if got := cpuField(out); got != want {
+			t.Errorf("cpuField(%q) = %q, want %q", out, got, want)
+		}
+	}
+}
+
+func TestCPUText(t *testing.T) {
+	run := func(recv, send string) result { return result{ok: true, cpuRecv: recv, cpuSend: send} }
+	failed := result{value: "fail", cpuRecv: "1", cpuSend: "1"} // a failed run's figures do not count
+	libzmq := []result{run("100", "50"), run("120", "70"), run("110", "60")}
+	baseRecv, baseSend := cpuMedians(libzmq)
+	if baseRecv != 110 || baseSend != 60 {
+		t.Fatalf("cpuMedians = %v, %v; want 110, 60", baseRecv, baseSend)
+	}
+	tests := []struct {
+		runs  []result
+		ratio bool
+		want  string
+	}{
+		{libzmq, false, "110, 60 ns"},
+		{[]result{run("220", "30"), failed}, true, "220, 30 ns (2.00x, 0.50x)"},
+		{[]result{run("55", "-")}, true, "55, - ns (0.50x, -)"},
+		{[]result{run("-", "-")}, true, "-"},
+		{[]result{failed}, true, "-"},
+	}
+	for _, tt := range tests {
+		if got := cpuText(tt.runs, baseRecv, baseSend, tt.ratio); got != tt.want {
+			t.Errorf("cpuText(%v) = %q, want %q", tt.runs, got, tt.want)
+		}
+	}
+}

@@ -5,8 +5,11 @@
 //	PROGRAM inproc_thr|inproc_lat SIZE COUNT
 //
 // local_thr and inproc_thr print "msgs_per_s=N mb_per_s=N"; remote_lat and
-// inproc_lat print "rtt_us=N latency_us=N"; exit status 2 with a usage
-// message means the mode is not offered. thr is PUSH->PULL (the PULL side,
+// inproc_lat print "rtt_us=N latency_us=N"; local_thr may add, and
+// remote_thr may print, "cpu_ns_per_msg=N", the process's CPU time per
+// message (user+system, getrusage), which goes to runs.tsv and to the CPU
+// table of results.md ("-" where a program prints none); exit status 2
+// with a usage message means the mode is not offered. thr is PUSH->PULL (the PULL side,
 // local_thr, binds); lat is REQ->REP (the REP side, local_lat, binds). Over
 // tcp the binding side gets tcp://127.0.0.1:* and must print the endpoint
 // it bound as "endpoint=..." on stderr; over ipc it gets a fresh path, and
@@ -17,9 +20,13 @@
 // implementations in turn, REPS times, and reports the median of each. It
 // writes, under OUT:
 //
-//	results.md      the table (also printed as the cells finish), the cross
-//	                runs and the peak RSS of the receivers
-//	runs.tsv        every run, calibration probes included (see record)
+//	results.md      the table (also printed as the cells finish), the CPU
+//	                time per message of the receivers and the senders (thr
+//	                over tcp and ipc), the cross runs and the peak RSS of
+//	                the receivers
+//	runs.tsv        every run, calibration probes included; its columns:
+//	                phase remote local kind transport size count value
+//	                seconds max_rss_kb output cpu_ns_recv cpu_ns_send
 //	err/errors.log  what the processes of each failed run said on stderr
 //
 // A cell whose runs failed says how: "fail" (non-zero exit or no result
@@ -209,6 +216,7 @@ func compare(cfg *config) error {
 		kb    int64
 	}
 	rss := map[string]*rssRow{}
+	var cpuRows []cpuRow
 	for _, c := range cells {
 		counts := map[string]int{}
 		outcomes := map[string][]result{}
@@ -237,12 +245,29 @@ func compare(cfg *config) error {
 				}
 			}
 		}
+		if c.kind == "thr" && c.transport != "inproc" {
+			cpuRows = append(cpuRows, cpuRow{c, outcomes})
+		}
 		base, haveBase := median(figures(outcomes["libzmq"]))
 		fmt.Fprintf(md, "| %v |", c)
 		for _, impl := range cfg.impls {
 			fmt.Fprintf(md, " %s |", cellText(c, outcomes[impl], counts[impl], base, haveBase && impl != "libzmq"))
 		}
 		fmt.Fprintln(md)
+	}
+
+	if len(cpuRows) > 0 {
+		fmt.Fprintf(md, "\n## CPU time per message, thr: receiver, sender (ns, medians of %d runs)\n\n", cfg.reps)
+		fmt.Fprintf(md, "user+system CPU time of each process (getrusage RUSAGE_SELF, every thread) from before its socket is made to the end of its side, over COUNT, as each program prints it; Nx: against libzmq, receiver and sender\n\n")
+		fmt.Fprintf(md, "| cell | %s |\n|---|%s\n", strings.Join(cfg.impls, " | "), strings.Repeat("---|", len(cfg.impls)))
+		for _, row := range cpuRows {
+			fmt.Fprintf(md, "| %v |", row.c)
+			baseRecv, baseSend := cpuMedians(row.outcomes["libzmq"])
+			for _, impl := range cfg.impls {
+				fmt.Fprintf(md, " %s |", cpuText(row.outcomes[impl], baseRecv, baseSend, impl != "libzmq"))
+			}
+			fmt.Fprintln(md)
+		}
 	}
 
 	if len(cfg.cross) > 0 {

@@ -37,7 +37,7 @@ func newRunner(cfg *config) (*runner, error) {
 	if r.runs, err = os.Create(r.runsPath); err != nil {
 		return nil, err
 	}
-	fmt.Fprintln(r.runs, "phase\tremote\tlocal\tkind\ttransport\tsize\tcount\tvalue\tseconds\tmax_rss_kb\toutput")
+	fmt.Fprintln(r.runs, "phase\tremote\tlocal\tkind\ttransport\tsize\tcount\tvalue\tseconds\tmax_rss_kb\toutput\tcpu_ns_recv\tcpu_ns_send")
 	r.errPath = filepath.Join(cfg.out, "err", "errors.log")
 	if r.errs, err = os.Create(r.errPath); err != nil {
 		return nil, err
@@ -58,6 +58,9 @@ type result struct {
 	value  string  // the figure as printed, or fail, hang, panic, n/a
 	line   string  // the result line the program printed
 	maxRSS int64   // KiB, of the binding process (inproc: the only one)
+	// The CPU time per message of the receiving and the sending process,
+	// as each printed it (thr over tcp and ipc); "-" when it did not.
+	cpuRecv, cpuSend string
 }
 
 // run makes one measurement: the local (binding) side of implementation
@@ -102,7 +105,11 @@ func (r *runner) run(phase, remote, local string, c cell, count int) result {
 	}
 	seconds := time.Since(start).Seconds()
 
-	var res result
+	res := result{cpuRecv: "-", cpuSend: "-"}
+	if c.kind == "thr" && len(procs) == 2 {
+		res.cpuRecv = cpuField(procs[0].stdout.String())
+		res.cpuSend = cpuField(procs[1].stdout.String())
+	}
 	res.line, res.value = resultLine(c.kind, measured.stdout.String())
 	res.ok = res.value != ""
 	for _, p := range procs {
@@ -116,8 +123,8 @@ func (r *runner) run(phase, remote, local string, c cell, count int) result {
 	if ru, ok := procs[0].rusage(); ok {
 		res.maxRSS = ru.Maxrss
 	}
-	fmt.Fprintf(r.runs, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\t%.2f\t%d\t%s\n", phase, remote, local, c.kind, c.transport,
-		c.size, count, res.value, seconds, res.maxRSS, res.line)
+	fmt.Fprintf(r.runs, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\t%.2f\t%d\t%s\t%s\t%s\n", phase, remote, local, c.kind, c.transport,
+		c.size, count, res.value, seconds, res.maxRSS, res.line, res.cpuRecv, res.cpuSend)
 	if !res.ok {
 		fmt.Fprintf(r.errs, "== %s %s -> %s, %v, n=%d: %s\n", phase, remote, local, c, count, res.value)
 		for _, p := range procs {
@@ -193,6 +200,19 @@ func resultLine(kind, out string) (line, value string) {
 		}
 	}
 	return "", ""
+}
+
+// cpuField finds "cpu_ns_per_msg=N" in a program's output: the value, or
+// "-" when the program printed none.
+func cpuField(out string) string {
+	for _, f := range strings.Fields(out) {
+		if v, ok := strings.CutPrefix(f, "cpu_ns_per_msg="); ok {
+			if x, err := strconv.ParseFloat(v, 64); err == nil && x >= 0 {
+				return v
+			}
+		}
+	}
+	return "-"
 }
 
 // verdict names how a run failed: a Go panic first, then a mode not

@@ -2,9 +2,70 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"slices"
+	"strconv"
 	"strings"
 )
+
+// cpuRow is a throughput cell's runs, for the table of CPU time per
+// message.
+type cpuRow struct {
+	c        cell
+	outcomes map[string][]result
+}
+
+// cpuMedians are the medians of the receivers' and the senders' CPU time
+// per message over the runs that worked and printed it; NaN where none did.
+func cpuMedians(runs []result) (recv, send float64) {
+	var rs, ss []float64
+	for _, r := range runs {
+		if !r.ok {
+			continue
+		}
+		if v, err := strconv.ParseFloat(r.cpuRecv, 64); err == nil {
+			rs = append(rs, v)
+		}
+		if v, err := strconv.ParseFloat(r.cpuSend, 64); err == nil {
+			ss = append(ss, v)
+		}
+	}
+	recv, send = math.NaN(), math.NaN()
+	if m, ok := median(rs); ok {
+		recv = m
+	}
+	if m, ok := median(ss); ok {
+		send = m
+	}
+	return recv, send
+}
+
+// cpuText is an implementation's entry in the CPU table: "recv, send ns",
+// "-" for a side that printed nothing, and with withRatio the ratios to
+// libzmq's medians.
+func cpuText(runs []result, baseRecv, baseSend float64, withRatio bool) string {
+	recv, send := cpuMedians(runs)
+	if math.IsNaN(recv) && math.IsNaN(send) {
+		return "-"
+	}
+	ns := func(v float64) string {
+		if math.IsNaN(v) {
+			return "-"
+		}
+		return sig3(v)
+	}
+	ratio := func(v, base float64) string {
+		if math.IsNaN(v) || math.IsNaN(base) || base <= 0 {
+			return "-"
+		}
+		return fmt.Sprintf("%.2fx", v/base)
+	}
+	t := ns(recv) + ", " + ns(send) + " ns"
+	if withRatio && !(math.IsNaN(baseRecv) && math.IsNaN(baseSend)) {
+		t += " (" + ratio(recv, baseRecv) + ", " + ratio(send, baseSend) + ")"
+	}
+	return t
+}
 
 // figures returns the figures of the runs that worked.
 func figures(runs []result) []float64 {

@@ -11,7 +11,12 @@
  * both sides in one process, the untimed one in a second thread.
  *
  * local_thr and inproc_thr print `msgs_per_s=N mb_per_s=N`, timed from the
- * first message received to the last; remote_lat and inproc_lat print
+ * first message received to the last; local_thr adds `cpu_ns_per_msg=N`,
+ * and remote_thr prints `cpu_ns_per_msg=N` once every message is written:
+ * the process's user+system CPU time (getrusage RUSAGE_SELF, libzmq's I/O
+ * thread included) from before zmq_ctx_new to the end of its side (the
+ * last message received; zmq_ctx_term returned), over COUNT, as azmq bench
+ * measures it. remote_lat and inproc_lat print
  * `rtt_us=N latency_us=N` over all COUNT round trips. Given a wildcard
  * endpoint (tcp://127.0.0.1:*), a binding side prints the endpoint it bound
  * as `endpoint=...` on stderr. Exit status: 0 done, 1 failed, 2 bad usage.
@@ -29,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #define NAME "libzmq"
@@ -45,6 +51,14 @@ static double seconds(void) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* cpu_ns is the process's user+system CPU time in ns, every thread. */
+static double cpu_ns(void) {
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru)) return -1;
+    return ((double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec) * 1e9 +
+           ((double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_usec) * 1e3;
 }
 
 /* checked fails when a received message does not have the expected size. */
@@ -137,9 +151,14 @@ static double round_trips(void *s, size_t size, long count) {
     return seconds() - start;
 }
 
-static void print_thr(size_t size, long count, double elapsed) {
+/* print_thr prints the throughput line; cpu0 >= 0 (what cpu_ns said at
+ * the start) adds the CPU time per message. */
+static void print_thr(size_t size, long count, double elapsed, double cpu0) {
     double rate = count > 1 && elapsed > 0 ? (double)(count - 1) / elapsed : 0;
-    printf("msgs_per_s=%.0f mb_per_s=%.1f\n", rate, rate * (double)size / 1e6);
+    double cpu1 = cpu_ns();
+    printf("msgs_per_s=%.0f mb_per_s=%.1f", rate, rate * (double)size / 1e6);
+    if (cpu0 >= 0 && cpu1 >= 0) printf(" cpu_ns_per_msg=%.0f", (cpu1 - cpu0) / (double)count);
+    printf("\n");
     fflush(stdout);
 }
 
@@ -192,11 +211,13 @@ int main(int argc, char **argv) {
     if (size < 0) return usage("SIZE is not a byte count");
     if (count < 1) return usage("COUNT is not a positive number");
 
+    double cpu0 = cpu_ns();
     ctx = zmq_ctx_new();
     if (!ctx) fail("zmq_ctx_new");
     if (!strcmp(mode, "local_thr")) {
         void *pull = bound(ZMQ_PULL, 0, ep, 1);
-        print_thr(size, count, receive(pull, size, count));
+        double elapsed = receive(pull, size, count);
+        print_thr(size, count, elapsed, cpu0);
         zmq_close(pull);
     } else if (!strcmp(mode, "remote_thr")) {
         void *push = connected(ZMQ_PUSH, 1, ep);
@@ -222,11 +243,16 @@ int main(int argc, char **argv) {
             fprintf(stderr, NAME ": pthread_create failed\n");
             return 1;
         }
-        if (thr) print_thr(size, count, receive(b, size, count));
+        if (thr) print_thr(size, count, receive(b, size, count), -1);
         else print_lat(count, round_trips(c, size, count));
         pthread_join(t, NULL);
         zmq_close(thr ? b : c);
     }
     if (zmq_ctx_term(ctx)) fail("zmq_ctx_term");
+    if (!strcmp(mode, "remote_thr")) {
+        /* Only now is every message written: zmq_ctx_term waited. */
+        double cpu1 = cpu_ns();
+        if (cpu0 >= 0 && cpu1 >= 0) printf("cpu_ns_per_msg=%.0f\n", (cpu1 - cpu0) / (double)count);
+    }
     return 0;
 }

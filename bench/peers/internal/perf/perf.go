@@ -13,7 +13,12 @@
 //
 // local_thr and inproc_thr print "msgs_per_s=N mb_per_s=N", timed from the
 // first message received to the last, so over COUNT-1 intervals and without
-// the connection's set-up. remote_lat and inproc_lat print
+// the connection's set-up. local_thr adds "cpu_ns_per_msg=N" and remote_thr
+// prints "cpu_ns_per_msg=N" at its end: the process's user+system CPU time
+// (getrusage RUSAGE_SELF, every thread) from before the socket is made to
+// the end of the side (the last message received; the sender closed and
+// [Library.Term] returned), over COUNT, as azmq bench and the libzmq peer
+// measure it. remote_lat and inproc_lat print
 // "rtt_us=N latency_us=N": the mean round trip over all COUNT, and half of
 // it. A binding side given a wildcard endpoint (tcp://127.0.0.1:*) prints
 // the endpoint it bound as "endpoint=..." on stderr, so that the runner can
@@ -80,9 +85,12 @@ func Main(lib Library) {
 
 // Run runs the mode args names and returns the exit status.
 func Run(lib Library, args []string, stdout, stderr io.Writer) int {
-	err := run(lib, args, stdout, stderr)
+	last, err := run(lib, args, stdout, stderr)
 	if err == nil && lib.Term != nil {
 		err = lib.Term()
+	}
+	if err == nil && last != nil {
+		last()
 	}
 	switch err.(type) {
 	case nil:
@@ -98,7 +106,14 @@ func Run(lib Library, args []string, stdout, stderr io.Writer) int {
 	}
 }
 
-func run(lib Library, args []string, stdout, stderr io.Writer) error {
+// run runs a mode; last, when not nil, is what it prints once the library
+// is terminated.
+func run(lib Library, args []string, stdout, stderr io.Writer) (last func(), err error) {
+	err = runMode(lib, args, stdout, stderr, &last)
+	return last, err
+}
+
+func runMode(lib Library, args []string, stdout, stderr io.Writer, last *func()) error {
 	if len(args) == 0 {
 		return usageError("no mode")
 	}
@@ -126,6 +141,7 @@ func run(lib Library, args []string, stdout, stderr io.Writer) error {
 	if err != nil || count < 1 {
 		return usageError(fmt.Sprintf("COUNT %q is not a positive number", args[1]))
 	}
+	cpu := startCPU()
 
 	switch mode {
 	case "local_thr":
@@ -137,7 +153,7 @@ func run(lib Library, args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintln(stdout, ThrLine(size, count, d))
+		fmt.Fprintln(stdout, ThrLine(size, count, d)+cpu.field(count))
 		return pull.Close()
 	case "remote_thr":
 		push, err := lib.Connect(PUSH, ep)
@@ -146,6 +162,11 @@ func run(lib Library, args []string, stdout, stderr io.Writer) error {
 		}
 		if err := send(push, size, count); err != nil {
 			return err
+		}
+		*last = func() {
+			if f := cpu.field(count); f != "" {
+				fmt.Fprintln(stdout, f[1:])
+			}
 		}
 		return push.Close()
 	case "local_lat":

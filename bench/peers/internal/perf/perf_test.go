@@ -3,7 +3,9 @@ package perf
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 )
 
@@ -91,5 +93,36 @@ func TestLines(t *testing.T) {
 	}
 	if got := LatLine(1000, 1e8); got != "rtt_us=100.00 latency_us=50.00" {
 		t.Errorf("LatLine = %q", got)
+	}
+}
+
+// The two throughput sides report the process's CPU time per message:
+// local_thr on its line, remote_thr on a line of its own once the library
+// is terminated.
+func TestThrCPU(t *testing.T) {
+	if _, ok := processCPU(); !ok {
+		t.Skip("no process CPU time here")
+	}
+	lib := (&chanLib{}).library()
+	var terms atomic.Int32
+	lib.Term = func() error { terms.Add(1); return nil }
+	var localOut, localErr, remoteOut, remoteErr bytes.Buffer
+	local := make(chan int, 1)
+	go func() { local <- Run(lib, []string{"local_thr", "chan://x", "64", "20000"}, &localOut, &localErr) }()
+	if code := Run(lib, []string{"remote_thr", "chan://x", "64", "20000"}, &remoteOut, &remoteErr); code != 0 {
+		t.Fatalf("remote_thr: exit %d, stderr %q", code, remoteErr.String())
+	}
+	if code := <-local; code != 0 {
+		t.Fatalf("local_thr: exit %d, stderr %q", code, localErr.String())
+	}
+	var rate, mb, ns float64
+	if n, err := fmt.Sscanf(localOut.String(), "msgs_per_s=%g mb_per_s=%g cpu_ns_per_msg=%g\n", &rate, &mb, &ns); n != 3 || err != nil {
+		t.Errorf("local_thr printed %q: %v", localOut.String(), err)
+	}
+	if n, err := fmt.Sscanf(remoteOut.String(), "cpu_ns_per_msg=%g\n", &ns); n != 1 || err != nil || strings.Count(remoteOut.String(), "\n") != 1 {
+		t.Errorf("remote_thr printed %q: %v", remoteOut.String(), err)
+	}
+	if n := terms.Load(); n != 2 {
+		t.Errorf("Term ran %d times, want 2", n)
 	}
 }
