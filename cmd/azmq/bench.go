@@ -30,6 +30,7 @@ func bench(args []string, stdout, stderr io.Writer) (err error) {
 	patterns := fs.String("patterns", "pushpull", "comma-separated patterns to measure: pushpull, clientserver, radiodish (more than pushpull adds a pattern column to the table)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this `file` (go tool pprof)")
 	release := fs.Bool("release", true, "give each received message back with azmq.Release, as libzmq's perf tools close theirs; false leaves them to the garbage collector")
+	cpu := fs.Bool("cpu", false, "add a column to the table: the process's user+system CPU time per message of each throughput run (both sides, as both run in this process)")
 	copySend := fs.Bool("copy", false, "send with Send, which copies every message, instead of SendNoCopy, which hands the payload over as libzmq's perf tools hand over each zmq_msg_t")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -55,6 +56,7 @@ func bench(args []string, stdout, stderr io.Writer) (err error) {
 		if m, err = benchkit.NewMatrix(*transports, *sizes, *patterns, *quick); err != nil {
 			return usageErr("bench: %v", err)
 		}
+		m.SetCPU(*cpu)
 	} else if mode := fs.Arg(0); movedModes[mode] {
 		return usageErr("bench %s: the stress drivers are a command of their own: go run ./bench/stress %s (in azmq's source tree)", mode, mode)
 	}
@@ -81,7 +83,7 @@ func bench(args []string, stdout, stderr io.Writer) (err error) {
 }
 
 const benchUsage = `Usage:
-  azmq bench [-quick] [-transports LIST] [-sizes LIST] [-patterns LIST] [-cpuprofile FILE] [-release=false] [-copy]
+  azmq bench [-quick] [-transports LIST] [-sizes LIST] [-patterns LIST] [-cpu] [-cpuprofile FILE] [-release=false] [-copy]
   azmq bench [-cpuprofile FILE] [-release=false] [-copy] local_thr|remote_thr|local_lat|remote_lat ENDPOINT SIZE COUNT
   azmq bench inproc_thr|inproc_lat SIZE COUNT
 
@@ -122,6 +124,9 @@ AZMQ_BENCH_CURVE_SERVER_PUBLIC (the connecting side) set to a key pair in
 Z85 (azmq keygen), local_thr, remote_thr, local_lat and remote_lat run over
 CURVE: the binding side is the server, the connecting side a client with a
 key pair made for the run. The inproc modes and the matrix ignore them.
+-cpu adds a column to the matrix's table: the process's user+system CPU
+time per message over each throughput run, both sides together (they run
+in this one process) with the sockets' set-up.
 -cpuprofile FILE writes a CPU profile of the run (go tool pprof).
 The receiving sides give every message back with azmq.Release once they
 have checked it, as libzmq's perf tools close each message; with

@@ -153,6 +153,28 @@ func TestTool(t *testing.T) {
 		}
 	})
 
+	// -cpu adds a column of CPU time per message; the table is otherwise
+	// the same.
+	t.Run("matrix cpu", func(t *testing.T) {
+		r := runTool(ctx, t, exe, "bench", "-quick", "-cpu", "-transports", "inproc,tcp", "-sizes", "16,4k")
+		if r.code != 0 {
+			t.Fatalf("bench -quick -cpu: exit %d, stderr %q", r.code, r.stderr)
+		}
+		rows := 0
+		for _, line := range strings.Split(r.stdout, "\n") {
+			f := strings.Fields(line)
+			if len(f) != 7 || (f[0] != "inproc" && f[0] != "tcp") {
+				continue
+			}
+			rows++
+			positive(t, line+": msgs/s", f[3])
+			positive(t, line+": CPU ns/msg", f[6])
+		}
+		if rows != 4 || !strings.Contains(r.stdout, "CPU ns/msg") {
+			t.Errorf("bench -quick -cpu: %d table rows, want 4 and a CPU column:\n%s", rows, r.stdout)
+		}
+	})
+
 	t.Run("patterns", func(t *testing.T) {
 		r := runTool(ctx, t, exe, "bench", "-quick", "-transports", "inproc,tcp,udp", "-sizes", "16,4k,64k", "-patterns", "pushpull,clientserver,radiodish")
 		if r.code != 0 {

@@ -19,12 +19,18 @@ func startCPU() cpuMeter {
 	return cpuMeter{t, ok}
 }
 
+// since is the CPU time since the start; false where it cannot be read.
+func (m cpuMeter) since() (time.Duration, bool) {
+	now, ok := processCPU()
+	return now - m.start, m.ok && ok
+}
+
 // field is " cpu_ns_per_msg=N" over count messages, or "" where the
 // process's CPU time cannot be read.
 func (m cpuMeter) field(count int) string {
-	now, ok := processCPU()
-	if !m.ok || !ok || count < 1 {
+	d, ok := m.since()
+	if !ok || count < 1 {
 		return ""
 	}
-	return fmt.Sprintf(" cpu_ns_per_msg=%.0f", float64(now-m.start)/float64(count))
+	return fmt.Sprintf(" cpu_ns_per_msg=%.0f", float64(d)/float64(count))
 }

@@ -22,8 +22,15 @@ type Matrix struct {
 	sizes      []int
 	patterns   []*benchPattern
 	quick      bool
+	cpu        bool          // a column of CPU time per message
 	cell       time.Duration // how long a calibrated measurement should take
 }
+
+// SetCPU adds a column to the table: the process's user+system CPU time
+// per message over each throughput run (bench -cpu). Both sides run in
+// this process, so it is their sum, the matrix's own bookkeeping and the
+// sockets' set-up included; the perf modes measure each side alone.
+func (m *Matrix) SetCPU(on bool) { m.cpu = on }
 
 // NewMatrix reads the matrix's comma-separated lists (bench -transports,
 // -sizes, -patterns); quick takes tiny fixed counts instead of calibrated
@@ -99,6 +106,7 @@ type result struct {
 	thrCount  int
 	thr       time.Duration // first to last of thrCount messages
 	thrSent   int           // messages sent for those thrCount (more when some were lost)
+	thrCPU    time.Duration // the process's CPU time over that run; -1: unknown
 	latCount  int           // 0: no latency measured
 	lat       time.Duration // latCount round trips
 }
@@ -215,7 +223,13 @@ func (m *Matrix) Run(ctx context.Context, stdout, stderr io.Writer) error {
 				var last thrRun
 				r.thrCount, r.thr, err = m.measure(ctx, m.thrCount(size), func(n int) (time.Duration, error) {
 					var err error
+					cpu := startCPU()
 					last, err = p.thr(ctx, endpoint(tr), size, n)
+					if d, ok := cpu.since(); ok {
+						r.thrCPU = d
+					} else {
+						r.thrCPU = -1
+					}
 					return last.d, err
 				})
 				if err != nil {
@@ -246,15 +260,36 @@ func (m *Matrix) Run(ctx context.Context, stdout, stderr io.Writer) error {
 		}
 		return nil
 	}
-	const row = "%-9s  %7s  %11s  %9s  %10s\n"
-	fmt.Fprintf(stdout, row, "transport", "size", "msgs/s", "MB/s", "latency µs")
+	const row = "%-9s  %7s  %11s  %9s  %10s%s\n"
+	fmt.Fprintf(stdout, row, "transport", "size", "msgs/s", "MB/s", "latency µs", m.cpuColumn(nil))
 	for _, r := range results {
 		mps := r.msgsPerSec()
 		fmt.Fprintf(stdout, row, r.transport, SizeName(r.size),
-			fmt.Sprintf("%.0f", mps), fmt.Sprintf("%.1f", mps*float64(r.size)/1e6), fmt.Sprintf("%.2f", r.latencyMicros()))
+			fmt.Sprintf("%.0f", mps), fmt.Sprintf("%.1f", mps*float64(r.size)/1e6), fmt.Sprintf("%.2f", r.latencyMicros()), m.cpuColumn(&r))
 	}
 	fmt.Fprintln(stdout, "msgs/s, MB/s: PUSH->PULL, first message to last; latency: half a REQ/REP round trip")
+	m.cpuNote(stdout)
 	return nil
+}
+
+// cpuColumn is the CPU column of a row (of the header for nil): nothing
+// without -cpu.
+func (m *Matrix) cpuColumn(r *result) string {
+	switch {
+	case !m.cpu:
+		return ""
+	case r == nil:
+		return fmt.Sprintf("  %10s", "CPU ns/msg")
+	case r.thrCPU < 0 || r.thrSent < 1:
+		return fmt.Sprintf("  %10s", "n/a")
+	}
+	return fmt.Sprintf("  %10.0f", float64(r.thrCPU)/float64(r.thrSent))
+}
+
+func (m *Matrix) cpuNote(stdout io.Writer) {
+	if m.cpu {
+		fmt.Fprintln(stdout, "CPU ns/msg: user+system CPU time of this process over a throughput run, per message sent: both sides, and the sockets' set-up")
+	}
 }
 
 // pushPullOnly tells whether the matrix is the one bench has always
@@ -267,8 +302,8 @@ func (m *Matrix) pushPullOnly() bool {
 // "-" where a pattern has no latency, and the share of messages lost
 // where a pattern may lose some.
 func (m *Matrix) printPatterns(stdout io.Writer, results []result) {
-	const row = "%-13s  %-9s  %7s  %11s  %9s  %10s  %6s\n"
-	fmt.Fprintf(stdout, row, "pattern", "transport", "size", "msgs/s", "MB/s", "latency µs", "lost")
+	const row = "%-13s  %-9s  %7s  %11s  %9s  %10s  %6s%s\n"
+	fmt.Fprintf(stdout, row, "pattern", "transport", "size", "msgs/s", "MB/s", "latency µs", "lost", m.cpuColumn(nil))
 	for _, r := range results {
 		mps := r.msgsPerSec()
 		lat, lost := "-", "-"
@@ -279,9 +314,10 @@ func (m *Matrix) printPatterns(stdout io.Writer, results []result) {
 			lost = fmt.Sprintf("%.1f%%", 100*float64(r.thrSent-r.thrCount)/float64(r.thrSent))
 		}
 		fmt.Fprintf(stdout, row, r.pattern.title, r.transport, SizeName(r.size),
-			fmt.Sprintf("%.0f", mps), fmt.Sprintf("%.1f", mps*float64(r.size)/1e6), lat, lost)
+			fmt.Sprintf("%.0f", mps), fmt.Sprintf("%.1f", mps*float64(r.size)/1e6), lat, lost, m.cpuColumn(&r))
 	}
 	fmt.Fprintln(stdout, "msgs/s, MB/s: first message received to last")
+	m.cpuNote(stdout)
 	for _, p := range m.patterns {
 		fmt.Fprintln(stdout, p.note)
 	}
