@@ -90,27 +90,6 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-// parseBenchFlags parses the flags of a bench command that takes no
-// positional argument (bench soak, bench flood). With -h or --help it
-// prints usage, which ends with "Flags:", and the flags, and reports
-// help: the command has nothing more to do.
-func parseBenchFlags(fs *flag.FlagSet, args []string, stdout io.Writer, usage string) (help bool, err error) {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(stdout)
-			fmt.Fprint(stdout, usage)
-			fs.PrintDefaults()
-			fs.SetOutput(io.Discard)
-			return true, nil
-		}
-		return false, usageErr("%s: %v", strings.TrimPrefix(fs.Name(), "azmq "), err)
-	}
-	if fs.NArg() > 0 {
-		return false, usageErr("%s: unexpected argument %q", strings.TrimPrefix(fs.Name(), "azmq "), fs.Arg(0))
-	}
-	return false, nil
-}
-
 // printHelp prints a command's help text and its flags.
 func printHelp(w io.Writer, fs *flag.FlagSet, text string) {
 	io.WriteString(w, text)
