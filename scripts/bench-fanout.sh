@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make bench-fanout`: one PUB over tcp loopback publishing to 10, 100 and
 # 1,000 SUB connections, azmq beside libzmq in the same run. Not part of
-# `make test`: a full run takes about four minutes.
+# `make test`: a full run takes about five minutes.
 #
 #   builds build/workloads (bench/workloads, azmq) and
 #   build/workloads-libzmq (bench/libzmq-workloads/workloads.c, the same

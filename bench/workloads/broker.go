@@ -3,7 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
+	"io"
 	"slices"
 	"sync"
 	"time"
@@ -14,7 +14,7 @@ import (
 // runRouter is the binding side of the broker workload: one ROUTER that
 // echoes every request to the DEALER it came from, in one goroutine, as a
 // broker's loop does.
-func runRouter(a []string) error {
+func runRouter(a []string, stdout, stderr io.Writer) error {
 	l := &argList{a: a}
 	conns := l.num(0, "CONNS", 1, maxConn)
 	hwm := l.num(1, "HWM", 0, 1<<30)
@@ -34,7 +34,7 @@ func runRouter(a []string) error {
 		return err
 	}
 	base := sampleMem()
-	fmt.Fprintf(os.Stderr, "endpoint=%s\n", r.LastEndpoint())
+	fmt.Fprintf(stderr, "endpoint=%s\n", r.LastEndpoint())
 	var conn memSample
 	stop := func() error { return nil }
 	hellos := 0
@@ -54,7 +54,7 @@ func runRouter(a []string) error {
 			if err := stop(); err != nil {
 				return err
 			}
-			fmt.Printf("impl=azmq replies=%d %s\n", replies, memKV(base, conn, sampleMem(), conns))
+			fmt.Fprintf(stdout, "impl=azmq replies=%d %s\n", replies, memKV(base, conn, sampleMem(), conns))
 			return nil
 		case 'H':
 			// Every client says hello once, before it is timed: the
@@ -78,7 +78,7 @@ func runRouter(a []string) error {
 
 // runDealer runs the CONNS clients of the broker workload in one process,
 // each a DEALER with one request outstanding at a time.
-func runDealer(a []string) error {
+func runDealer(a []string, stdout io.Writer) error {
 	l := &argList{a: a}
 	ep := l.str(0, "ENDPOINT")
 	conns := l.num(1, "CONNS", 1, maxConn)
@@ -169,7 +169,7 @@ func runDealer(a []string) error {
 	if err := dealers[0].Send(ctx, []byte("Q")); err != nil {
 		return err
 	}
-	fmt.Println(brokerLine("azmq", slices.Concat(rtts...), elapsed))
+	fmt.Fprintln(stdout, brokerLine("azmq", slices.Concat(rtts...), elapsed))
 	return nil
 }
 

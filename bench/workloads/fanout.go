@@ -4,7 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
-	"os"
+	"io"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -13,7 +13,7 @@ import (
 )
 
 // runPub is the publishing (binding) side of the fan-out workload.
-func runPub(a []string) error {
+func runPub(a []string, stdout, stderr io.Writer) error {
 	l := &argList{a: a}
 	conns := l.num(0, "CONNS", 1, maxConn)
 	distinct := topicsArg(l, 1)
@@ -43,7 +43,7 @@ func runPub(a []string) error {
 		return err
 	}
 	base := sampleMem()
-	fmt.Fprintf(os.Stderr, "endpoint=%s\ncontrol=%s\n", pub.LastEndpoint(), ctrl.LastEndpoint())
+	fmt.Fprintf(stderr, "endpoint=%s\ncontrol=%s\n", pub.LastEndpoint(), ctrl.LastEndpoint())
 
 	ntopics := 1
 	if distinct {
@@ -113,7 +113,7 @@ func runPub(a []string) error {
 		return err
 	}
 	end := sampleMem()
-	fmt.Printf("impl=azmq sent=%d send_secs=%.3f sent_per_s=%.0f %s\n",
+	fmt.Fprintf(stdout, "impl=azmq sent=%d send_secs=%.3f sent_per_s=%.0f %s\n",
 		sent, elapsed.Seconds(), float64(sent)/elapsed.Seconds(), memKV(base, conn, end, conns))
 	return nil
 }
@@ -126,7 +126,7 @@ type subStats struct {
 }
 
 // runSub runs the CONNS subscribers of the fan-out workload in one process.
-func runSub(a []string) error {
+func runSub(a []string, stdout io.Writer) error {
 	l := &argList{a: a}
 	ep := l.str(0, "ENDPOINT")
 	ctl := l.str(1, "CONTROL")
@@ -230,7 +230,7 @@ func runSub(a []string) error {
 	if err := ctrl.Send(ctx, []byte("done")); err != nil {
 		return err
 	}
-	fmt.Println(fanoutLine("azmq", stats))
+	fmt.Fprintln(stdout, fanoutLine("azmq", stats))
 	return nil
 }
 

@@ -42,13 +42,13 @@ func main() {
 	args := os.Args[2:]
 	switch os.Args[1] {
 	case "pub":
-		err = runPub(args)
+		err = runPub(args, os.Stdout, os.Stderr)
 	case "sub":
-		err = runSub(args)
+		err = runSub(args, os.Stdout)
 	case "router":
-		err = runRouter(args)
+		err = runRouter(args, os.Stdout, os.Stderr)
 	case "dealer":
-		err = runDealer(args)
+		err = runDealer(args, os.Stdout)
 	default:
 		usage()
 	}
