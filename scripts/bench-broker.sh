@@ -157,6 +157,7 @@ summary() {
 		return sprintf("%.3g", v)
 	}
 	function med(k, f) { return median(vals[k, f]) }
+	function dash(v) { return v == "" ? "-" : v }
 	{
 		cell = $3
 		if (!(cell in seen)) { seen[cell] = 1; cells[++nc] = cell }
@@ -173,7 +174,7 @@ summary() {
 				pr = pairs[cells[c], p]; k = cells[c] SUBSEP pr
 				printf "| %s | %s | %s | %s | %s | %s | %s |%s\n", cells[c], pr,
 					si(med(k, "replies_per_s")), si(med(k, "p50_us")), si(med(k, "p99_us")),
-					med(k, "rss_per_conn_kib"), (pr ~ /^azmq/) ? med(k, "goroutines_per_conn") : "-",
+					dash(med(k, "rss_per_conn_kib")), (pr ~ /^azmq/) ? dash(med(k, "goroutines_per_conn")) : "-",
 					fails[k] ? " " fails[k] " failed" : ""
 			}
 		}
@@ -207,5 +208,5 @@ if [ -s "$OUT/errors.log" ]; then
 	echo
 	echo "stderr of the runs: $OUT/errors.log"
 fi
-grep -q ' failed |' "$OUT/summary.md" && die "a run failed: see $OUT/errors.log"
+grep -q ' failed$' "$OUT/summary.md" && die "a run failed: see $OUT/errors.log"
 exit 0
