@@ -3,7 +3,7 @@
 
 GO ?= go
 
-.PHONY: test windows-test walkthrough fuzz bench bench-compare bench-peers bench-curve bench-draft bench-ws deps vet
+.PHONY: test windows-test walkthrough fuzz bench bench-compare bench-peers bench-curve bench-draft bench-ws bench-fanout bench-broker deps vet
 
 ## test: deps (installed first; a leg whose prerequisites this user cannot
 ## install is skipped with one line saying how to run it, and under CI=true
@@ -64,6 +64,25 @@ bench-draft:
 ## SIZES COUNT LAT_COUNT. Not part of `make test`.
 bench-ws:
 	scripts/bench-ws.sh
+
+## bench-fanout: one PUB over tcp to 10, 100 and 1,000 SUB connections (one
+## topic matching all, and a topic per subscriber), azmq beside libzmq
+## (bench/workloads, bench/libzmq-workloads; needs libzmq3-dev): delivered
+## msgs/s, drops, the slowest subscriber's lag and the PUB's memory per
+## connection; medians of REPS (default 3) alternating runs, a table in
+## build/bench-fanout. Raises ulimit -n to 8192. Knobs: REPS CONNS TOPICS
+## SIZE SECS HWM PAIRS PROFILE NICE. Not part of `make test`.
+bench-fanout:
+	scripts/bench-fanout.sh
+
+## bench-broker: one ROUTER over tcp with 100 and 1,000 DEALER clients doing
+## request/reply, azmq beside libzmq (as bench-fanout): replies/s, p50/p99
+## round trip and the ROUTER's memory per connection; medians of REPS
+## (default 3) alternating runs, a table in build/bench-broker. Raises
+## ulimit -n to 8192. Knobs: REPS CONNS SIZE SECS HWM PAIRS PROFILE NICE.
+## Not part of `make test`.
+bench-broker:
+	scripts/bench-broker.sh
 
 ## deps: install what make test needs beyond Go when it is missing
 ## (python3-zmq; node, npm and zeromq.js by npm ci in interop/node; chromium,
