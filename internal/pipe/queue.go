@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 )
 
 // ErrClosed is returned by operations on a closed queue or socket.
@@ -58,7 +59,29 @@ type Queue struct {
 
 	readable *Signal // notified when a message arrives or the queue closes
 	writable *Signal // notified when room appears or the queue closes
+
+	// ready mirrors "a message to pop, or closed" for Ready, which reads
+	// it without the lock; readyNow is its copy under the lock, so that
+	// the atomic is written only when the answer changes.
+	ready    atomic.Bool
+	readyNow bool
 }
+
+// syncReady updates ready after the queue changed. Called with the mutex
+// held.
+func (q *Queue) syncReady() {
+	if r := q.n > 0 || q.closed; r != q.readyNow {
+		q.readyNow = r
+		q.ready.Store(r)
+	}
+}
+
+// Ready reports, without taking the lock, whether TryPop would find a
+// message or the queue closed. It is a hint for a reader scanning many
+// queues (a ROUTER's thousand peers): a push after it said false notifies
+// the readable Signal, so a reader that armed its Signal first and then
+// found no queue Ready misses nothing.
+func (q *Queue) Ready() bool { return q.ready.Load() }
 
 // SetReadable replaces the Signal of the reading end: an inproc pipe made by
 // a connect before the bind gets its reader only when the bind comes.
@@ -101,6 +124,7 @@ func (q *Queue) SetConflate() {
 		clear(q.buf)
 		q.buf[0], q.head, q.n = last, 0, 1
 	}
+	q.syncReady()
 	q.mu.Unlock()
 }
 
@@ -201,6 +225,7 @@ func (q *Queue) TryPush(m Msg) (bool, error) {
 	q.buf[(q.head+q.n)%len(q.buf)] = m
 	q.n++
 	wasEmpty := q.n == 1
+	q.syncReady()
 	r := q.readable
 	q.mu.Unlock()
 	if wasEmpty {
@@ -242,6 +267,7 @@ func (q *Queue) TryPop() (m Msg, ok, closed bool) {
 	q.head = (q.head + 1) % len(q.buf)
 	q.n--
 	wasFull := q.hwm > 0 && q.n == q.hwm-1
+	q.syncReady()
 	w := q.writable
 	q.mu.Unlock()
 	if wasFull {
@@ -287,6 +313,7 @@ func (q *Queue) PopBatch(dst []Msg, max int) (out []Msg, closed bool) {
 	k = taken
 	q.n -= k
 	closed = q.closed && q.n == 0
+	q.syncReady()
 	w := q.writable
 	q.mu.Unlock()
 	if wasFull && k > 0 {
@@ -325,6 +352,7 @@ func (q *Queue) Close() {
 		return
 	}
 	q.closed = true
+	q.syncReady()
 	r, w := q.readable, q.writable
 	q.mu.Unlock()
 	r.Notify()
@@ -339,6 +367,7 @@ func (q *Queue) Discard() {
 	}
 	q.n, q.head = 0, 0
 	q.closed = true
+	q.syncReady()
 	r, w := q.readable, q.writable
 	q.mu.Unlock()
 	r.Notify()
@@ -401,6 +430,7 @@ func (q *Queue) tryPushMany(ms []Msg) (int, error) {
 		q.buf[(q.head+q.n)%len(q.buf)] = m
 		q.n++
 	}
+	q.syncReady()
 	r := q.readable
 	q.mu.Unlock()
 	if wasEmpty {
