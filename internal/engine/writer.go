@@ -3,6 +3,7 @@ package engine
 import (
 	"errors"
 	"net"
+	"runtime"
 	"time"
 
 	"github.com/azmq/azmq/internal/bufpool"
@@ -138,6 +139,7 @@ func (e *Engine) writeLoop(out *pipe.Queue) error {
 		tick = t.C
 	}
 	var pong []byte
+	yielded := false // Gosched'ed since the last write
 	for {
 		sig := out.Readable().C()
 		if pong = e.takePong(pong[:0]); len(pong) > 0 {
@@ -156,12 +158,24 @@ func (e *Engine) writeLoop(out *pipe.Queue) error {
 		if len(msgs) > 0 {
 			// More may be queued: loop without waiting; flush when empty.
 			if w.pending() && len(msgs) < 256 {
+				if !yielded && out.Len() == 0 {
+					// Let the senders run once before the write: a PUB
+					// fanning out to many peers, or a busy sender, has
+					// more for this connection by then, and one write
+					// carries it all. Alone on its core this costs a
+					// scheduler call, not a wait.
+					yielded = true
+					runtime.Gosched()
+					continue
+				}
+				yielded = false
 				if err := w.flush(); err != nil {
 					return err
 				}
 			}
 			continue
 		}
+		yielded = false
 		if w.pending() {
 			if err := w.flush(); err != nil {
 				return err
