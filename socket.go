@@ -147,7 +147,9 @@ func (s *Socket) SendNoCopy(ctx context.Context, parts ...[]byte) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	if err := s.pat.Send(ctx, pipe.Msg{Frames: parts}); err != nil {
+	// The list is copied (not the bodies) so that parts does not escape:
+	// a one-frame call's variadic slice then stays on the caller's stack.
+	if err := s.pat.Send(ctx, pipe.Msg{Frames: s.cp.List(parts)}); err != nil {
 		return s.sendErr(err)
 	}
 	s.countOut(parts)

@@ -59,6 +59,26 @@ func (c *Copier) Copy(parts [][]byte) [][]byte {
 	return copyInto(hdrs, bytes, parts)
 }
 
+// List returns a frame list of its own holding the slices of parts (the
+// bodies are not copied): what SendNoCopy queues, so that parts itself
+// is not kept and a caller's one-frame variadic call allocates nothing.
+// A small message's list is cut from the Copier's chunk of headers, as
+// Copy's is; a large one's gets its own allocation, so that a received
+// message kept alive never pins other messages' large bodies.
+func (c *Copier) List(parts [][]byte) [][]byte {
+	if len(parts) > maxFrames || size(parts) > maxBody || !c.busy.CompareAndSwap(false, true) {
+		return append(make([][]byte, 0, len(parts)), parts...)
+	}
+	if len(c.hdrs) < len(parts) {
+		c.hdrs = make([][]byte, chunkHdrs)
+	}
+	hdrs := c.hdrs[:len(parts):len(parts)]
+	c.hdrs = c.hdrs[len(parts):]
+	c.busy.Store(false)
+	copy(hdrs, parts)
+	return hdrs
+}
+
 // copyLarge copies frames of bufpool.MinSize and more into buffers of
 // their own from bufpool.GetOwn (uncapped: PutOwn knows a buffer by its
 // capacity), and the others into one allocation.
