@@ -25,6 +25,9 @@ type Socket struct {
 	typ  SocketType
 	cfg  socketConfig
 	pat  pattern.Socket
+	// addr is pat as a pattern.Addressed, or nil: looked up once, not on
+	// every RecvMsg.
+	addr pattern.Addressed
 	cp   msgcopy.Copier // Send's copies
 
 	mu       sync.Mutex
@@ -77,6 +80,7 @@ func newSocket(z *Context, t SocketType, cfg socketConfig, pat pattern.Socket) *
 		engines: make(map[link]*binding),
 		done:    make(chan struct{}),
 	}
+	s.addr, _ = pat.(pattern.Addressed)
 	s.hsCtx, s.hsCancel = context.WithCancel(context.Background())
 	s.killCtx, s.killCancel = context.WithCancel(context.Background())
 	return s
@@ -171,8 +175,8 @@ func (s *Socket) RecvMsg(ctx context.Context) (Msg, error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	if a, ok := s.pat.(pattern.Addressed); ok {
-		m, addr, peer, err := a.RecvAddr(ctx)
+	if s.addr != nil {
+		m, addr, peer, err := s.addr.RecvAddr(ctx)
 		if err != nil {
 			return Msg{}, err
 		}
