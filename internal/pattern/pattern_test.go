@@ -365,3 +365,35 @@ func TestPullReadAhead(t *testing.T) {
 	}
 	nothing(t, s)
 }
+
+// TestPushOnlyPeer: the lone-peer path follows peers coming and going: one
+// peer gets everything, two take turns, a closed and detached peer gets
+// nothing more, and with none left Send waits.
+func TestPushOnlyPeer(t *testing.T) {
+	s := newSock(t, PUSH, Options{})
+	a := raw(t, s, 10, nil)
+	send(t, s, "a1")
+	send(t, s, "a2")
+	popStrs(t, a, "a1")
+	popStrs(t, a, "a2")
+	b := raw(t, s, 10, nil)
+	send(t, s, "x")
+	send(t, s, "y")
+	if a.Out.Len() != 1 || b.Out.Len() != 1 {
+		t.Fatalf("queued %d and %d, want one each", a.Out.Len(), b.Out.Len())
+	}
+	peerRecv(t, a)
+	peerRecv(t, b)
+	a.Close()
+	s.Detach(a)
+	send(t, s, "b1")
+	popStrs(t, b, "b1")
+	b.Close()
+	s.Detach(b)
+	if err := s.Send(timeout(t, short), msg("none")); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Send with no peer = %v, want a wait", err)
+	}
+	if a.Out.Len()+b.Out.Len() != 0 {
+		t.Fatal("a closed, detached peer got a message")
+	}
+}
