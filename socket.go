@@ -136,9 +136,10 @@ func (s *Socket) sendErr(err error) error {
 	return err
 }
 
-// SendNoCopy is Send without the copy: it takes ownership of parts and of
-// every slice in it, as libzmq's zmq_msg_send takes a message. The caller
-// must not modify them afterwards, not even once the message has gone:
+// SendNoCopy is Send without the copy: it takes ownership of every slice
+// in parts, as libzmq's zmq_msg_send takes a message (parts itself, the
+// list, is not kept: the caller may reuse it). The caller must not modify
+// the slices afterwards, not even once the message has gone:
 // over inproc the receiver gets the very slices, and a PUB may hand them to
 // many subscribers. It pays for messages of a few KiB and more, which the
 // tcp and ipc writers send from the caller's memory without copying, and
