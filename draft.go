@@ -49,8 +49,7 @@ func (s *Socket) sendAddr(ctx context.Context, a pattern.Addr, data []byte) erro
 	if err := s.pat.(pattern.Addressed).SendAddr(ctx, a, pipe.Msg{Frames: s.cp.Copy([][]byte{data}), Flags: pipe.Owned}); err != nil {
 		return err
 	}
-	s.st.msgsOut.Add(1)
-	s.st.bytesOut.Add(uint64(len(data)))
+	s.st.out.add(uint64(len(data)))
 	return nil
 }
 

@@ -113,3 +113,39 @@ func describe(msg [][]byte) string {
 	}
 	return s
 }
+
+// TestSendNoCopyReusesList: SendNoCopy keeps the slices, not the list
+// holding them, so a caller may refill its list at once; over inproc the
+// receiver gets the very slices.
+func TestSendNoCopyReusesList(t *testing.T) {
+	ctx := testCtx(t)
+	z := NewContext()
+	defer z.Close()
+	pull := newSock(t, z, PULL)
+	push := newSock(t, z, PUSH)
+	if err := pull.Bind("inproc://nocopy-list"); err != nil {
+		t.Fatal(err)
+	}
+	if err := push.Connect("inproc://nocopy-list"); err != nil {
+		t.Fatal(err)
+	}
+	list := make([][]byte, 2)
+	var sent [][]byte
+	for i := range 3 {
+		list[0], list[1] = []byte{byte(i)}, []byte("body")
+		sent = append(sent, list[0])
+		if err := push.SendNoCopy(ctx, list...); err != nil {
+			t.Fatal(err)
+		}
+		list[0], list[1] = nil, []byte("scribbled")
+	}
+	for i := range 3 {
+		msg, err := pull.Recv(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(msg) != 2 || &msg[0][0] != &sent[i][0] || string(msg[1]) != "body" {
+			t.Fatalf("message %d: %q, want the slices sent", i, msg)
+		}
+	}
+}

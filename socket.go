@@ -25,6 +25,9 @@ type Socket struct {
 	typ  SocketType
 	cfg  socketConfig
 	pat  pattern.Socket
+	// addr is pat as a pattern.Addressed, or nil: looked up once, not on
+	// every RecvMsg.
+	addr pattern.Addressed
 	cp   msgcopy.Copier // Send's copies
 
 	mu       sync.Mutex
@@ -77,6 +80,7 @@ func newSocket(z *Context, t SocketType, cfg socketConfig, pat pattern.Socket) *
 		engines: make(map[link]*binding),
 		done:    make(chan struct{}),
 	}
+	s.addr, _ = pat.(pattern.Addressed)
 	s.hsCtx, s.hsCancel = context.WithCancel(context.Background())
 	s.killCtx, s.killCancel = context.WithCancel(context.Background())
 	return s
@@ -132,9 +136,10 @@ func (s *Socket) sendErr(err error) error {
 	return err
 }
 
-// SendNoCopy is Send without the copy: it takes ownership of parts and of
-// every slice in it, as libzmq's zmq_msg_send takes a message. The caller
-// must not modify them afterwards, not even once the message has gone:
+// SendNoCopy is Send without the copy: it takes ownership of every slice
+// in parts, as libzmq's zmq_msg_send takes a message (parts itself, the
+// list, is not kept: the caller may reuse it). The caller must not modify
+// the slices afterwards, not even once the message has gone:
 // over inproc the receiver gets the very slices, and a PUB may hand them to
 // many subscribers. It pays for messages of a few KiB and more, which the
 // tcp and ipc writers send from the caller's memory without copying, and
@@ -147,7 +152,9 @@ func (s *Socket) SendNoCopy(ctx context.Context, parts ...[]byte) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	if err := s.pat.Send(ctx, pipe.Msg{Frames: parts}); err != nil {
+	// The list is copied (not the bodies) so that parts does not escape:
+	// a one-frame call's variadic slice then stays on the caller's stack.
+	if err := s.pat.Send(ctx, pipe.Msg{Frames: s.cp.List(parts)}); err != nil {
 		return s.sendErr(err)
 	}
 	s.countOut(parts)
@@ -169,8 +176,8 @@ func (s *Socket) RecvMsg(ctx context.Context) (Msg, error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	if a, ok := s.pat.(pattern.Addressed); ok {
-		m, addr, peer, err := a.RecvAddr(ctx)
+	if s.addr != nil {
+		m, addr, peer, err := s.addr.RecvAddr(ctx)
 		if err != nil {
 			return Msg{}, err
 		}

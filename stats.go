@@ -1,6 +1,9 @@
 package azmq
 
-import "sync/atomic"
+import (
+	"sync"
+	"sync/atomic"
+)
 
 // Stats are a socket's counters since NewSocket, for operators: what
 // passed through it, what it dropped, and how its connections fared.
@@ -36,22 +39,78 @@ type Stats struct {
 // lines of their own, so that a sender and a receiver of the same socket
 // do not slow each other down.
 type stats struct {
-	msgsOut, bytesOut atomic.Uint64
-	_                 [48]byte
-	msgsIn, bytesIn   atomic.Uint64
-	_                 [48]byte
-	events            [len(eventNames)]atomic.Uint64 // by EventKind
+	_      [64]byte
+	out    counter
+	_      [64]byte
+	in     counter
+	_      [64]byte
+	events [len(eventNames)]atomic.Uint64 // by EventKind
+}
+
+// counter counts messages and their bytes with one atomic addition per
+// message, not two: both advance together in packed, which is folded into
+// the totals long before either part could overflow. The fold and a read
+// take mu, so a read never sees a message half counted, and what it
+// returns only grows.
+type counter struct {
+	packed atomic.Uint64 // messages<<byteBits | bytes, since the last fold
+	mu     sync.Mutex
+	msgs   uint64 // folded, guarded by mu
+	bytes  uint64 // folded, guarded by mu
+}
+
+const (
+	byteBits = 40
+	byteMask = 1<<byteBits - 1
+	// Fold once either part passes a quarter of its room: what
+	// concurrent adders put on top before the fold cannot fill the rest.
+	foldMsgs  = 1 << (64 - byteBits - 2)
+	foldBytes = 1 << (byteBits - 2)
+	// A message this large is counted under the lock, so that no single
+	// addition comes near a part's room.
+	bigMsg = 1 << 32
+)
+
+func (c *counter) add(n uint64) {
+	if n >= bigMsg {
+		c.mu.Lock()
+		c.msgs++
+		c.bytes += n
+		c.mu.Unlock()
+		return
+	}
+	if v := c.packed.Add(1<<byteBits | n); v>>byteBits >= foldMsgs || v&byteMask >= foldBytes {
+		c.fold()
+	}
+}
+
+func (c *counter) fold() {
+	c.mu.Lock()
+	v := c.packed.Swap(0)
+	c.msgs += v >> byteBits
+	c.bytes += v & byteMask
+	c.mu.Unlock()
+}
+
+func (c *counter) load() (msgs, bytes uint64) {
+	c.mu.Lock()
+	v := c.packed.Load()
+	msgs, bytes = c.msgs+v>>byteBits, c.bytes+v&byteMask
+	c.mu.Unlock()
+	return msgs, bytes
 }
 
 // Stats returns the socket's counters (see Stats). It may be called at any
 // time, also after Close, from any goroutine.
 func (s *Socket) Stats() Stats {
 	ev := func(k EventKind) uint64 { return s.st.events[k].Load() }
+	msgsOut, bytesOut := s.st.out.load()
+	msgsIn, bytesIn := s.st.in.load()
 	return Stats{
-		MsgsOut:           s.st.msgsOut.Load(),
-		BytesOut:          s.st.bytesOut.Load(),
-		MsgsIn:            s.st.msgsIn.Load(),
-		BytesIn:           s.st.bytesIn.Load(),
+		MsgsOut:           msgsOut,
+		BytesOut:          bytesOut,
+		MsgsIn:            msgsIn,
+		BytesIn:           bytesIn,
 		Dropped:           s.pat.Dropped(),
 		Accepted:          ev(EventAccepted),
 		Connected:         ev(EventConnected),
@@ -68,8 +127,7 @@ func (s *Socket) countOut(frames [][]byte) {
 	for _, f := range frames {
 		n += len(f)
 	}
-	s.st.msgsOut.Add(1)
-	s.st.bytesOut.Add(uint64(n))
+	s.st.out.add(uint64(n))
 }
 
 // countIn counts a message received.
@@ -78,6 +136,5 @@ func (s *Socket) countIn(frames [][]byte) {
 	for _, f := range frames {
 		n += len(f)
 	}
-	s.st.msgsIn.Add(1)
-	s.st.bytesIn.Add(uint64(n))
+	s.st.in.add(uint64(n))
 }

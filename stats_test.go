@@ -215,3 +215,63 @@ func TestStatsNoDrop(t *testing.T) {
 		})
 	}
 }
+
+// TestStatsCounter: the packed message and byte counts stay exact across
+// folds (either part passing its bound) and huge messages, and a reader
+// running beside concurrent adders only ever sees them grow.
+func TestStatsCounter(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		sizes []uint64 // added in turn, repeated times
+		times int
+	}{
+		{"small", []uint64{0, 16, 256}, 1000},
+		{"fold-by-bytes", []uint64{1 << 31}, 3 * (foldBytes >> 31)},
+		{"fold-by-messages", []uint64{1}, foldMsgs + 10},
+		{"huge", []uint64{bigMsg, 1<<40 + 3, 7}, 5},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var c counter
+			var wantMsgs, wantBytes uint64
+			for i := 0; i < tt.times; i++ {
+				for _, n := range tt.sizes {
+					c.add(n)
+					wantMsgs++
+					wantBytes += n
+				}
+			}
+			if m, b := c.load(); m != wantMsgs || b != wantBytes {
+				t.Fatalf("load = %d messages, %d bytes; want %d, %d", m, b, wantMsgs, wantBytes)
+			}
+		})
+	}
+	t.Run("concurrent", func(t *testing.T) {
+		var c counter
+		const adders, each = 4, foldMsgs/4 + 1000
+		done := make(chan struct{})
+		for range adders {
+			go func() {
+				defer func() { done <- struct{}{} }()
+				for range each {
+					c.add(3)
+				}
+			}()
+		}
+		var lastM, lastB uint64
+		for finished := 0; finished < adders; {
+			select {
+			case <-done:
+				finished++
+			default:
+			}
+			m, b := c.load()
+			if m < lastM || b < lastB || b != 3*m {
+				t.Fatalf("load = %d, %d after %d, %d: went back or half counted", m, b, lastM, lastB)
+			}
+			lastM, lastB = m, b
+		}
+		if m, b := c.load(); m != adders*each || b != 3*adders*each {
+			t.Fatalf("load = %d, %d; want %d, %d", m, b, adders*each, 3*adders*each)
+		}
+	})
+}

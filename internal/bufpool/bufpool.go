@@ -161,6 +161,11 @@ func Enable() {
 	}
 }
 
+// minPart is the least capacity of a frame Put may take back: Get's are
+// MinSize and more, and Rebase records no part with less room (a
+// decrypted frame starts a few dozen bytes into its buffer).
+const minPart = MinSize / 2
+
 // Rebase records that the frame handed out as buf is now part, a
 // non-empty slice of buf (a message decrypted in place, whose plaintext
 // follows a header), so that Put takes part back. A buffer not handed out
@@ -171,7 +176,7 @@ func Rebase(buf, part []byte) {
 	}
 	b, p := unsafe.SliceData(buf), unsafe.SliceData(part)
 	off := uintptr(unsafe.Pointer(p)) - uintptr(unsafe.Pointer(b))
-	if p == b || off >= uintptr(cap(buf)) {
+	if p == b || off >= uintptr(cap(buf)) || cap(part) < minPart {
 		return
 	}
 	// The frame is not out yet: nothing can look for it in between.
@@ -188,7 +193,9 @@ func Rebase(buf, part []byte) {
 // Anything else is left alone. The caller gives b up: nothing may use it,
 // or anything sliced from it, afterwards.
 func Put(b []byte) bool {
-	if cap(b) == 0 || !enabled.Load() {
+	// Nothing handed out is this small (Rebase keeps it so): a receiver
+	// releasing every small message pays no lock for it.
+	if cap(b) < minPart || !enabled.Load() {
 		return false
 	}
 	p := unsafe.SliceData(b)

@@ -162,3 +162,21 @@ func BenchmarkGetPut(b *testing.B) {
 		Put(Get(1 << 16))
 	}
 }
+
+// TestRebaseSmallPart: a part with less room than minPart is not recorded,
+// so Put, which refuses small frames before looking, never misses one.
+func TestRebaseSmallPart(t *testing.T) {
+	Enable()
+	b := Get(MinSize)
+	part := b[cap(b)-minPart+1:]
+	Rebase(b, part)
+	if Put(part) {
+		t.Fatal("Put took a part smaller than minPart")
+	}
+	if !Put(b) {
+		t.Fatal("the frame was moved to a part Put cannot take")
+	}
+	if Put(make([]byte, 16)) {
+		t.Fatal("Put took a small frame Get never handed out")
+	}
+}

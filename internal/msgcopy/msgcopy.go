@@ -5,7 +5,7 @@
 package msgcopy
 
 import (
-	"sync/atomic"
+	"sync"
 
 	"github.com/azmq/azmq/internal/bufpool"
 )
@@ -29,34 +29,62 @@ func Copy(parts [][]byte) [][]byte {
 }
 
 // Copier is Copy with small messages cut from chunks. It is safe for
-// concurrent use: a Copier busy in one goroutine makes another allocate
-// as Copy does rather than wait.
-type Copier struct {
-	busy  atomic.Bool
+// concurrent use.
+type Copier struct{}
+
+// chunk is what small messages are cut from. The chunks live in a
+// sync.Pool, which keeps one per P: taking one and putting it back costs
+// no atomic instruction, where a lock (or a busy flag) would cost two on
+// every Send.
+type chunk struct {
 	hdrs  [][]byte
 	bytes []byte
 }
 
-// Copy is the package's Copy, from the Copier's chunks where the message
-// is small, and with every frame of bufpool.MinSize and more in memory of
-// its own from bufpool.GetOwn, which whoever uses the copy last may give
-// back with bufpool.PutOwn.
-func (c *Copier) Copy(parts [][]byte) [][]byte {
+var chunks = sync.Pool{New: func() any { return new(chunk) }}
+
+// Copy is the package's Copy, from chunks where the message is small, and
+// with every frame of bufpool.MinSize and more in memory of its own from
+// bufpool.GetOwn, which whoever uses the copy last may give back with
+// bufpool.PutOwn.
+func (*Copier) Copy(parts [][]byte) [][]byte {
 	n := size(parts)
-	if n > maxBody || len(parts) > maxFrames || !c.busy.CompareAndSwap(false, true) {
+	if n > maxBody || len(parts) > maxFrames {
 		return copyLarge(parts)
 	}
-	if len(c.hdrs) < len(parts) {
-		c.hdrs = make([][]byte, chunkHdrs)
+	k := chunks.Get().(*chunk)
+	if len(k.hdrs) < len(parts) {
+		k.hdrs = make([][]byte, chunkHdrs)
 	}
-	if len(c.bytes) < n {
-		c.bytes = make([]byte, chunkBytes)
+	if len(k.bytes) < n {
+		k.bytes = make([]byte, chunkBytes)
 	}
-	hdrs := c.hdrs[:len(parts):len(parts)]
-	bytes := c.bytes[:n:n]
-	c.hdrs, c.bytes = c.hdrs[len(parts):], c.bytes[n:]
-	c.busy.Store(false)
+	hdrs := k.hdrs[:len(parts):len(parts)]
+	bytes := k.bytes[:n:n]
+	k.hdrs, k.bytes = k.hdrs[len(parts):], k.bytes[n:]
+	chunks.Put(k)
 	return copyInto(hdrs, bytes, parts)
+}
+
+// List returns a frame list of its own holding the slices of parts (the
+// bodies are not copied): what SendNoCopy queues, so that parts itself
+// is not kept and a caller's one-frame variadic call allocates nothing.
+// A small message's list is cut from a chunk of headers, as Copy's is; a
+// large one's gets its own allocation, so that a received message kept
+// alive never pins other messages' large bodies.
+func (*Copier) List(parts [][]byte) [][]byte {
+	if len(parts) > maxFrames || size(parts) > maxBody {
+		return append(make([][]byte, 0, len(parts)), parts...)
+	}
+	k := chunks.Get().(*chunk)
+	if len(k.hdrs) < len(parts) {
+		k.hdrs = make([][]byte, chunkHdrs)
+	}
+	hdrs := k.hdrs[:len(parts):len(parts)]
+	k.hdrs = k.hdrs[len(parts):]
+	chunks.Put(k)
+	copy(hdrs, parts)
+	return hdrs
 }
 
 // copyLarge copies frames of bufpool.MinSize and more into buffers of

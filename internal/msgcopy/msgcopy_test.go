@@ -121,3 +121,48 @@ func BenchmarkCopy(b *testing.B) {
 		})
 	}
 }
+
+// TestList: the list holds the caller's very bodies, is not the caller's
+// list, cannot grow into a neighbour, and a small one seldom allocates.
+func TestList(t *testing.T) {
+	var c Copier
+	for _, tt := range []struct {
+		name  string
+		sizes []int
+	}{
+		{"one-empty", []int{0}},
+		{"one-small", []int{16}},
+		{"small-parts", []int{3, 0, 5, 1}},
+		{"over-max-body", []int{maxBody + 1}},
+		{"over-max-frames", []int{1, 1, 1, 1, 1, 1, 1, 1, 1}},
+		{"large", []int{1 << 20, 7}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			in := frames(tt.sizes...)
+			bodies := append([][]byte(nil), in...)
+			got := c.List(in)
+			next := c.List(frames(1))
+			in[0] = nil // the caller reuses its list
+			if len(got) != len(bodies) || cap(got) != len(got) {
+				t.Fatalf("len %d cap %d, want %d", len(got), cap(got), len(bodies))
+			}
+			for i := range bodies {
+				if len(bodies[i]) > 0 && &got[i][0] != &bodies[i][0] {
+					t.Errorf("frame %d is not the caller's body", i)
+				}
+			}
+			_ = append(got, []byte("x"))
+			if len(next) != 1 || len(next[0]) != 1 {
+				t.Error("appending to one list wrote into the next")
+			}
+		})
+	}
+	one := [][]byte{[]byte("sixteen bytes...")}
+	if n := testing.AllocsPerRun(1000, func() { c.List(one) }); n > 0.1 {
+		t.Errorf("List of a small message: %.2f allocations, want a fraction", n)
+	}
+	big := [][]byte{make([]byte, maxBody+1)}
+	if n := testing.AllocsPerRun(100, func() { c.List(big) }); n != 1 {
+		t.Errorf("List of a large message: %.2f allocations, want its own 1", n)
+	}
+}

@@ -318,3 +318,82 @@ func BenchmarkPushPullConcurrent(b *testing.B) {
 	pull.Close()
 	<-done
 }
+
+// TestPullReadAhead: with one peer, PULL takes what it queued in one go
+// and delivers it in order with that peer, also after the peer has gone;
+// a second peer waits at most one batch, then the two take turns.
+func TestPullReadAhead(t *testing.T) {
+	s := newSock(t, PULL, Options{})
+	peerA := &pipe.Peer{SocketType: "PUSH"}
+	a := raw(t, s, 0, peerA)
+	const n = 3 * readAhead
+	for i := 0; i < n; i++ {
+		peerSend(t, a, msg(fmt.Sprint(i)))
+	}
+	m, from, err := s.Recv(timeout(t, time.Second))
+	if err != nil || strs(m)[0] != "0" || from != peerA {
+		t.Fatalf("first Recv = %q, %v, %v", strs(m), from, err)
+	}
+	if got := a.In.Len(); got != n-readAhead {
+		t.Fatalf("%d messages left queued after one Recv, want %d (one batch taken)", got, n-readAhead)
+	}
+	b := raw(t, s, 0, &pipe.Peer{SocketType: "PUSH"})
+	peerSend(t, b, msg("b"))
+	next, gotB := 1, false
+	for i := 0; i < readAhead+1 && !gotB; i++ {
+		got := recv(t, s)[0]
+		if got == "b" {
+			gotB = true
+			continue
+		}
+		if got != fmt.Sprint(next) {
+			t.Fatalf("Recv = %q, want %d: out of order", got, next)
+		}
+		next++
+	}
+	if !gotB {
+		t.Fatalf("the second peer's message did not come within %d receives", readAhead+1)
+	}
+	// What the first peer sent is delivered, in order, after it has gone.
+	a.Close()
+	s.Detach(a)
+	for ; next < n; next++ {
+		m, from, err := s.Recv(timeout(t, time.Second))
+		if err != nil || strs(m)[0] != fmt.Sprint(next) || from != peerA {
+			t.Fatalf("Recv = %q, %v, %v; want %d from the first peer", strs(m), from, err, next)
+		}
+	}
+	nothing(t, s)
+}
+
+// TestPushOnlyPeer: the lone-peer path follows peers coming and going: one
+// peer gets everything, two take turns, a closed and detached peer gets
+// nothing more, and with none left Send waits.
+func TestPushOnlyPeer(t *testing.T) {
+	s := newSock(t, PUSH, Options{})
+	a := raw(t, s, 10, nil)
+	send(t, s, "a1")
+	send(t, s, "a2")
+	popStrs(t, a, "a1")
+	popStrs(t, a, "a2")
+	b := raw(t, s, 10, nil)
+	send(t, s, "x")
+	send(t, s, "y")
+	if a.Out.Len() != 1 || b.Out.Len() != 1 {
+		t.Fatalf("queued %d and %d, want one each", a.Out.Len(), b.Out.Len())
+	}
+	peerRecv(t, a)
+	peerRecv(t, b)
+	a.Close()
+	s.Detach(a)
+	send(t, s, "b1")
+	popStrs(t, b, "b1")
+	b.Close()
+	s.Detach(b)
+	if err := s.Send(timeout(t, short), msg("none")); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Send with no peer = %v, want a wait", err)
+	}
+	if a.Out.Len()+b.Out.Len() != 0 {
+		t.Fatal("a closed, detached peer got a message")
+	}
+}

@@ -2,6 +2,7 @@ package pattern
 
 import (
 	"context"
+	"sync/atomic"
 
 	"github.com/azmq/azmq/internal/pipe"
 )
@@ -13,6 +14,21 @@ type push struct {
 	lb lb
 	// conflate keeps only the newest message queued for each peer.
 	conflate bool
+	// only is the peer while there is exactly one, else nil: Send tries
+	// it without the mutex, which guards the round robin of several. (A
+	// Send racing with the peer's Detach may still queue on it, as it
+	// would have just before the Detach took the mutex; a pipe is closed
+	// before it is detached, so then the push fails and Send looks again.)
+	only atomic.Pointer[pipe.Pipe]
+}
+
+// setOnly publishes the lone peer, with the mutex held.
+func (s *push) setOnly() {
+	if len(s.lb.pipes) == 1 {
+		s.only.Store(s.lb.pipes[0])
+	} else {
+		s.only.Store(nil)
+	}
 }
 
 func newPush() *push {
@@ -31,6 +47,7 @@ func (s *push) Attach(p *pipe.Pipe) error {
 		p.Out.SetConflate()
 	}
 	s.lb.add(p)
+	s.setOnly()
 	s.mu.Unlock()
 	s.wake()
 	return nil
@@ -40,12 +57,18 @@ func (s *push) Attach(p *pipe.Pipe) error {
 func (s *push) Detach(p *pipe.Pipe) {
 	s.mu.Lock()
 	s.lb.remove(p)
+	s.setOnly()
 	s.mu.Unlock()
 	s.wake()
 }
 
 // Send queues m on the next peer with room, waiting while there is none.
 func (s *push) Send(ctx context.Context, m pipe.Msg) error {
+	if p := s.only.Load(); p != nil && !s.isClosed.Load() {
+		if ok, _ := p.Out.TryPush(m); ok {
+			return nil
+		}
+	}
 	return s.block(ctx, &s.writable, func() (bool, error) {
 		s.mu.Lock()
 		p := s.lb.send(m)

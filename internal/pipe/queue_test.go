@@ -347,3 +347,44 @@ func BenchmarkQueuePushPop(b *testing.B) {
 		q.TryPop()
 	}
 }
+
+// BenchmarkQueueHandoff: one goroutine pushes messages one at a time (as
+// Send does), another takes them in batches (as an engine's writer and a
+// PULL with one peer do): the pipe's cost per message with both ends busy.
+func BenchmarkQueueHandoff(b *testing.B) {
+	q := NewQueue(1000, nil, nil)
+	x := m("0123456789abcdef")
+	ctx := context.Background()
+	b.ReportAllocs()
+	done := make(chan int)
+	go func() {
+		got := 0
+		var batch []Msg
+		for {
+			r := q.Readable().C()
+			var closed bool
+			batch, closed = q.PopBatch(batch[:0], 64)
+			got += len(batch)
+			if closed {
+				done <- got
+				return
+			}
+			if len(batch) == 0 {
+				<-r
+			}
+		}
+	}()
+	for b.Loop() {
+		// As a socket's Send does: try first, arm the Signal only when full.
+		if ok, _ := q.TryPush(x); ok {
+			continue
+		}
+		if err := q.Push(ctx, x, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	q.Close()
+	if got := <-done; got != b.N {
+		b.Fatalf("took %d messages, pushed %d", got, b.N)
+	}
+}
