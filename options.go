@@ -128,7 +128,8 @@ func WithSendHWM(n int) SocketOption {
 // WithRecvHWM limits the messages queued from each peer before azmq stops
 // reading its connection (default 1000; 0 = unlimited). What a peer can
 // make a socket hold is up to n of its messages, each bounded by
-// WithMaxMsgSize.
+// WithMaxMsgSize (and a PULL with one peer takes up to 64 more out of
+// its queue ahead of Recv, as libzmq's pipes read ahead in batches).
 func WithRecvHWM(n int) SocketOption {
 	return func(c *socketConfig) error {
 		if n < 0 {
