@@ -115,11 +115,28 @@
 // id of its own, so a slow answer for one client holds up no other; a
 // handshake stops waiting when its handshake timeout ([WithHandshakeTimeout])
 // expires, and a handler that closes or is replaced fails the requests it
-// left unanswered.
+// left unanswered. Package github.com/azmq/azmq/cert reads and writes key
+// pairs in the certificate files of czmq and pyzmq, and the zap handler
+// can admit the clients whose certificates are in a directory
+// (zap.Handler.AllowCurveDir). [WithMetadata] announces properties of the
+// application's own ("X-…") that the peer reads with [Msg.Property].
+//
+// # Options and counters
+//
+// Options are given to [NewSocket] and checked there: a bad value, or an
+// option the socket's type does not have (libzmq's EINVAL), is an error
+// naming it. Beside the basics they cover libzmq's options that real
+// systems use (XPUB verbose, manual, nodrop and welcome; conflate; ROUTER
+// handover and notify; probe router; REQ correlate and relaxed; TCP
+// keepalive, buffers and TOS; connect timeout and reconnect stop; SOCKS5);
+// docs/MIGRATING.md maps each libzmq option to its form. [Socket.Stats]
+// counts messages and bytes in and out, drops at the high-water mark,
+// reconnects and handshake failures, always on.
 //
 // # Endpoints
 //
 //	tcp://127.0.0.1:5555   tcp://[::1]:5555   tcp://*:5555   tcp://127.0.0.1:*  (any free port: see LastEndpoint)
+//	tcp://127.0.0.2:0;10.0.0.7:5555   (Connect from a source address, or an interface: eth1:0;host:5555)
 //	ipc:///tmp/feed.sock   ipc://@name (Linux abstract namespace)
 //	ipc://\\.\pipe\feed     ipc://pipe:feed (Windows named pipes)
 //	inproc://name          (sockets of one Context; connect before bind works)
