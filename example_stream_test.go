@@ -3,6 +3,7 @@ package azmq_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -56,7 +57,8 @@ func Example_stream() {
 			if err := srv.Send(ctx, id, []byte(resp)); err != nil {
 				log.Print(err)
 			}
-			if err := srv.Send(ctx, id, nil); err != nil { // close it
+			// Close it, unless the client read the page and closed first.
+			if err := srv.Send(ctx, id, nil); err != nil && !errors.Is(err, azmq.ErrHostUnreachable) {
 				log.Print(err)
 			}
 		}

@@ -382,7 +382,9 @@ func serveHTTP(ctx context.Context, s *Socket) error {
 		if err := s.Send(ctx, m[0], []byte(resp)); err != nil {
 			return err
 		}
-		if err := s.Send(ctx, m[0], nil); err != nil {
+		// The client may read the page and close first: then the id is
+		// already gone, as libzmq says too (EHOSTUNREACH).
+		if err := s.Send(ctx, m[0], nil); err != nil && !errors.Is(err, ErrHostUnreachable) {
 			return err
 		}
 	}
