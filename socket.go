@@ -413,6 +413,10 @@ func (s *Socket) attach(p *pipe.Pipe, id []byte) error {
 func runEngine(e link, p *pipe.Pipe) error {
 	p.OnFail(e.Abort)
 	defer p.OnFail(nil)
+	if d, ok := e.(pipe.Direct); ok {
+		p.Out.SetDirect(d)
+		defer p.Out.SetDirect(nil)
+	}
 	return e.Run(p)
 }
 

@@ -100,6 +100,10 @@ type Engine struct {
 	cfg  Config
 	r    reader
 	w    writer
+	// wmu is held by whoever writes to the connection: the writer
+	// goroutine while it works, a sender in WriteNow while it is idle.
+	wmu sync.Mutex
+	dw  direct
 
 	peerMinor byte
 	v2        bool // the peer speaks ZMTP 2.0: no commands, no heartbeats
@@ -128,6 +132,7 @@ func New(conn net.Conn, cfg Config) *Engine {
 	e := &Engine{conn: conn, cfg: cfg, done: make(chan struct{})}
 	e.r.init(conn, cfg.MaxMsgSize)
 	e.w.init(conn)
+	e.initDirect()
 	return e
 }
 

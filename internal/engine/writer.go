@@ -140,6 +140,8 @@ func (e *Engine) writeLoop(out *pipe.Queue) error {
 	}
 	var pong []byte
 	yielded := false // Gosched'ed since the last write
+	e.wmu.Lock()
+	defer e.wmu.Unlock()
 	for {
 		sig := out.Readable().C()
 		if pong = e.takePong(pong[:0]); len(pong) > 0 {
@@ -184,15 +186,26 @@ func (e *Engine) writeLoop(out *pipe.Queue) error {
 		if closed {
 			return errDrained
 		}
+		// Idle: a sender may write meanwhile (WriteNow).
+		e.wmu.Unlock()
+		ping := false
 		select {
 		case <-sig:
 		case <-tick:
+			ping = true
+		case <-e.done:
+		}
+		e.wmu.Lock()
+		select {
+		case <-e.done:
+			return net.ErrClosed
+		default:
+		}
+		if ping {
 			if err := e.commands(e.pingFrame()); err != nil {
 				return err
 			}
 			e.pinged()
-		case <-e.done:
-			return net.ErrClosed
 		}
 	}
 }

@@ -8,6 +8,9 @@ import "github.com/azmq/azmq/internal/pipe"
 type lb struct {
 	pipes []*pipe.Pipe
 	next  int // where the next round starts
+	// direct lets a connection's idle writer be bypassed (REQ: one
+	// message in flight, nothing to batch).
+	direct bool
 }
 
 func (l *lb) add(p *pipe.Pipe) { l.pipes = append(l.pipes, p) }
@@ -31,7 +34,13 @@ func (l *lb) send(m pipe.Msg) *pipe.Pipe {
 		p := l.pipes[l.next]
 		l.next++
 		// A closing pipe (error) is as good as gone: its Detach is coming.
-		if ok, _ := p.Out.TryPush(m); ok {
+		var ok bool
+		if l.direct {
+			ok, _ = p.Out.TryPushDirect(m)
+		} else {
+			ok, _ = p.Out.TryPush(m)
+		}
+		if ok {
 			return p
 		}
 	}

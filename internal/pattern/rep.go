@@ -109,7 +109,9 @@ func (s *rep) Send(_ context.Context, m pipe.Msg) error {
 		// The envelope is the request's, not the reply's own copy: the
 		// message as a whole is no longer azmq's alone to give back.
 		m.Flags &^= pipe.Owned
-		s.replyTo.Out.TryPush(m)
+		// One reply per request: nothing to batch, so an idle writer
+		// is bypassed (pipe.Direct).
+		s.replyTo.Out.TryPushDirect(m)
 	}
 	s.replying, s.env, s.replyTo = false, nil, nil
 	return nil

@@ -43,6 +43,7 @@ var errRequestLost = fmt.Errorf("%w: the peer holding the request went away befo
 
 func newReq(o RoutingOptions) *req {
 	s := &req{probe: o.Probe, relaxed: o.Relaxed, correlate: o.Correlate}
+	s.lb.direct = true
 	if s.correlate {
 		s.reqID = rand.Uint32() // as libzmq: ids do not repeat across runs
 	}

@@ -65,6 +65,8 @@ type Queue struct {
 	// the atomic is written only when the answer changes.
 	ready    atomic.Bool
 	readyNow bool
+
+	direct direct // a link that writes at once (TryPushDirect)
 }
 
 // syncReady updates ready after the queue changed. Called with the mutex
