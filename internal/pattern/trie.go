@@ -2,6 +2,7 @@ package pattern
 
 import (
 	"bytes"
+	"slices"
 
 	"github.com/azmq/azmq/internal/pipe"
 )
@@ -22,7 +23,11 @@ type trieNode struct {
 	label []byte // edge from the parent; never empty below the root
 	kids  []*trieNode
 	refs  int
-	subs  map[*subPipe]struct{}
+	// subs are the pipes subscribed to the node's topic, each once (a
+	// pipe's own topics say whether it is here). A slice, not a map:
+	// every message walks it, and ranging over a small map costs more
+	// than the match itself.
+	subs []*subPipe
 }
 
 func (n *trieNode) hasValue() bool { return n.refs > 0 || len(n.subs) > 0 }
@@ -260,10 +265,7 @@ func (m *mtrie) add(sp *subPipe, topic []byte) (first bool) {
 	sp.topics[string(topic)] = struct{}{}
 	sp.cost += SubscriptionCost(topic)
 	n := m.t.insert(topic)
-	if n.subs == nil {
-		n.subs = make(map[*subPipe]struct{})
-	}
-	n.subs[sp] = struct{}{}
+	n.subs = append(n.subs, sp)
 	return len(n.subs) == 1
 }
 
@@ -280,7 +282,12 @@ func (m *mtrie) rm(sp *subPipe, topic []byte) (last bool) {
 		return false
 	}
 	n := m.buf[len(m.buf)-1]
-	delete(n.subs, sp)
+	if i := slices.Index(n.subs, sp); i >= 0 {
+		last := len(n.subs) - 1
+		n.subs[i] = n.subs[last]
+		n.subs[last] = nil
+		n.subs = n.subs[:last]
+	}
 	if len(n.subs) > 0 {
 		return false
 	}
@@ -304,7 +311,7 @@ func (m *mtrie) match(data []byte, fn func(*subPipe)) {
 	m.gen++
 	gen := m.gen
 	m.t.walk(data, func(n *trieNode) {
-		for sp := range n.subs {
+		for _, sp := range n.subs {
 			if sp.mark != gen {
 				sp.mark = gen
 				fn(sp)
