@@ -166,6 +166,11 @@ func runSub(a []string, stdout io.Writer) error {
 		}
 		subs[i] = s
 	}
+	stopProfile, err := startProfile()
+	if err != nil {
+		return err
+	}
+	defer stopProfile()
 	stats := make([]subStats, conns)
 	errs := make([]error, conns)
 	var warm, ended atomic.Int64

@@ -18,7 +18,8 @@
 // seconds. Each side prints one line of key=value on stdout; the binding
 // side's includes its resident set (VmRSS) before the connections and once
 // they are all there, and its goroutines. WL_CPUPROFILE=FILE writes a CPU
-// profile of the binding side's timed phase.
+// profile of the binding side's timed phase, or of a sub's run from its
+// connections on.
 package main
 
 import (

@@ -194,11 +194,13 @@ func (q *Queue) Closed() bool {
 	return c
 }
 
+// grow doubles the ring of a full queue. Two copies, not a loop over
+// the messages: a thousand subscribers' queues filling to a HWM of 10,000
+// spent an eighth of their process's time here.
 func (q *Queue) grow() {
 	nb := make([]Msg, 2*len(q.buf))
-	for i := 0; i < q.n; i++ {
-		nb[i] = q.buf[(q.head+i)%len(q.buf)]
-	}
+	k := copy(nb, q.buf[q.head:])
+	copy(nb[k:], q.buf[:q.head])
 	q.buf = nb
 	q.head = 0
 }

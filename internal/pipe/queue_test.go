@@ -388,3 +388,48 @@ func BenchmarkQueueHandoff(b *testing.B) {
 		b.Fatalf("took %d messages, pushed %d", got, b.N)
 	}
 }
+
+// TestQueueGrowWrapped: a ring that is full with its oldest message
+// anywhere in it grows in order, through TryPush and PushBatch alike.
+func TestQueueGrowWrapped(t *testing.T) {
+	for _, batch := range []bool{false, true} {
+		for head := range 16 {
+			q := NewQueue(0, nil, nil)
+			pushed, popped := 0, 0
+			push := func(k int) {
+				ms := make([]Msg, k)
+				for i := range ms {
+					ms[i] = m(fmt.Sprint(pushed))
+					pushed++
+				}
+				if batch {
+					if err := q.PushBatch(context.Background(), ms, nil); err != nil {
+						t.Fatal(err)
+					}
+					return
+				}
+				for _, x := range ms {
+					if ok, err := q.TryPush(x); !ok || err != nil {
+						t.Fatalf("push: %v %v", ok, err)
+					}
+				}
+			}
+			// Move the head to head, fill the ring of 16, then overflow it
+			// twice over.
+			push(head)
+			for range head {
+				q.TryPop()
+				popped++
+			}
+			push(16)
+			push(40)
+			for popped < pushed {
+				x, ok, _ := q.TryPop()
+				if !ok || body(x) != fmt.Sprint(popped) {
+					t.Fatalf("batch=%v head=%d: pop = %q %v, want %d", batch, head, body(x), ok, popped)
+				}
+				popped++
+			}
+		}
+	}
+}
