@@ -206,7 +206,7 @@ const (
 	sPlotH      = 180
 	sFailRowH   = 12
 	sMinLabelDX = 44 // between the centres of two size labels
-	sInset      = 14 // between a panel's side and its first or last size
+	sInset      = 22 // a panel's side to its first or last size: room for "× panic"
 )
 
 // drawBySize writes the -by-size picture of the thr cells.
