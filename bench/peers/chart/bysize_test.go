@@ -151,6 +151,18 @@ func TestThroughputOfNone(t *testing.T) {
 	}
 }
 
+func TestThroughputOfBadSize(t *testing.T) {
+	for _, size := range []string{"0", "-16"} {
+		cells, impls, err := read(strings.NewReader(tsv("rep azmq thr tcp 16 5", "rep azmq thr tcp "+size+" 5")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := throughputOf(cells, impls); err == nil || !strings.Contains(err.Error(), "size "+size) {
+			t.Errorf("size %s: err %v, want one naming the size", size, err)
+		}
+	}
+}
+
 func TestScales(t *testing.T) {
 	sizes := []int{16, 256, 4096, 65536, 1 << 20}
 	tests := []struct {
