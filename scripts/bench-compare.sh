@@ -16,7 +16,10 @@
 #   (runs.tsv): per cell msgs/s and MB/s (throughput) or latency, the ratio
 #   azmq/libzmq against the performance targets, the spread of azmq's runs,
 #   and azmq's speed-up over go-zeromq/zmq4; then each implementation's CPU
-#   time per message, receiver and sender (thr over tcp and ipc).
+#   time per message, receiver and sender (thr over tcp and ipc). Last,
+#   build/peers/chart draws two pictures of runs.tsv: chart.svg (each
+#   implementation against libzmq, per cell) and throughput.svg
+#   (throughput against message size, a panel per transport).
 #
 # Knobs (env), passed to compare (`go doc ./compare` in bench/peers):
 # REPS (default 5), TRANSPORTS ("tcp ipc inproc"), THR_SIZES ("16 256 4096
@@ -219,5 +222,12 @@ cpu_summary() {
 section "summary ($OUT/summary.md)"
 cat "$OUT/summary.md"
 build/peers/chart "$OUT/runs.tsv" >"$OUT/chart.svg"
+# Throughput against message size; a run without thr cells (THR_SIZES= or
+# TRANSPORTS=) has none to draw.
+pictures="$OUT/chart.svg"
+if [ -n "$THR_SIZES" ] && [ -n "$TRANSPORTS" ]; then
+	build/peers/chart -by-size "$OUT/runs.tsv" >"$OUT/throughput.svg"
+	pictures="$pictures, $OUT/throughput.svg (throughput against message size)"
+fi
 echo
-echo "compare's table: $OUT/results.md; raw runs: $OUT/runs.tsv; failures: $OUT/err/errors.log; picture: $OUT/chart.svg"
+echo "compare's table: $OUT/results.md; raw runs: $OUT/runs.tsv; failures: $OUT/err/errors.log; pictures: $pictures"

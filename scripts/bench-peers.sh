@@ -7,7 +7,7 @@
 #   build/peers/pebbe     bench/peers/pebbe (pebbe/zmq4, cgo)
 #   build/peers/gozeromq  bench/peers/gozeromq (go-zeromq/zmq4)
 #   build/peers/compare   the runner (bench/peers/compare)
-#   build/peers/chart     the picture of a run (bench/peers/chart)
+#   build/peers/chart     the pictures of a run (bench/peers/chart)
 #
 # The peers speak the command line of libzmq's perf tools, as azmq does:
 #   build/peers/libzmq local_thr tcp://127.0.0.1:5555 16 1000000 &

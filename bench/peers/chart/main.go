@@ -1,18 +1,24 @@
 // Command chart draws the side-by-side comparison that compare recorded
-// in runs.tsv as an SVG picture: for every cell, each implementation's
-// speed relative to libzmq's in the same run, on a logarithmic scale
-// (throughput: msgs/s over libzmq's; latency: libzmq's latency over its
-// own, so that longer bars are better either way).
+// in runs.tsv as an SVG picture. By default: for every cell, each
+// implementation's speed relative to libzmq's in the same run, on a
+// logarithmic scale (throughput: msgs/s over libzmq's; latency: libzmq's
+// latency over its own, so that longer bars are better either way).
+// With -by-size: each implementation's throughput against the message
+// size, one panel per transport (see drawBySize).
 //
 //	chart runs.tsv > chart.svg
+//	chart -by-size runs.tsv > throughput.svg
 //
 // A cell's figure is the median of its repetitions ("rep" runs of an
 // implementation against itself); an implementation whose runs all failed
-// is shown by how they failed (panic, hang, ...).
+// is shown by how they failed (panic, hang, ...). An implementation has
+// the same color in both pictures.
 package main
 
 import (
 	"bufio"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -23,25 +29,47 @@ import (
 )
 
 func main() {
-	if len(os.Args) != 2 {
-		fmt.Fprintln(os.Stderr, "usage: chart runs.tsv > chart.svg")
+	err := run(os.Args[1:], os.Stdout, os.Stderr)
+	if errors.Is(err, errUsage) {
 		os.Exit(2)
 	}
-	f, err := os.Open(os.Args[1])
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "chart:", err)
 		os.Exit(1)
+	}
+}
+
+var errUsage = errors.New("usage")
+
+// run is the command, args without the program's name.
+func run(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("chart", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	bySize := fs.Bool("by-size", false, "draw throughput against message size, one panel per transport")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: chart [-by-size] runs.tsv > picture.svg")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return errUsage
+	}
+	f, err := os.Open(fs.Arg(0))
+	if err != nil {
+		return err
 	}
 	defer f.Close()
 	cells, impls, err := read(f)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "chart:", err)
-		os.Exit(1)
+		return fmt.Errorf("%s: %w", fs.Arg(0), err)
 	}
-	if err := draw(os.Stdout, cells, impls); err != nil {
-		fmt.Fprintln(os.Stderr, "chart:", err)
-		os.Exit(1)
+	if *bySize {
+		return drawBySize(stdout, cells, impls)
 	}
+	return draw(stdout, cells, impls)
 }
 
 // cell is one measured cell: its name and each implementation's median
@@ -50,6 +78,7 @@ type cell struct {
 	kind, transport string
 	size            int
 	median          map[string]float64
+	runs            map[string]int // the rep runs behind a median
 	failed          map[string]string
 }
 
@@ -105,7 +134,7 @@ func read(r io.Reader) ([]*cell, []string, error) {
 		if old, ok := byName[c.name()]; ok {
 			c = old
 		} else {
-			c.median, c.failed = map[string]float64{}, map[string]string{}
+			c.median, c.runs, c.failed = map[string]float64{}, map[string]int{}, map[string]string{}
 			byName[c.name()] = c
 			cells = append(cells, c)
 		}
@@ -132,7 +161,7 @@ func read(r io.Reader) ([]*cell, []string, error) {
 				if len(vs)%2 == 0 {
 					m = (vs[len(vs)/2-1] + vs[len(vs)/2]) / 2
 				}
-				c.median[impl] = m
+				c.median[impl], c.runs[impl] = m, len(vs)
 				delete(c.failed, impl)
 			}
 		}
@@ -168,6 +197,10 @@ func (c *cell) relative(impl string) float64 {
 
 var colors = []string{"#7f7f7f", "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd"}
 
+// color is the color of the i-th implementation of read's list, the same
+// in every picture.
+func color(i int) string { return colors[i%len(colors)] }
+
 // draw writes the picture: a row of bars per cell, one bar per
 // implementation, on a log scale from 1/100 to 1000 times libzmq.
 func draw(w io.Writer, cells []*cell, impls []string) error {
@@ -192,7 +225,7 @@ func draw(w io.Writer, cells []*cell, impls []string) error {
 	fmt.Fprintf(b, `<text x="%d" y="18" font-size="13" font-weight="bold">Speed against libzmq (log scale; longer is better)</text>`+"\n", left)
 	for i, impl := range impls {
 		fmt.Fprintf(b, `<rect x="%d" y="28" width="10" height="10" fill="%s"/><text x="%d" y="37">%s</text>`+"\n",
-			left+i*110, colors[i%len(colors)], left+i*110+14, impl)
+			left+i*110, color(i), left+i*110+14, impl)
 	}
 	for _, tick := range []float64{0.01, 0.1, 1, 10, 100, 1000} {
 		tx := x(tick)
@@ -210,12 +243,12 @@ func draw(w io.Writer, cells []*cell, impls []string) error {
 			by := y + i*barH
 			if r := c.relative(impl); r > 0 {
 				fmt.Fprintf(b, `<rect x="%d" y="%d" width="%.1f" height="%d" fill="%s"><title>%s %s: %.2fx libzmq</title></rect>`+"\n",
-					left, by, x(r)-float64(left), barH-1, colors[i%len(colors)], c.name(), impl, r)
+					left, by, x(r)-float64(left), barH-1, color(i), c.name(), impl, r)
 			} else if why := c.failed[impl]; why != "" {
-				fmt.Fprintf(b, `<text x="%d" y="%d" font-size="9" fill="%s">%s: %s</text>`+"\n", left+2, by+barH-1, colors[i%len(colors)], impl, why)
+				fmt.Fprintf(b, `<text x="%d" y="%d" font-size="9" fill="%s">%s: %s</text>`+"\n", left+2, by+barH-1, color(i), impl, why)
 			} else if m := c.median[impl]; m > 0 {
 				// No libzmq figure to measure it against: the figure itself.
-				fmt.Fprintf(b, `<text x="%d" y="%d" font-size="9" fill="%s">%s: %s (no libzmq figure)</text>`+"\n", left+2, by+barH-1, colors[i%len(colors)], impl, c.figure(m))
+				fmt.Fprintf(b, `<text x="%d" y="%d" font-size="9" fill="%s">%s: %s (no libzmq figure)</text>`+"\n", left+2, by+barH-1, color(i), impl, c.figure(m))
 			}
 		}
 	}
