@@ -2,6 +2,7 @@ package transport
 
 import (
 	"fmt"
+	"io"
 	"net"
 	"path/filepath"
 	"testing"
@@ -25,35 +26,7 @@ func BenchmarkLoopbackCeiling(b *testing.B) {
 }
 
 func loopbackCeiling(b *testing.B, network string, size int) {
-	addr := "127.0.0.1:0"
-	if network == "unix" {
-		addr = filepath.Join(b.TempDir(), "ceiling.sock")
-	}
-	l, err := net.Listen(network, addr)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer l.Close()
-	accepted := make(chan net.Conn, 1)
-	go func() {
-		c, err := l.Accept()
-		if err != nil {
-			close(accepted)
-			return
-		}
-		accepted <- c
-	}()
-	out, err := net.Dial(network, l.Addr().String())
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer out.Close()
-	in, ok := <-accepted
-	if !ok {
-		b.Fatal("accept failed")
-	}
-	defer in.Close()
-
+	in, out := loopbackPair(b, network)
 	total := int64(b.N) * int64(size)
 	done := make(chan error, 1)
 	go func() {
@@ -79,5 +52,122 @@ func loopbackCeiling(b *testing.B, network string, size int) {
 	}
 	if err := <-done; err != nil {
 		b.Fatal(err)
+	}
+}
+
+// loopbackPair connects two ends over tcp loopback or a unix socket; both
+// are closed when the benchmark ends.
+func loopbackPair(b *testing.B, network string) (in, out net.Conn) {
+	addr := "127.0.0.1:0"
+	if network == "unix" {
+		addr = filepath.Join(b.TempDir(), "ceiling.sock")
+	}
+	l, err := net.Listen(network, addr)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, err := l.Accept()
+		if err != nil {
+			close(accepted)
+			return
+		}
+		accepted <- c
+	}()
+	out, err = net.Dial(network, l.Addr().String())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { out.Close() })
+	in, ok := <-accepted
+	if !ok {
+		b.Fatal("accept failed")
+	}
+	b.Cleanup(func() { in.Close() })
+	return in, out
+}
+
+// BenchmarkLoopbackRoundTrip measures the floor of a round trip of 16
+// bytes in plain Go, in one process (ns/op is a whole round trip):
+// "direct", each side's goroutine reads its connection itself; "handoff",
+// a reader goroutine per side reads and passes each message over a
+// channel to the goroutine that answers, as a connection's reader hands
+// messages to a socket. The difference is what that handoff costs a round
+// trip; azmq's REQ/REP latency sits on the handoff floor.
+func BenchmarkLoopbackRoundTrip(b *testing.B) {
+	for _, network := range []string{"tcp", "unix"} {
+		for _, handoff := range []bool{false, true} {
+			name := network + "/direct"
+			if handoff {
+				name = network + "/handoff"
+			}
+			b.Run(name, func(b *testing.B) {
+				in, out := loopbackPair(b, network)
+				const size = 16
+				recv := func(c net.Conn) func([]byte) error {
+					if !handoff {
+						return func(buf []byte) error {
+							_, err := io.ReadFull(c, buf)
+							return err
+						}
+					}
+					ch := make(chan []byte, 1)
+					go func() {
+						defer close(ch)
+						for {
+							buf := make([]byte, size)
+							if _, err := io.ReadFull(c, buf); err != nil {
+								return
+							}
+							ch <- buf
+						}
+					}()
+					return func(buf []byte) error {
+						m, ok := <-ch
+						if !ok {
+							return io.EOF
+						}
+						copy(buf, m)
+						return nil
+					}
+				}
+				echoed := make(chan error, 1)
+				go func() {
+					next := recv(in)
+					buf := make([]byte, size)
+					for range b.N {
+						if err := next(buf); err != nil {
+							echoed <- err
+							return
+						}
+						if _, err := in.Write(buf); err != nil {
+							echoed <- err
+							return
+						}
+					}
+					echoed <- nil
+				}()
+				next := recv(out)
+				buf := make([]byte, size)
+				b.ResetTimer()
+				for range b.N {
+					if _, err := out.Write(buf); err != nil {
+						b.Fatal(err)
+					}
+					if err := next(buf); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.StopTimer()
+				if err := <-echoed; err != nil {
+					b.Fatal(err)
+				}
+				// Closing ends the reader goroutines (their Read fails).
+				in.Close()
+				out.Close()
+			})
+		}
 	}
 }
