@@ -365,9 +365,12 @@ load_end=$(load)
 	echo "## Per-message CPU cost breakdown, PUSH->PULL over tcp loopback"
 	echo
 	echo "$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), kernel $(uname -r), $(go version | cut -d' ' -f3)"
-	printf 'refs:'
-	for ref in $REFS; do printf ' %s = %s' "$ref" "${commit[$ref]}"; done
-	echo "; sizes $SIZES B; REPS=$REPS, the refs alternating; counts:$(for s in $SIZES; do printf ' %s B x %s' "$s" "$(count_for "$s")"; done)"
+	sep='refs: '
+	for ref in $REFS; do
+		printf '%s%s = %s' "$sep" "$ref" "${commit[$ref]}"
+		sep=', '
+	done
+	echo "; REPS=$REPS, the refs alternating; messages a run: $(for s in $SIZES; do printf '%s B x %s, ' "$s" "$(count_for "$s")"; done | sed 's/, $//')"
 	echo "load average (1, 5, 15 min): $load_start at the start, $load_end at the end"
 	echo
 	echo "A cell is ns a message (the category's share of the profile samples). The total is the process's user+system CPU time over the messages (median of the runs; every thread, with the profiler on); a category is its share of the samples of all the runs' profiles merged, times that total. local_thr counts from before its socket is made, remote_thr until every message is written."
