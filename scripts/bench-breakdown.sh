@@ -38,12 +38,14 @@
 #   there).
 #
 #   OUT/breakdown.md: a table per side, category by size and ref, with the
-#   median totals and msgs/s (local_thr's, first message to last). OUT/REF/:
+#   median totals; under it the same split made of each run's profile
+#   alone, lowest to highest (how much a category moves between runs); and
+#   msgs/s (local_thr's, first message to last, median). OUT/REF/:
 #   the binary, every run's profile (recv-SIZE-REP.pprof, send-...) and its
 #   `go tool pprof -top` (pprof-recv-SIZE-REP.txt, ...), and the frames
 #   that decided the categories with their ms (split-SIDE-SIZE.tsv, to
-#   audit the rules). OUT/runs.tsv: every run; OUT/categories.tsv: each
-#   merged split in ms of samples.
+#   audit the rules). OUT/runs.tsv: every run; OUT/categories.tsv: every
+#   split in ms of samples (rep "all": the merged one).
 #
 # Knobs (env): REFS ("e28d309 HEAD": commits, oldest first; the table's
 # columns in that order), SIZES ("16 256"), COUNT (messages a run; default
@@ -158,6 +160,7 @@ run() {
 		kill "$pid" 2>/dev/null || true
 		wait "$pid" 2>/dev/null || true
 		sed "s/^/  $name recv $size #$rep: /" "$t.recv.err" >>"$OUT/errors.log"
+		rm -f "$dir/recv-$size-$rep.pprof" "$t".*
 		printf 'fail\t-\t-\t-\t-\t-\n'
 		return
 	fi
@@ -169,6 +172,8 @@ run() {
 	if [ "$rc" != 0 ] || [ -z "$(kv "$t.recv.out" msgs_per_s)" ]; then
 		sed "s/^/  $name recv $size #$rep: /" "$t.recv.err" >>"$OUT/errors.log"
 		sed "s/^/  $name send $size #$rep: /" "$t.send.err" >>"$OUT/errors.log"
+		# A failed run's profiles are no part of the split.
+		rm -f "$dir/recv-$size-$rep.pprof" "$dir/send-$size-$rep.pprof"
 		printf 'fail\trc=%s\t-\t-\t-\t-\n' "$rc"
 	else
 		printf 'ok\t%s\t%s\t%s\t%s\t%s\n' "$(kv "$t.recv.out" msgs_per_s)" \
@@ -254,20 +259,30 @@ classify() {
 	}'
 }
 
-section "the split, from the merged profiles"
-printf 'ref\tsize\tside\tcategory\tms\n' >"$OUT/categories.tsv"
+# split REF SIZE SIDE REP: categories.tsv's rows of one split, from
+# classify's lines on stdin.
+split_rows() {
+	awk -F'\t' -v r="$1" -v s="$2" -v d="$3" -v n="$4" '{ printf "%s\t%s\t%s\t%s\t%s\t%s\n", r, s, d, n, $1, $2 }' >>"$OUT/categories.tsv"
+}
+
+section "the split, from the profiles"
+printf 'ref\tsize\tside\trep\tcategory\tms\n' >"$OUT/categories.tsv"
 for ref in $REFS; do
 	name=$(name_of "$ref")
 	for size in $SIZES; do
 		for side in recv send; do
 			profs=()
 			for ((rep = 1; rep <= REPS; rep++)); do
-				[ -s "$OUT/$name/$side-$size-$rep.pprof" ] && profs+=("$OUT/$name/$side-$size-$rep.pprof")
+				p="$OUT/$name/$side-$size-$rep.pprof"
+				[ -s "$p" ] || continue
+				profs+=("$p")
+				# Each run alone too, for the spread between runs.
+				go tool pprof -traces "$OUT/$name/azmq" "$p" 2>/dev/null | classify /dev/null | split_rows "$ref" "$size" "$side" "$rep"
 			done
 			[ "${#profs[@]}" -gt 0 ] || continue
 			: >"$OUT/$name/split-$side-$size.tsv"
 			go tool pprof -traces "$OUT/$name/azmq" "${profs[@]}" 2>/dev/null | classify "$OUT/$name/split-$side-$size.tsv" |
-				awk -F'\t' -v r="$ref" -v s="$size" -v d="$side" '{ printf "%s\t%s\t%s\t%s\t%s\n", r, s, d, $1, $2 }' >>"$OUT/categories.tsv"
+				split_rows "$ref" "$size" "$side" all
 			sort -t$'\t' -k1,1 -k2,2nr -o "$OUT/$name/split-$side-$size.tsv" "$OUT/$name/split-$side-$size.tsv"
 		done
 	done
@@ -290,15 +305,17 @@ tables() {
 		thr[$1, $3] = thr[$1, $3] " " $7
 		tot["recv", $1, $3] = tot["recv", $1, $3] " " $8
 		tot["send", $1, $3] = tot["send", $1, $3] " " $9
+		one["recv", $1, $3, $5] = $8; one["send", $1, $3, $5] = $9
 		if ($10 != "-" && $10 != "") self["recv", $1, $3] = self["recv", $1, $3] " " $10
 		if ($11 != "-" && $11 != "") self["send", $1, $3] = self["send", $1, $3] " " $11
 		nrun[$1, $3]++
 		next
 	}
-	file == 2 {
-		if (!($4 in seen)) { seen[$4] = 1; cat[++ncat] = $4 }
-		ms[$1, $2, $3, $4] = $5; sms[$1, $2, $3] += $5
+	file == 2 && $4 == "all" {
+		if (!($5 in seen)) { seen[$5] = 1; cat[++ncat] = $5 }
+		ms[$1, $2, $3, $5] = $6; sms[$1, $2, $3] += $6
 	}
+	file == 2 && $4 != "all" { rms[$1, $2, $3, $4, $5] = $6; rsum[$1, $2, $3, $4] += $6; if (!(($1, $2, $3, $4) in rseen)) { rseen[$1, $2, $3, $4] = 1; reps[$1, $2, $3] = reps[$1, $2, $3] " " $4 } }
 	END {
 		nr = split(refs, r, " "); ns_ = split(sizes, s, " ")
 		split(commits, cm, " "); split(selfs, sf, " ")
@@ -337,6 +354,28 @@ tables() {
 			line = "| profile samples (all runs) |"
 			for (j = 1; j <= ns_; j++) for (i = 1; i <= nr; i++) line = line " " sprintf("%.0f", sms[r[i], s[j], sd] / 10) " |"
 			print line
+			# The same split made of each run alone: how far runs differ.
+			print ""
+			print "Each run alone, lowest to highest ns a message:"
+			print ""
+			print head; print rule
+			for (c = 1; c <= ncat + 1; c++) {
+				line = "| " (c <= ncat ? cat[c] : "total") " |"
+				for (j = 1; j <= ns_; j++) for (i = 1; i <= nr; i++) {
+					k = r[i] SUBSEP s[j] SUBSEP sd
+					nk = split(reps[r[i], s[j], sd], rp, " ")
+					lo = ""; hi = ""
+					for (q = 1; q <= nk; q++) {
+						t = one[sd, r[i], s[j], rp[q]]; w = rsum[k, rp[q]]
+						if (t == "" || w <= 0) continue
+						v = (c <= ncat) ? t * rms[k, rp[q], cat[c]] / w : t
+						if (lo == "" || v < lo) lo = v
+						if (hi == "" || v > hi) hi = v
+					}
+					line = line " " (lo == "" ? "-" : ns(lo) "–" ns(hi)) " |"
+				}
+				print line
+			}
 		}
 		print ""
 		print "### Throughput (local_thr, first message to last)"
