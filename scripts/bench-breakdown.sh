@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make bench-breakdown`: where one small message's CPU time goes, on the
-# receiving and on the sending side, at two (or more) commits. Not part of
-# `make test`: a run takes about a minute a size and ref, with REPS=3.
+# receiving and on the sending side, at two (or more) commits: by default
+# e28d309 (the last commit before the work on small messages) and HEAD.
+# Not part of `make test`: the defaults take about a minute of runs.
 #
 #   For each ref in REFS it builds that commit's `azmq` (git archive into a
 #   temporary directory, go build ./cmd/azmq) into OUT/REF/azmq. Then, REPS
