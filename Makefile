@@ -3,7 +3,7 @@
 
 GO ?= go
 
-.PHONY: test windows-test walkthrough fuzz bench bench-compare bench-peers bench-curve bench-draft bench-ws bench-fanout bench-broker deps vet
+.PHONY: test windows-test walkthrough fuzz bench bench-compare bench-peers bench-curve bench-draft bench-ws bench-fanout bench-broker bench-breakdown deps vet
 
 ## test: deps (installed first; a leg whose prerequisites this user cannot
 ## install is skipped with one line saying how to run it, and under CI=true
@@ -83,6 +83,17 @@ bench-fanout:
 ## Not part of `make test`.
 bench-broker:
 	scripts/bench-broker.sh
+
+## bench-breakdown: where a small message's CPU time goes, receiver and
+## sender, at each of REFS (default "e28d309 HEAD": before and after the
+## work on small messages): each ref's azmq built into build/breakdown/REF,
+## PUSH->PULL over tcp with a CPU profile on each side, REPS (default 3)
+## alternating runs; getrusage's total per message split into categories
+## (syscalls, ZMTP, queues, wake-ups, memory, GC, API, other) by the
+## profiles, a table in build/breakdown/breakdown.md. Knobs: REFS SIZES
+## COUNT REPS TIMEOUT. Not part of `make test`.
+bench-breakdown:
+	scripts/bench-breakdown.sh
 
 ## deps: install what make test needs beyond Go when it is missing
 ## (python3-zmq; node, npm and zeromq.js by npm ci in interop/node; chromium,
