@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/azmq/azmq"
+	"github.com/azmq/azmq/internal/cmdtest"
 )
 
 // pythonPath is Debian's interpreter, the one with python3-zmq. Another
@@ -137,22 +138,7 @@ type peer struct {
 }
 
 // lockedBuffer is an io.Writer whose content can be read while the process runs.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+type lockedBuffer = cmdtest.LockedBuf
 
 // startPeer starts peer.py with the spec. The process is killed, and its
 // stderr shown if the test failed, when the test ends.

@@ -150,13 +150,7 @@ run() {
 		time timeout -k 10 "$TIMEOUT" "$bin" bench -cpuprofile "$dir/recv-$size-$rep.pprof" local_thr 'tcp://127.0.0.1:*' "$size" "$n" >"$t.recv.out" 2>"$t.recv.err"
 	) 2>"$t.recv.cpu" &
 	pid=$!
-	ep=
-	for ((i = 0; i < 500; i++)); do
-		ep=$(sed -n 's/^endpoint=//p' "$t.recv.err")
-		[ -n "$ep" ] && break
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.02
-	done
+	ep=$(announced "$t.recv.err" "$pid" endpoint)
 	if [ -z "$ep" ]; then
 		kill "$pid" 2>/dev/null || true
 		wait "$pid" 2>/dev/null || true

@@ -61,13 +61,7 @@ run() {
 	cout=$(mktemp "$OUT/dealer.XXXXXX")
 	WL_CPUPROFILE=${4:-} "${prio[@]}" timeout "$TIMEOUT" "$rbin" router "$3" "$HWM" "$TIMEOUT" >"$rout" 2>"$err" &
 	pid=$!
-	ep=
-	for ((i = 0; i < 500; i++)); do
-		ep=$(sed -n 's/^endpoint=//p' "$err")
-		[ -n "$ep" ] && break
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.02
-	done
+	ep=$(announced "$err" "$pid" endpoint)
 	if [ -z "$ep" ]; then
 		kill "$pid" 2>/dev/null || true
 		wait "$pid" 2>/dev/null || true

@@ -70,13 +70,7 @@ run() {
 	# shellcheck disable=SC2086 # the commands are words
 	"${prio[@]}" timeout "$TIMEOUT" $lcmd local_thr 'tcp://127.0.0.1:*' "$3" "$4" >"$out" 2>"$err" &
 	pid=$!
-	ep=
-	for ((i = 0; i < 500; i++)); do
-		ep=$(sed -n 's/^endpoint=//p' "$err")
-		[ -n "$ep" ] && break
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.02
-	done
+	ep=$(announced "$err" "$pid" endpoint)
 	if [ -z "$ep" ]; then
 		kill "$pid" 2>/dev/null || true
 		wait "$pid" 2>/dev/null || true

@@ -68,14 +68,8 @@ run() {
 	sout=$(mktemp "$OUT/sub.XXXXXX")
 	WL_CPUPROFILE=${5:-} "${prio[@]}" timeout "$TIMEOUT" "$pbin" pub "$3" "$4" "$SIZE" "$SECS" "$HWM" "$TIMEOUT" >"$pout" 2>"$err" &
 	pid=$!
-	ep= ctl=
-	for ((i = 0; i < 500; i++)); do
-		ep=$(sed -n 's/^endpoint=//p' "$err")
-		ctl=$(sed -n 's/^control=//p' "$err")
-		[ -n "$ep" ] && [ -n "$ctl" ] && break
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.02
-	done
+	ep=$(announced "$err" "$pid" endpoint)
+	ctl=$(announced "$err" "$pid" control)
 	if [ -z "$ep" ] || [ -z "$ctl" ]; then
 		kill "$pid" 2>/dev/null || true
 		wait "$pid" 2>/dev/null || true

@@ -245,6 +245,20 @@ leg_ready() { # leg [strict]
 }
 
 # median of the numbers on stdin ("-" when there are none)
+# announced FILE PID KEY: waits (up to 10 s, while PID runs) for a line
+# KEY=VALUE in FILE, the stderr of a binding side that announces what it
+# bound, and prints VALUE ("" when it never came).
+announced() {
+	local v= i
+	for ((i = 0; i < 500; i++)); do
+		v=$(sed -n "s/^$3=//p" "$1")
+		[ -n "$v" ] && break
+		kill -0 "$2" 2>/dev/null || break
+		sleep 0.02
+	done
+	printf '%s' "$v"
+}
+
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else print v[int((NR + 1) / 2)] }'; }
 
 # zjs MODE TRANSPORT SIZE N FIELD: the median FIELD of REPS runs of

@@ -2,26 +2,17 @@ package main
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"runtime"
 	"strings"
-	"sync"
 	"testing"
 
+	"github.com/azmq/azmq/internal/cmdtest"
 	"go.uber.org/goleak"
 )
 
 // The command is built once, for the tests that start it as processes.
-var (
-	toolOnce sync.Once
-	toolDir  string
-	toolExe  string
-	toolErr  error
-)
+var stressCmd = cmdtest.New("stress")
 
 func TestMain(m *testing.M) {
 	code := m.Run()
@@ -31,61 +22,14 @@ func TestMain(m *testing.M) {
 			code = 1
 		}
 	}
-	if toolDir != "" {
-		os.RemoveAll(toolDir)
-	}
+	stressCmd.Remove()
 	os.Exit(code)
 }
 
-var errNoGo = errors.New("no go command on PATH")
-
 // tool returns the path of the stress binary, building it the first time.
-func tool(t *testing.T) string {
-	t.Helper()
-	toolOnce.Do(func() {
-		gobin, err := exec.LookPath("go")
-		if err != nil {
-			toolErr = errNoGo
-			return
-		}
-		if toolDir, toolErr = os.MkdirTemp("", "azmq-stress-test"); toolErr != nil {
-			return
-		}
-		toolExe = filepath.Join(toolDir, "stress")
-		if runtime.GOOS == "windows" {
-			toolExe += ".exe"
-		}
-		if out, err := exec.Command(gobin, "build", "-o", toolExe, ".").CombinedOutput(); err != nil {
-			toolErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if errors.Is(toolErr, errNoGo) {
-		// The Windows leg runs test binaries without a Go toolchain.
-		t.Skip("no go command on PATH: the command cannot be built here")
-	}
-	if toolErr != nil {
-		t.Fatalf("cannot build the command: %v", toolErr)
-	}
-	return toolExe
-}
+func tool(t *testing.T) string { return stressCmd.Path(t) }
 
-// lockedBuf is an io.Writer whose content may be read while a side runs.
-type lockedBuf struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuf) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuf) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+type lockedBuf = cmdtest.LockedBuf
 
 // The command line: help, and each mistake an exit status 2 naming it.
 func TestUsage(t *testing.T) {

@@ -16,83 +16,31 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	azmqpkg "github.com/azmq/azmq"
+	"github.com/azmq/azmq/internal/cmdtest"
 	"github.com/azmq/azmq/internal/selfcert"
 )
 
 // The tool is built once for the tests of this file (TestTool, in
 // main_test.go, builds its own).
-var (
-	sharedOnce sync.Once
-	sharedDir  string
-	sharedExe  string
-	sharedErr  error
-)
+var azmqCmd = cmdtest.New("azmq")
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if sharedDir != "" {
-		os.RemoveAll(sharedDir)
-	}
+	azmqCmd.Remove()
 	os.Exit(code)
 }
 
-var errNoGo = errors.New("no go command on PATH")
-
 // tool returns the path of the azmq binary, building it the first time.
-func tool(t *testing.T) string {
-	t.Helper()
-	sharedOnce.Do(func() {
-		gobin, err := exec.LookPath("go")
-		if err != nil {
-			sharedErr = errNoGo
-			return
-		}
-		if sharedDir, sharedErr = os.MkdirTemp("", "azmq-cli-test"); sharedErr != nil {
-			return
-		}
-		sharedExe = filepath.Join(sharedDir, "azmq")
-		if runtime.GOOS == "windows" {
-			sharedExe += ".exe"
-		}
-		if out, err := exec.Command(gobin, "build", "-o", sharedExe, ".").CombinedOutput(); err != nil {
-			sharedErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if errors.Is(sharedErr, errNoGo) {
-		// The Windows leg runs test binaries without a Go toolchain.
-		t.Skip("no go command on PATH: the tool cannot be built here")
-	}
-	if sharedErr != nil {
-		t.Fatalf("cannot build the tool: %v", sharedErr)
-	}
-	return sharedExe
-}
+func tool(t *testing.T) string { return azmqCmd.Path(t) }
 
 // testTimeout bounds each test's processes.
 const testTimeout = 15 * time.Second
 
-// lockedBuf is an io.Writer whose content may be read while a process runs.
-type lockedBuf struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuf) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuf) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+type lockedBuf = cmdtest.LockedBuf
 
 // proc is a running process: azmq or a peer.
 type proc struct {

@@ -1,10 +1,9 @@
 package benchkit
 
 import (
-	"bytes"
-	"sync"
 	"testing"
 
+	"github.com/azmq/azmq/internal/cmdtest"
 	"go.uber.org/goleak"
 )
 
@@ -13,19 +12,4 @@ func TestMain(m *testing.M) {
 }
 
 // lockedBuf is an io.Writer whose content may be read while a side runs.
-type lockedBuf struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuf) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuf) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+type lockedBuf = cmdtest.LockedBuf
