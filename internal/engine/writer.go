@@ -188,24 +188,18 @@ func (e *Engine) writeLoop(out *pipe.Queue) error {
 		}
 		// Idle: a sender may write meanwhile (WriteNow).
 		e.wmu.Unlock()
-		ping := false
 		select {
 		case <-sig:
+			e.wmu.Lock()
 		case <-tick:
-			ping = true
-		case <-e.done:
-		}
-		e.wmu.Lock()
-		select {
-		case <-e.done:
-			return net.ErrClosed
-		default:
-		}
-		if ping {
+			e.wmu.Lock()
 			if err := e.commands(e.pingFrame()); err != nil {
 				return err
 			}
 			e.pinged()
+		case <-e.done:
+			e.wmu.Lock()
+			return net.ErrClosed
 		}
 	}
 }
