@@ -286,12 +286,7 @@ done
 # The tables: per side, a row per category and a column per size and ref.
 tables() {
 	awk -F'\t' -v refs="$REFS" -v sizes="$SIZES" -v commits="$1" -v selfs="$2" '
-	function median(list,    a, n, i, j, t) {
-		n = split(list, a, " ")
-		if (n == 0) return ""
-		for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] + 0 > t + 0; j--) a[j + 1] = a[j]; a[j + 1] = t }
-		return (n % 2) ? a[(n + 1) / 2] + 0 : (a[n / 2] + a[n / 2 + 1]) / 2
-	}
+	'"$awk_median"'
 	function ns(v) { return v == "" ? "-" : (v >= 10 ? sprintf("%.0f", v) : sprintf("%.1f", v)) }
 	function si(v) { return v == "" ? "-" : (v >= 1e6 ? sprintf("%.2fM", v / 1e6) : sprintf("%.0fk", v / 1e3)) }
 	FNR == 1 { file++; next }
@@ -398,7 +393,7 @@ load_end=$(load)
 {
 	echo "## Per-message CPU cost breakdown, PUSH->PULL over tcp loopback"
 	echo
-	echo "$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), kernel $(uname -r), $(go version | cut -d' ' -f3)"
+	machine
 	sep='refs: '
 	for ref in $REFS; do
 		printf '%s%s = %s' "$sep" "$ref" "${commit[$ref]}"

@@ -67,12 +67,7 @@ build/peers/compare
 summary() {
 	awk -F'\t' -v impls="$IMPLS" '
 	function num(v) { return v ~ /^[0-9]+(\.[0-9]+)?$/ }
-	function median(list,    a, n, i, j, t) {
-		n = split(list, a, " ")
-		for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] + 0 > t + 0; j--) a[j + 1] = a[j]; a[j + 1] = t }
-		if (n == 0) return ""
-		return (n % 2) ? a[(n + 1) / 2] + 0 : (a[n / 2] + a[n / 2 + 1]) / 2
-	}
+	'"$awk_median"'
 	function minmax(list,    a, n, i, lo, hi) {
 		n = split(list, a, " ")
 		lo = hi = a[1] + 0
@@ -161,12 +156,7 @@ summary() {
 cpu_summary() {
 	awk -F'\t' -v impls="$IMPLS" '
 	function num(v) { return v ~ /^[0-9]+(\.[0-9]+)?$/ }
-	function median(list,    a, n, i, j, t) {
-		n = split(list, a, " ")
-		for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] + 0 > t + 0; j--) a[j + 1] = a[j]; a[j + 1] = t }
-		if (n == 0) return ""
-		return (n % 2) ? a[(n + 1) / 2] + 0 : (a[n / 2] + a[n / 2 + 1]) / 2
-	}
+	'"$awk_median"'
 	function ns(v) { return v == "" ? "-" : (v >= 100 ? sprintf("%.0f", v) : sprintf("%.3g", v)) }
 	function ratio(a, b) { return (a == "" || b == "" || b <= 0) ? "-" : sprintf("%.2fx", a / b) }
 	NR == 1 { nimpl = split(impls, impl, " "); next }
@@ -203,7 +193,7 @@ cpu_summary() {
 {
 	echo "## azmq beside libzmq, pebbe/zmq4 and go-zeromq/zmq4"
 	echo
-	echo "$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), kernel $(uname -r), $(go version | cut -d' ' -f3), libzmq $(pkg-config --modversion libzmq 2>/dev/null || echo '?')"
+	machine libzmq
 	echo "medians of $REPS runs; thr = PUSH->PULL msgs/s first..last message (MB/s); lat = REQ/REP latency (RTT/2)."
 	echo "azmq/libzmq: >1 is faster for thr, <1 is faster for lat; \"azmq over gozeromq\" is a speed-up either way."
 	echo

@@ -138,11 +138,7 @@ done
 summary() {
 	awk -F'\t' -v target="$TARGET" '
 	NR == 1 { next }
-	function median(list,    a, n, i, j, t) {
-		n = split(list, a, " ")
-		for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] + 0 > t + 0; j--) a[j + 1] = a[j]; a[j + 1] = t }
-		return (n % 2) ? a[(n + 1) / 2] + 0 : (a[n / 2] + a[n / 2 + 1]) / 2
-	}
+	'"$awk_median"'
 	function lo(list,    a, n, i, m) { n = split(list, a, " "); m = a[1] + 0; for (i = 2; i <= n; i++) if (a[i] + 0 < m) m = a[i] + 0; return m }
 	function hi(list,    a, n, i, m) { n = split(list, a, " "); m = a[1] + 0; for (i = 2; i <= n; i++) if (a[i] + 0 > m) m = a[i] + 0; return m }
 	function si(v) {
@@ -187,7 +183,7 @@ summary() {
 {
 	echo "## azmq CURVE beside libzmq CURVE (PUSH->PULL, tcp loopback, two processes)"
 	echo
-	echo "$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), kernel $(uname -r), $(go version | cut -d' ' -f3), libzmq $(pkg-config --modversion libzmq)"
+	machine libzmq
 	echo "medians of $REPS runs of about ${TARGET_S} s (min..max); msgs/s timed from the first message received to the last"
 	echo
 	summary

@@ -125,12 +125,7 @@ done
 summary() {
 	awk -F'\t' '
 	NR == 1 { for (i = 7; i <= NF; i++) col[$i] = i; next }
-	function median(list,    a, n, i, j, t) {
-		n = split(list, a, " ")
-		if (n == 0) return ""
-		for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] + 0 > t + 0; j--) a[j + 1] = a[j]; a[j + 1] = t }
-		return (n % 2) ? a[(n + 1) / 2] + 0 : (a[n / 2] + a[n / 2 + 1]) / 2
-	}
+	'"$awk_median"'
 	function si(v) {
 		if (v == "") return "-"
 		if (v >= 1e6) return sprintf("%.3gM", v / 1e6)
@@ -179,7 +174,7 @@ summary() {
 {
 	echo "## Fan-out: one PUB, many SUB connections (tcp loopback; PUB in one process, the SUBs in another)"
 	echo
-	echo "$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), kernel $(uname -r), $(go version | cut -d' ' -f3), libzmq $(pkg-config --modversion libzmq)"
+	machine libzmq
 	echo "medians of $REPS runs; $SIZE B messages published for $SECS s; SNDHWM = RCVHWM = $HWM; PUB <- SUBs names each side's implementation"
 	echo
 	summary

@@ -245,6 +245,26 @@ leg_ready() { # leg [strict]
 }
 
 # median of the numbers on stdin ("-" when there are none)
+# awk_median is an awk function for the summaries' programs to splice in:
+# median(list), the median of a space-separated list of numbers ("" for
+# an empty list).
+# shellcheck disable=SC2034 # used by the scripts that source this file
+awk_median='function median(list,    a, n, i, j, t) {
+	n = split(list, a, " ")
+	if (n == 0) return ""
+	for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] + 0 > t + 0; j--) a[j + 1] = a[j]; a[j + 1] = t }
+	return (n % 2) ? a[(n + 1) / 2] + 0 : (a[n / 2] + a[n / 2 + 1]) / 2
+}'
+
+# machine prints the line a summary starts with: cores, CPU, kernel, Go
+# and, given "libzmq", the system's libzmq.
+machine() {
+	local line
+	line="$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), kernel $(uname -r), $(go version | cut -d' ' -f3)"
+	[ "${1:-}" = libzmq ] && line+=", libzmq $(pkg-config --modversion libzmq 2>/dev/null || echo '?')"
+	echo "$line"
+}
+
 # announced FILE PID KEY: waits (up to 10 s, while PID runs) for a line
 # KEY=VALUE in FILE, the stderr of a binding side that announces what it
 # bound, and prints VALUE ("" when it never came).
