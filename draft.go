@@ -46,7 +46,8 @@ func (s *Socket) sendAddr(ctx context.Context, a pattern.Addr, data []byte) erro
 		ctx = context.Background()
 	}
 	// Never nil: Send's one-frame copy keeps the Owned contract.
-	if err := s.pat.(pattern.Addressed).SendAddr(ctx, a, pipe.Msg{Frames: s.cp.Copy([][]byte{data}), Flags: pipe.Owned}); err != nil {
+	frames, tag := s.cp.Copy([][]byte{data})
+	if err := s.pat.(pattern.Addressed).SendAddr(ctx, a, pipe.Msg{Frames: frames, Tag: tag}); err != nil {
 		return err
 	}
 	s.st.out.add(uint64(len(data)))

@@ -115,7 +115,8 @@ func (s *Socket) Send(ctx context.Context, parts ...[]byte) error {
 	}
 	// The copy is azmq's alone: its large frames' memory is given back
 	// once they are written (pipe.Owned).
-	if err := s.pat.Send(ctx, pipe.Msg{Frames: s.cp.Copy(parts), Flags: pipe.Owned}); err != nil {
+	frames, tag := s.cp.Copy(parts)
+	if err := s.pat.Send(ctx, pipe.Msg{Frames: frames, Tag: tag}); err != nil {
 		return s.sendErr(err)
 	}
 	s.countOut(parts)
@@ -154,7 +155,8 @@ func (s *Socket) SendNoCopy(ctx context.Context, parts ...[]byte) error {
 	}
 	// The list is copied (not the bodies) so that parts does not escape:
 	// a one-frame call's variadic slice then stays on the caller's stack.
-	if err := s.pat.Send(ctx, pipe.Msg{Frames: s.cp.List(parts)}); err != nil {
+	frames, tag := s.cp.List(parts)
+	if err := s.pat.Send(ctx, pipe.Msg{Frames: frames, Tag: tag}); err != nil {
 		return s.sendErr(err)
 	}
 	s.countOut(parts)

@@ -182,7 +182,7 @@ func (s *Sender) Run(p *pipe.Pipe) error {
 // send writes one message. Only a closed socket is an error: anything else
 // costs this message alone.
 func (s *Sender) send(m *pipe.Msg) error {
-	if m.Flags&(pipe.Join|pipe.Leave) != 0 {
+	if m.Flags()&(pipe.Join|pipe.Leave) != 0 {
 		return nil
 	}
 	if len(m.Frames) != 2 {
@@ -191,7 +191,7 @@ func (s *Sender) send(m *pipe.Msg) error {
 	}
 	var err error
 	s.buf, err = Encode(s.buf[:0], m.Frames[0], m.Frames[1])
-	if m.Flags&pipe.Owned != 0 {
+	if m.Flags()&pipe.Owned != 0 {
 		// Copied into the datagram or dropped: azmq's own copy is free.
 		for _, f := range m.Frames {
 			if len(f) >= bufpool.MinSize {

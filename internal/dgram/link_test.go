@@ -101,8 +101,8 @@ func expect(t *testing.T, m pipe.Msg, group, body string) {
 	if len(m.Frames) != 2 || string(m.Frames[0]) != group || string(m.Frames[1]) != body {
 		t.Fatalf("got %q, want [%q %q]", m.Frames, group, body)
 	}
-	if m.Flags != 0 {
-		t.Fatalf("flags %v on a received message", m.Flags)
+	if m.Flags() != 0 {
+		t.Fatalf("flags %v on a received message", m.Flags())
 	}
 }
 
@@ -165,9 +165,9 @@ func TestSendReceive(t *testing.T) {
 	big := strings.Repeat("b", MaxDatagram-1-len("big"))
 	msgs := []pipe.Msg{
 		data("g1", "hello"),
-		{Frames: [][]byte{[]byte("g1")}, Flags: pipe.Join}, // udp has no JOIN
+		{Frames: [][]byte{[]byte("g1")}, Tag: pipe.TagOf(pipe.Join)}, // udp has no JOIN
 		data("", ""),
-		{Frames: [][]byte{[]byte("g1")}, Flags: pipe.Leave},
+		{Frames: [][]byte{[]byte("g1")}, Tag: pipe.TagOf(pipe.Leave)},
 		data("big", big+"x"), // one byte too many: dropped
 		data("big", big),     // the largest that goes
 		{Frames: [][]byte{[]byte("one frame")}},
@@ -376,7 +376,7 @@ func TestReceiverDrainsJoins(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	for i := range 20 {
-		m := pipe.Msg{Frames: [][]byte{[]byte(fmt.Sprint("g", i))}, Flags: pipe.Join}
+		m := pipe.Msg{Frames: [][]byte{[]byte(fmt.Sprint("g", i))}, Tag: pipe.TagOf(pipe.Join)}
 		if err := rp.p.Out.Push(ctx, m, nil); err != nil {
 			t.Fatalf("JOIN %d: %v", i, err)
 		}

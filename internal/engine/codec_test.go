@@ -161,13 +161,13 @@ func TestCodecCommands(t *testing.T) {
 		p.send(wire.FlagCommand, wire.AppendPing(nil, 0, []byte("ctx-123"))[2:]),
 		p.send(0, []byte("two")),
 	)
-	if m := pop(t, q.In); m.Flags != pipe.Subscribe || !sameFrames(m.Frames, frames([]byte("\x01AB"))) {
-		t.Errorf("got %s flags %d, want the subscription", short(m.Frames), m.Flags)
+	if m := pop(t, q.In); m.Flags() != pipe.Subscribe || !sameFrames(m.Frames, frames([]byte("\x01AB"))) {
+		t.Errorf("got %s flags %d, want the subscription", short(m.Frames), m.Flags())
 	}
-	if m := pop(t, q.In); m.Flags != 0 || !sameFrames(m.Frames, frames([]byte("one"), []byte("two"))) {
-		t.Errorf("got %s flags %d", short(m.Frames), m.Flags)
+	if m := pop(t, q.In); m.Flags() != 0 || !sameFrames(m.Frames, frames([]byte("one"), []byte("two"))) {
+		t.Errorf("got %s flags %d", short(m.Frames), m.Flags())
 	}
-	push(t, q.Out, pipe.Msg{Frames: frames([]byte("\x01AB")), Flags: pipe.Subscribe})
+	push(t, q.Out, pipe.Msg{Frames: frames([]byte("\x01AB")), Tag: pipe.TagOf(pipe.Subscribe)})
 
 	var sawPong, sawPing, sawSub bool
 	deadline := time.Now().Add(2 * time.Second)

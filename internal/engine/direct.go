@@ -45,7 +45,7 @@ func (e *Engine) initDirect() {
 // WriteNow implements pipe.Direct: when the writer goroutine is idle with
 // nothing pending and nothing is queued, m is encoded and written here.
 func (e *Engine) WriteNow(q *pipe.Queue, m *pipe.Msg) bool {
-	if e.dw.rc == nil || m.Flags != 0 && m.Flags != pipe.Owned || !fitsDirect(m) {
+	if e.dw.rc == nil || m.Flags() != 0 && m.Flags() != pipe.Owned || !fitsDirect(m) {
 		return false
 	}
 	if !e.wmu.TryLock() {

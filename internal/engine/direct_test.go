@@ -54,7 +54,7 @@ func TestWriteNow(t *testing.T) {
 	}{
 		{"large frame", pipe.Msg{Frames: [][]byte{make([]byte, zeroCopyAt)}}},
 		{"large message", pipe.Msg{Frames: [][]byte{make([]byte, 3000), make([]byte, 3000)}}},
-		{"subscription", pipe.Msg{Frames: [][]byte{[]byte("\x01A")}, Flags: pipe.Subscribe}},
+		{"subscription", pipe.Msg{Frames: [][]byte{[]byte("\x01A")}, Tag: pipe.TagOf(pipe.Subscribe)}},
 	} {
 		if c.e.WriteNow(p.Out, &tc.m) {
 			t.Errorf("%s: WriteNow took it", tc.name)

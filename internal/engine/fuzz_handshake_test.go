@@ -354,7 +354,7 @@ func fuzzServerHandshake(f *testing.F, h *serverHarness) {
 var (
 	seedShort = []pipe.Msg{msg("hello")}
 	seedLong  = []pipe.Msg{
-		{Frames: [][]byte{[]byte("\x01topic")}, Flags: pipe.Subscribe},
+		{Frames: [][]byte{[]byte("\x01topic")}, Tag: pipe.TagOf(pipe.Subscribe)},
 		msg("hello"),
 		msg("", "envelope", "body"),
 		{Frames: [][]byte{make([]byte, 300)}}, // a long frame header
@@ -398,7 +398,7 @@ func recordServerSeeds(tb testing.TB, h *serverHarness) [][]byte {
 			tb.Fatalf("%s: the recorded stream replays %d messages, want %d (Run: %v)", h.name, len(r.msgs), len(msgs), r.runErr)
 		}
 		for i, m := range r.msgs {
-			if !sameFrames(m.Frames, msgs[i].Frames) || m.Flags != msgs[i].Flags {
+			if !sameFrames(m.Frames, msgs[i].Frames) || m.Flags() != msgs[i].Flags() {
 				tb.Fatalf("%s: replayed message %d is %s, want %s", h.name, i, short(m.Frames), short(msgs[i].Frames))
 			}
 		}

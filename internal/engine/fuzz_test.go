@@ -75,7 +75,7 @@ func FuzzEngineStream(f *testing.F) {
 
 func checkWhole(t testing.TB, m pipe.Msg) {
 	t.Helper()
-	if m.Flags != 0 {
+	if m.Flags() != 0 {
 		return // a subscription command, passed up as such
 	}
 	if len(m.Frames) == 0 {

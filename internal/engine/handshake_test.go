@@ -502,11 +502,11 @@ func TestHandshakePipelinedData(t *testing.T) {
 	run(t, e, q)
 	for _, want := range []pipe.Msg{
 		{Frames: frames([]byte{}, []byte("hello"))},
-		{Frames: frames([]byte("\x01AB")), Flags: pipe.Subscribe},
+		{Frames: frames([]byte("\x01AB")), Tag: pipe.TagOf(pipe.Subscribe)},
 		{Frames: frames([]byte("a"), []byte("b"))},
 	} {
-		if m := pop(t, q.In); !sameFrames(m.Frames, want.Frames) || m.Flags != want.Flags {
-			t.Errorf("got %s flags %d, want %s", short(m.Frames), m.Flags, short(want.Frames))
+		if m := pop(t, q.In); !sameFrames(m.Frames, want.Frames) || m.Flags() != want.Flags() {
+			t.Errorf("got %s flags %d, want %s", short(m.Frames), m.Flags(), short(want.Frames))
 		}
 	}
 }

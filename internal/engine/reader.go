@@ -350,7 +350,7 @@ func (e *Engine) command(body []byte, in, out *pipe.Queue) error {
 			f, m[0] = pipe.Cancel, 0
 		}
 		copy(m[1:], data)
-		return e.deliver(in, pipe.Msg{Frames: [][]byte{m}, Flags: f})
+		return e.deliver(in, pipe.Msg{Frames: [][]byte{m}, Tag: pipe.TagOf(f)})
 	case wire.CmdJoin, wire.CmdLeave:
 		// The RADIO decides what a group may be; the engine only carries
 		// it (libzmq radio_session: "\4JOIN"+group).
@@ -358,7 +358,7 @@ func (e *Engine) command(body []byte, in, out *pipe.Queue) error {
 		if string(name) == wire.CmdLeave {
 			f = pipe.Leave
 		}
-		return e.deliver(in, pipe.Msg{Frames: [][]byte{bytes.Clone(data)}, Flags: f})
+		return e.deliver(in, pipe.Msg{Frames: [][]byte{bytes.Clone(data)}, Tag: pipe.TagOf(f)})
 	case wire.CmdError:
 		reason, _ := wire.ParseError(data)
 		return &security.PeerError{Reason: reason}

@@ -61,8 +61,8 @@ func TestRunRoundTrip(t *testing.T) {
 
 			// In: the peer writes, the socket side pops.
 			c.raw.write(want)
-			if m := pop(t, p.In); !sameFrames(m.Frames, tt.frames) || m.Flags != 0 {
-				t.Errorf("in: got %s flags %d, want %s", short(m.Frames), m.Flags, short(tt.frames))
+			if m := pop(t, p.In); !sameFrames(m.Frames, tt.frames) || m.Flags() != 0 {
+				t.Errorf("in: got %s flags %d, want %s", short(m.Frames), m.Flags(), short(tt.frames))
 			}
 
 			// Out: the socket side pushes, the peer reads the exact bytes;
@@ -221,8 +221,8 @@ func TestRunCommandInsideMessage(t *testing.T) {
 				} else {
 					c.raw.write(parts...)
 				}
-				if m := pop(t, p.In); !sameFrames(m.Frames, frames([]byte("part1"), pattern(300), []byte("part3"))) || m.Flags != 0 {
-					t.Errorf("got %s flags %d", short(m.Frames), m.Flags)
+				if m := pop(t, p.In); !sameFrames(m.Frames, frames([]byte("part1"), pattern(300), []byte("part3"))) || m.Flags() != 0 {
+					t.Errorf("got %s flags %d", short(m.Frames), m.Flags())
 				}
 				// Two PINGs get one or two PONGs: one still unsent when the
 				// second PING comes is replaced by its answer.
@@ -275,8 +275,8 @@ func TestRunSubscriptionsIn(t *testing.T) {
 			run(t, c.e, p)
 			c.raw.write(tt.wire)
 			m := pop(t, p.In)
-			if m.Flags != tt.flags || !sameFrames(m.Frames, frames(tt.frame)) {
-				t.Errorf("got %s flags %d, want %x flags %d", short(m.Frames), m.Flags, tt.frame, tt.flags)
+			if m.Flags() != tt.flags || !sameFrames(m.Frames, frames(tt.frame)) {
+				t.Errorf("got %s flags %d, want %x flags %d", short(m.Frames), m.Flags(), tt.frame, tt.flags)
 			}
 		})
 	}
@@ -309,7 +309,7 @@ func TestRunSubscriptionsOut(t *testing.T) {
 			}
 			p := newPipe(16)
 			run(t, c.e, p)
-			push(t, p.Out, pipe.Msg{Frames: [][]byte{[]byte(tt.frame)}, Flags: tt.flags})
+			push(t, p.Out, pipe.Msg{Frames: [][]byte{[]byte(tt.frame)}, Tag: pipe.TagOf(tt.flags)})
 			if got := c.raw.readFrame(); !bytes.Equal(got, tt.want) {
 				t.Errorf("sent % x, want % x", got, tt.want)
 			}
@@ -718,12 +718,12 @@ func TestRunJoinLeave(t *testing.T) {
 		group string
 		flags pipe.Flags
 	}{{"weather", pipe.Join}, {"news", pipe.Leave}} {
-		if m := pop(t, p.In); !sameFrames(m.Frames, frames([]byte(want.group))) || m.Flags != want.flags {
-			t.Errorf("got %s flags %d, want %s flags %d", short(m.Frames), m.Flags, want.group, want.flags)
+		if m := pop(t, p.In); !sameFrames(m.Frames, frames([]byte(want.group))) || m.Flags() != want.flags {
+			t.Errorf("got %s flags %d, want %s flags %d", short(m.Frames), m.Flags(), want.group, want.flags)
 		}
 	}
-	push(t, p.Out, pipe.Msg{Frames: frames([]byte("sport")), Flags: pipe.Join})
-	push(t, p.Out, pipe.Msg{Frames: frames([]byte("sport")), Flags: pipe.Leave})
+	push(t, p.Out, pipe.Msg{Frames: frames([]byte("sport")), Tag: pipe.TagOf(pipe.Join)})
+	push(t, p.Out, pipe.Msg{Frames: frames([]byte("sport")), Tag: pipe.TagOf(pipe.Leave)})
 	if got, want := c.raw.readFrame(), hx("04 0a 04 4a 4f 49 4e 73 70 6f 72 74"); !bytes.Equal(got, want) {
 		t.Errorf("JOIN sent as % x, want % x", got, want)
 	}

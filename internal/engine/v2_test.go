@@ -160,15 +160,15 @@ func TestV2Traffic(t *testing.T) {
 	// Bit 2 (COMMAND in 3.x) is reserved in 2.0: data, whatever it holds.
 	c.raw.write(append([]byte{0x04, 6}, "\x04PING\x00"...))
 	for i, want := range in {
-		if m := pop(t, p.In); !sameFrames(m.Frames, want) || m.Flags != 0 {
-			t.Fatalf("message %d: %s flags %v, want %s", i, short(m.Frames), m.Flags, short(want))
+		if m := pop(t, p.In); !sameFrames(m.Frames, want) || m.Flags() != 0 {
+			t.Fatalf("message %d: %s flags %v, want %s", i, short(m.Frames), m.Flags(), short(want))
 		}
 	}
-	if m := pop(t, p.In); !sameFrames(m.Frames, [][]byte{[]byte("\x04PING\x00")}) || m.Flags != 0 {
-		t.Fatalf("a frame with bit 2 set: %s flags %v, want the data frame", short(m.Frames), m.Flags)
+	if m := pop(t, p.In); !sameFrames(m.Frames, [][]byte{[]byte("\x04PING\x00")}) || m.Flags() != 0 {
+		t.Fatalf("a frame with bit 2 set: %s flags %v, want the data frame", short(m.Frames), m.Flags())
 	}
 
-	push(t, p.Out, pipe.Msg{Frames: [][]byte{[]byte("\x01topic")}, Flags: pipe.Subscribe})
+	push(t, p.Out, pipe.Msg{Frames: [][]byte{[]byte("\x01topic")}, Tag: pipe.TagOf(pipe.Subscribe)})
 	push(t, p.Out, msg("a", "b"))
 	push(t, p.Out, pipe.Msg{Frames: [][]byte{pattern(300)}})
 	want := append(encode([]byte("\x01topic")), encode([]byte("a"), []byte("b"))...)
@@ -349,8 +349,8 @@ func FuzzV2Stream(f *testing.F) {
 		done := make(chan error, 1)
 		go func() { done <- e.Run(p) }()
 		check := func(m pipe.Msg) {
-			if m.Flags != 0 {
-				t.Fatalf("a 2.0 peer's frame became a command (flags %v)", m.Flags)
+			if m.Flags() != 0 {
+				t.Fatalf("a 2.0 peer's frame became a command (flags %v)", m.Flags())
 			}
 			checkWhole(t, m)
 		}

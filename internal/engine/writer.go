@@ -207,23 +207,23 @@ func (e *Engine) writeLoop(out *pipe.Queue) error {
 // encode writes one message: subscriptions become commands for a 3.1
 // peer and stay data (0x01/0x00 + topic) for a 3.0 peer.
 func (e *Engine) encode(m *pipe.Msg) error {
-	if m.Flags&(pipe.Subscribe|pipe.Cancel) != 0 && e.peerMinor >= 1 && len(m.Frames) == 1 && len(m.Frames[0]) > 0 {
+	if m.Flags()&(pipe.Subscribe|pipe.Cancel) != 0 && e.peerMinor >= 1 && len(m.Frames) == 1 && len(m.Frames[0]) > 0 {
 		topic := m.Frames[0][1:]
 		var cmd []byte
-		if m.Flags&pipe.Subscribe != 0 {
+		if m.Flags()&pipe.Subscribe != 0 {
 			cmd = wire.AppendSubscribe(nil, topic)
 		} else {
 			cmd = wire.AppendCancel(nil, topic)
 		}
 		return e.commands(cmd)
 	}
-	if m.Flags&(pipe.Join|pipe.Leave) != 0 && len(m.Frames) == 1 {
-		if m.Flags&pipe.Join != 0 {
+	if m.Flags()&(pipe.Join|pipe.Leave) != 0 && len(m.Frames) == 1 {
+		if m.Flags()&pipe.Join != 0 {
 			return e.commands(wire.AppendJoin(nil, m.Frames[0]))
 		}
 		return e.commands(wire.AppendLeave(nil, m.Frames[0]))
 	}
-	owned := m.Flags&pipe.Owned != 0
+	owned := m.Flags()&pipe.Owned != 0
 	last := len(m.Frames) - 1
 	for i, f := range m.Frames {
 		var flags byte
@@ -249,6 +249,9 @@ func (e *Engine) encode(m *pipe.Msg) error {
 			}
 		}
 	}
+	// A chunk's message is small: every frame is in the batch buffer
+	// (or sealed and written) now, so the writer was its last user.
+	m.Release()
 	return nil
 }
 

@@ -6,16 +6,18 @@ package msgcopy
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"github.com/azmq/azmq/internal/bufpool"
+	"github.com/azmq/azmq/internal/pipe"
 )
 
 // Sizes of the chunks small messages are cut from, and what counts as
-// small. A message kept alive keeps its chunks alive (at most chunkBytes
+// small. A message kept alive keeps its chunk alive (at most chunkBytes
 // of bodies and chunkHdrs frame headers); a large body never lands in a
 // chunk, so it never pins one, nor does a chunk pin it.
 const (
-	chunkBytes = 32 << 10
+	chunkBytes = 16 << 10
 	chunkHdrs  = 256
 	maxBody    = 256 // a message's bodies together, at most, to be cut from a chunk
 	maxFrames  = 8   // its frames, at most, to take headers from a chunk
@@ -32,59 +34,118 @@ func Copy(parts [][]byte) [][]byte {
 // concurrent use.
 type Copier struct{}
 
-// chunk is what small messages are cut from. The chunks live in a
-// sync.Pool, which keeps one per P: taking one and putting it back costs
-// no atomic instruction, where a lock (or a busy flag) would cost two on
-// every Send.
-type chunk struct {
-	hdrs  [][]byte
+// Chunk is what small messages are cut from. Its memory is used again
+// once every message cut from it has been released (Done): the last user
+// of a copy that nothing outside azmq holds (an engine's writer, once the
+// bytes are in its batch buffer) releases it, so a steady sender
+// allocates nothing. A copy never released (handed to a receiver over
+// inproc, dropped, fanned out) only keeps its chunk from being reused:
+// the collector takes it as before.
+//
+// The current chunk lives in a sync.Pool, which keeps one per P: taking
+// it and putting it back costs no atomic instruction, where a lock would
+// cost two on every Send. The senders' side (the cutting) and the
+// writers' side (refs) are on cache lines of their own.
+type Chunk struct {
+	hdrs  [][]byte // not cut yet
 	bytes []byte
+	cut   int64 // messages cut from it
+	all   [][]byte
+	allB  []byte
+	// The tags its messages carry: Copy's (pipe.Owned) and List's.
+	owned, list pipe.Tag
+	_           [64]byte
+	// refs is releases subtracted, and cut added once the chunk is used
+	// up: it reaches zero exactly once, after the last release.
+	refs atomic.Int64
+	_    [56]byte
 }
 
-var chunks = sync.Pool{New: func() any { return new(chunk) }}
+var (
+	current = sync.Pool{New: func() any { return newChunk() }}
+	free    sync.Pool // chunks whose messages were all released
+)
 
-// Copy is the package's Copy, from chunks where the message is small, and
-// with every frame of bufpool.MinSize and more in memory of its own from
-// bufpool.GetOwn, which whoever uses the copy last may give back with
-// bufpool.PutOwn.
-func (*Copier) Copy(parts [][]byte) [][]byte {
+func newChunk() *Chunk {
+	if k, ok := free.Get().(*Chunk); ok {
+		return k
+	}
+	k := &Chunk{all: make([][]byte, chunkHdrs), allB: make([]byte, chunkBytes)}
+	k.hdrs, k.bytes = k.all, k.allB
+	k.owned = pipe.Tag{Flags: pipe.Owned, Chunk: k}
+	k.list = pipe.Tag{Chunk: k}
+	return k
+}
+
+// take returns a chunk with room for a message of n frames and size
+// bytes, retiring the current one if it has none.
+func take(n, size int) *Chunk {
+	k := current.Get().(*Chunk)
+	if len(k.hdrs) < n || len(k.bytes) < size {
+		k.retire()
+		k = newChunk()
+	}
+	k.cut++
+	return k
+}
+
+// retire marks k used up: no message is cut from it any more.
+func (k *Chunk) retire() {
+	if k.refs.Add(k.cut) == 0 {
+		k.recycle()
+	}
+}
+
+// Done releases one message cut from k: its bytes and frame list are not
+// used any more. Call it once per message, and only as the last user of
+// a copy that nothing outside azmq holds.
+func (k *Chunk) Done() {
+	if k.refs.Add(-1) == 0 {
+		k.recycle()
+	}
+}
+
+func (k *Chunk) recycle() {
+	clear(k.all) // holds no one's bytes while it waits
+	k.hdrs, k.bytes, k.cut = k.all, k.allB, 0
+	free.Put(k)
+}
+
+// Copy is the package's Copy, from a chunk where the message is small,
+// and with every frame of bufpool.MinSize and more in memory of its own
+// from bufpool.GetOwn, which whoever uses the copy last may give back
+// with bufpool.PutOwn. The tag to queue the copy with says pipe.Owned,
+// and for a small message holds its chunk, which the copy's last user
+// releases if that is azmq.
+func (*Copier) Copy(parts [][]byte) ([][]byte, *pipe.Tag) {
 	n := size(parts)
 	if n > maxBody || len(parts) > maxFrames {
-		return copyLarge(parts)
+		return copyLarge(parts), pipe.TagOf(pipe.Owned)
 	}
-	k := chunks.Get().(*chunk)
-	if len(k.hdrs) < len(parts) {
-		k.hdrs = make([][]byte, chunkHdrs)
-	}
-	if len(k.bytes) < n {
-		k.bytes = make([]byte, chunkBytes)
-	}
+	k := take(len(parts), n)
 	hdrs := k.hdrs[:len(parts):len(parts)]
 	bytes := k.bytes[:n:n]
 	k.hdrs, k.bytes = k.hdrs[len(parts):], k.bytes[n:]
-	chunks.Put(k)
-	return copyInto(hdrs, bytes, parts)
+	current.Put(k)
+	return copyInto(hdrs, bytes, parts), &k.owned
 }
 
 // List returns a frame list of its own holding the slices of parts (the
 // bodies are not copied): what SendNoCopy queues, so that parts itself
 // is not kept and a caller's one-frame variadic call allocates nothing.
-// A small message's list is cut from a chunk of headers, as Copy's is; a
-// large one's gets its own allocation, so that a received message kept
-// alive never pins other messages' large bodies.
-func (*Copier) List(parts [][]byte) [][]byte {
+// A small message's list is cut from a chunk, as Copy's is, and released
+// the same way; a large one's gets its own allocation, so that a
+// received message kept alive never pins other messages' large bodies.
+func (*Copier) List(parts [][]byte) ([][]byte, *pipe.Tag) {
 	if len(parts) > maxFrames || size(parts) > maxBody {
-		return append(make([][]byte, 0, len(parts)), parts...)
+		return append(make([][]byte, 0, len(parts)), parts...), nil
 	}
-	k := chunks.Get().(*chunk)
-	if len(k.hdrs) < len(parts) {
-		k.hdrs = make([][]byte, chunkHdrs)
-	}
+	k := take(len(parts), 0)
 	hdrs := k.hdrs[:len(parts):len(parts)]
 	k.hdrs = k.hdrs[len(parts):]
-	chunks.Put(k)
+	current.Put(k)
 	copy(hdrs, parts)
-	return hdrs
+	return hdrs, &k.list
 }
 
 // copyLarge copies frames of bufpool.MinSize and more into buffers of

@@ -5,6 +5,7 @@ import (
 
 	"fmt"
 	"github.com/azmq/azmq/internal/bufpool"
+	"github.com/azmq/azmq/internal/pipe"
 	"sync"
 	"testing"
 )
@@ -35,7 +36,8 @@ func TestCopy(t *testing.T) {
 		{"large", []int{1 << 20, 7}},
 		{"mixed", []int{1500, 3, 1024, 1023, 0}},
 	} {
-		for name, cp := range map[string]func([][]byte) [][]byte{"Copy": Copy, "Copier": c.Copy} {
+		copier := func(p [][]byte) [][]byte { f, _ := c.Copy(p); return f }
+		for name, cp := range map[string]func([][]byte) [][]byte{"Copy": Copy, "Copier": copier} {
 			t.Run(tt.name+"/"+name, func(t *testing.T) {
 				in := frames(tt.sizes...)
 				want := frames(tt.sizes...)
@@ -82,7 +84,8 @@ func TestCopierChunks(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := range each {
-				results[g] = append(results[g], c.Copy([][]byte{[]byte(fmt.Sprintf("%d-%d", g, i)), {byte(i)}}))
+				m, _ := c.Copy([][]byte{[]byte(fmt.Sprintf("%d-%d", g, i)), {byte(i)}})
+				results[g] = append(results[g], m)
 			}
 		}()
 	}
@@ -140,8 +143,8 @@ func TestList(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			in := frames(tt.sizes...)
 			bodies := append([][]byte(nil), in...)
-			got := c.List(in)
-			next := c.List(frames(1))
+			got, _ := c.List(in)
+			next, _ := c.List(frames(1))
 			in[0] = nil // the caller reuses its list
 			if len(got) != len(bodies) || cap(got) != len(got) {
 				t.Fatalf("len %d cap %d, want %d", len(got), cap(got), len(bodies))
@@ -164,5 +167,86 @@ func TestList(t *testing.T) {
 	big := [][]byte{make([]byte, maxBody+1)}
 	if n := testing.AllocsPerRun(100, func() { c.List(big) }); n != 1 {
 		t.Errorf("List of a large message: %.2f allocations, want its own 1", n)
+	}
+}
+
+// TestChunkReuse: once every message cut from a chunk is released, its
+// memory carries later messages, and a steady sender that releases what
+// it copied allocates nothing; a message not released keeps its chunk
+// from being reused.
+func TestChunkReuse(t *testing.T) {
+	var c Copier
+	msg := frames(16)
+	// Released at once: the same few chunks go round.
+	if n := testing.AllocsPerRun(20000, func() {
+		_, k := c.Copy(msg)
+		k.Chunk.Done()
+	}); n != 0 {
+		t.Errorf("Copy released at once: %.4f allocations per message, want 0", n)
+	}
+	if n := testing.AllocsPerRun(20000, func() {
+		_, k := c.List(msg)
+		k.Chunk.Done()
+	}); n != 0 {
+		t.Errorf("List released at once: %.4f allocations per message, want 0", n)
+	}
+	// One message kept, the rest released: the kept one's bytes never
+	// change, however many messages are cut after it.
+	kept, keptRef := c.Copy([][]byte{[]byte("kept-message")})
+	_ = keptRef // never released: its chunk must not be reused
+	for i := range 20 * chunkHdrs {
+		m, k := c.Copy([][]byte{[]byte(fmt.Sprintf("m%011d", i))})
+		if string(m[0]) != fmt.Sprintf("m%011d", i) {
+			t.Fatalf("message %d: %q", i, m[0])
+		}
+		k.Chunk.Done()
+	}
+	if string(kept[0]) != "kept-message" {
+		t.Fatalf("kept message overwritten: %q", kept[0])
+	}
+}
+
+// TestChunkReuseConcurrent: copies made on several goroutines and
+// released on others, in any order, never see each other's bytes: a
+// chunk is reused only after its last release.
+func TestChunkReuseConcurrent(t *testing.T) {
+	var c Copier
+	const senders, each = 4, 20000
+	type sent struct {
+		m   [][]byte
+		k   *pipe.Tag
+		val string
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, senders)
+	for g := range senders {
+		ch := make(chan sent, 512)
+		wg.Add(2)
+		go func() { // the sender
+			defer wg.Done()
+			defer close(ch)
+			for i := range each {
+				v := fmt.Sprintf("%d:%d", g, i)
+				m, k := c.Copy([][]byte{[]byte(v), []byte("tail")})
+				ch <- sent{m, k, v}
+			}
+		}()
+		go func() { // the writer: checks, then releases
+			defer wg.Done()
+			for s := range ch {
+				if string(s.m[0]) != s.val || string(s.m[1]) != "tail" {
+					errs <- fmt.Errorf("got %q, want [%s tail]", s.m, s.val)
+					for range ch {
+					}
+					return
+				}
+				s.k.Chunk.Done()
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
 	}
 }

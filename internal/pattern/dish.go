@@ -24,7 +24,7 @@ func newDish() *dish {
 }
 
 func groupMsg(g string, f pipe.Flags) pipe.Msg {
-	return pipe.Msg{Frames: [][]byte{[]byte(g)}, Flags: f}
+	return pipe.Msg{Frames: [][]byte{[]byte(g)}, Tag: pipe.TagOf(f)}
 }
 
 // Attach adds a radio and joins it to every group joined so far.
@@ -120,7 +120,7 @@ func (s *dish) Recv(ctx context.Context) (pipe.Msg, *pipe.Peer, error) {
 func (s *dish) RecvAddr(ctx context.Context) (pipe.Msg, Addr, *pipe.Peer, error) {
 	var group string
 	m, p, err := s.recvFQ(ctx, &s.fq, func(m pipe.Msg, _ *pipe.Pipe) (pipe.Msg, bool) {
-		if len(m.Frames) != 2 || m.Flags&(pipe.Join|pipe.Leave) != 0 || len(m.Frames[0]) > MaxGroup {
+		if len(m.Frames) != 2 || m.Flags()&(pipe.Join|pipe.Leave) != 0 || len(m.Frames[0]) > MaxGroup {
 			return m, false
 		}
 		if _, ok := s.groups[string(m.Frames[0])]; !ok {

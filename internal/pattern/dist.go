@@ -35,7 +35,7 @@ func (d *distributor) reset() { *d = distributor{} }
 // push offers m to p.
 func (d *distributor) push(p *pipe.Pipe, m pipe.Msg) {
 	// Several pipes may share the bodies: none of them is their last user.
-	m.Flags &^= pipe.Owned
+	m.Without(pipe.Owned)
 	orig := int8(origEngines)
 	switch {
 	case p.Inproc && d.orig == 0:

@@ -160,9 +160,9 @@ func parseSub(m *pipe.Msg) (kind int, topic []byte) {
 	}
 	f := m.Frames[0]
 	switch {
-	case m.Flags&pipe.Subscribe != 0:
+	case m.Flags()&pipe.Subscribe != 0:
 		return kindSubscribe, f[1:]
-	case m.Flags&pipe.Cancel != 0:
+	case m.Flags()&pipe.Cancel != 0:
 		return kindCancel, f[1:]
 	case f[0] == 1:
 		return kindSubscribe, f[1:]

@@ -30,19 +30,19 @@ func unsubscribe(t testing.TB, s Socket, topics ...string) {
 }
 
 func subscribeMsg(topic string) pipe.Msg {
-	return pipe.Msg{Frames: [][]byte{append([]byte{1}, topic...)}, Flags: pipe.Subscribe}
+	return pipe.Msg{Frames: [][]byte{append([]byte{1}, topic...)}, Tag: pipe.TagOf(pipe.Subscribe)}
 }
 
 func cancelMsg(topic string) pipe.Msg {
-	return pipe.Msg{Frames: [][]byte{append([]byte{0}, topic...)}, Flags: pipe.Cancel}
+	return pipe.Msg{Frames: [][]byte{append([]byte{0}, topic...)}, Tag: pipe.TagOf(pipe.Cancel)}
 }
 
 // popSub checks that p's Out holds the (un)subscription m next.
 func popSub(t testing.TB, p *pipe.Pipe, want pipe.Msg) {
 	t.Helper()
 	got := peerRecv(t, p)
-	if got.Flags != want.Flags || !slices.Equal(strs(got), strs(want)) {
-		t.Fatalf("peer got %q flags %d, want %q flags %d", strs(got), got.Flags, strs(want), want.Flags)
+	if got.Flags() != want.Flags() || !slices.Equal(strs(got), strs(want)) {
+		t.Fatalf("peer got %q flags %d, want %q flags %d", strs(got), got.Flags(), strs(want), want.Flags())
 	}
 }
 
@@ -191,8 +191,8 @@ func TestSubCountsAndResends(t *testing.T) {
 	var got []string
 	for q.Out.Len() > 0 {
 		m := peerRecv(t, q)
-		if m.Flags != pipe.Subscribe {
-			t.Fatalf("flags %d", m.Flags)
+		if m.Flags() != pipe.Subscribe {
+			t.Fatalf("flags %d", m.Flags())
 		}
 		got = append(got, string(m.Frames[0]))
 	}
@@ -273,8 +273,8 @@ func TestXSubForwards(t *testing.T) {
 	p := raw(t, x, 100, &pipe.Peer{SocketType: "PUB"})
 	send(t, x, "\x01a")
 	m := peerRecv(t, p)
-	if m.Flags != 0 || string(m.Frames[0]) != "\x01a" {
-		t.Fatalf("forwarded %q flags %d", strs(m), m.Flags)
+	if m.Flags() != 0 || string(m.Frames[0]) != "\x01a" {
+		t.Fatalf("forwarded %q flags %d", strs(m), m.Flags())
 	}
 	send(t, x, "\x01a")
 	popStrs(t, p, "\x01a")

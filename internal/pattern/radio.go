@@ -116,7 +116,7 @@ func (s *radio) apply(dp *dishPipe, m *pipe.Msg) {
 	}
 	g := m.Frames[0]
 	switch {
-	case m.Flags&pipe.Join != 0:
+	case m.Flags()&pipe.Join != 0:
 		if _, ok := dp.groups[string(g)]; ok {
 			return
 		}
@@ -134,7 +134,7 @@ func (s *radio) apply(dp *dishPipe, m *pipe.Msg) {
 			s.groups[key] = set
 		}
 		set[dp] = struct{}{}
-	case m.Flags&pipe.Leave != 0:
+	case m.Flags()&pipe.Leave != 0:
 		s.unjoin(dp, string(g))
 	}
 }

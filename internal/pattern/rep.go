@@ -108,7 +108,7 @@ func (s *rep) Send(_ context.Context, m pipe.Msg) error {
 		m.Frames = append(frames, m.Frames...)
 		// The envelope is the request's, not the reply's own copy: the
 		// message as a whole is no longer azmq's alone to give back.
-		m.Flags &^= pipe.Owned
+		m.Without(pipe.Owned)
 		// One reply per request: nothing to batch, so an idle writer
 		// is bypassed (pipe.Direct).
 		s.replyTo.Out.TryPushDirect(m)

@@ -327,7 +327,7 @@ func (s *router) recvNotify(ctx context.Context) (pipe.Msg, *pipe.Peer, error) {
 			}
 			frames := make([][]byte, 0, len(m.Frames)+1)
 			frames = append(frames, bytes.Clone(p.ID)) // the caller owns it
-			out, peer = pipe.Msg{Frames: append(frames, m.Frames...), Flags: m.Flags}, p.Peer()
+			out, peer = pipe.Msg{Frames: append(frames, m.Frames...), Tag: m.Tag}, p.Peer()
 			return true, nil
 		}
 	})
@@ -347,7 +347,7 @@ func (s *router) Send(ctx context.Context, m pipe.Msg) error {
 		return nil
 	}
 	id := m.Frames[0]
-	body := pipe.Msg{Frames: m.Frames[1:], Flags: m.Flags}
+	body := pipe.Msg{Frames: m.Frames[1:], Tag: m.Tag}
 	return s.block(ctx, &s.writable, func() (bool, error) {
 		s.mu.Lock()
 		if len(s.anon) > 0 {

@@ -107,7 +107,7 @@ func (s *server) SendAddr(ctx context.Context, a Addr, m pipe.Msg) error {
 func (s *server) RecvAddr(ctx context.Context) (pipe.Msg, Addr, *pipe.Peer, error) {
 	var id uint32
 	m, p, err := s.recvFQ(ctx, &s.fq, func(m pipe.Msg, p *pipe.Pipe) (pipe.Msg, bool) {
-		if len(m.Frames) != 1 || m.Flags&(pipe.Join|pipe.Leave|pipe.Subscribe|pipe.Cancel) != 0 {
+		if len(m.Frames) != 1 || m.Flags()&(pipe.Join|pipe.Leave|pipe.Subscribe|pipe.Cancel) != 0 {
 			return m, false
 		}
 		id = s.ids[p] // 0 once detached: the reply has nowhere to go

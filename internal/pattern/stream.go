@@ -172,7 +172,7 @@ func (s *stream) Send(ctx context.Context, m pipe.Msg) error {
 		return fmt.Errorf("%w: a STREAM message is [routing id, data], not %d frame(s)", ErrNotSupported, len(m.Frames))
 	}
 	id := m.Frames[0]
-	body := pipe.Msg{Frames: m.Frames[1:], Flags: m.Flags}
+	body := pipe.Msg{Frames: m.Frames[1:], Tag: m.Tag}
 	hangup := len(m.Frames[1]) == 0
 	return s.block(ctx, &s.writable, func() (bool, error) {
 		// The mutex is held across the push, so that nothing is queued

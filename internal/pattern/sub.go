@@ -41,7 +41,7 @@ func subMsg(b byte, topic []byte) pipe.Msg {
 	if b == 0 {
 		fl = pipe.Cancel
 	}
-	return pipe.Msg{Frames: [][]byte{f}, Flags: fl}
+	return pipe.Msg{Frames: [][]byte{f}, Tag: pipe.TagOf(fl)}
 }
 
 // resend offers p every current topic: a new connection knows none of

@@ -34,12 +34,69 @@ const (
 	Join
 	// Leave marks a DISH's leaving of a group: Frames[0] is the group.
 	Leave
+
+	allFlags = Subscribe | Cancel | Owned | Join | Leave
 )
 
 // Msg is one whole message: ZeroMQ delivers all its frames or none.
 type Msg struct {
 	Frames [][]byte
-	Flags  Flags
+	// Tag holds the flags, and what a small Send copy was cut from; nil
+	// for plain data. A pointer, not the fields, so that a Msg stays four
+	// words, which the compiler keeps in registers: a Msg of five words
+	// is copied through memory, with write barriers, at every hand-over.
+	Tag *Tag
+}
+
+// Tag is what a message carries besides its frames.
+type Tag struct {
+	Flags Flags
+	// Chunk, when not nil, is what a small Send copy (or SendNoCopy's
+	// frame list) was cut from. The copy's last user, when that is azmq
+	// (an engine's writer, once the bytes are in its batch buffer),
+	// releases it with Done so that the chunk's memory is used again.
+	// Like Owned, a fan-out, or anything that keeps the frames, must
+	// drop it (Without).
+	Chunk interface{ Done() }
+}
+
+// flagTags holds a Tag without a chunk for each combination of flags.
+var flagTags [allFlags + 1]Tag
+
+func init() {
+	for i := range flagTags {
+		flagTags[i].Flags = Flags(i)
+	}
+}
+
+// TagOf returns the Tag of a message with flags f and no chunk (nil for
+// none).
+func TagOf(f Flags) *Tag {
+	if f == 0 {
+		return nil
+	}
+	return &flagTags[f&allFlags]
+}
+
+// Flags returns the message's flags.
+func (m Msg) Flags() Flags {
+	if m.Tag == nil {
+		return 0
+	}
+	return m.Tag.Flags
+}
+
+// Without clears flags f, and drops the chunk: whoever clears Owned is
+// not the frames' last user.
+func (m *Msg) Without(f Flags) {
+	m.Tag = TagOf(m.Flags() &^ f)
+}
+
+// Release tells a message's chunk that its last user is done with it.
+func (m Msg) Release() {
+	if m.Tag != nil && m.Tag.Chunk != nil {
+		m.Tag.Chunk.Done()
+	}
 }
 
 // Queue is a FIFO of whole messages bounded by a high-water mark counted in

@@ -193,7 +193,7 @@ func (c *Conn) writeLoop(out *pipe.Queue) error {
 				if len(f) > 0 {
 					vec = append(vec, f)
 				}
-				if m.Flags&pipe.Owned != 0 && len(f) >= bufpool.MinSize {
+				if m.Flags()&pipe.Owned != 0 && len(f) >= bufpool.MinSize {
 					owned = append(owned, f)
 				}
 			}
