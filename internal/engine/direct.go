@@ -59,6 +59,7 @@ func (e *Engine) WriteNow(q *pipe.Queue, m *pipe.Msg) bool {
 		e.Abort(err)
 		return true // lost with the connection, as a queued one would be
 	}
+	e.w.releaseNow()
 	w := &e.w
 	e.dw.b, e.dw.n, e.dw.err = w.buf, 0, nil
 	if err := e.dw.rc.Write(e.dw.f); err != nil {

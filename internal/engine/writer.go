@@ -36,6 +36,31 @@ type writer struct {
 	// owned holds frames of pipe.Owned messages that vec still refers to:
 	// their memory goes back to bufpool once the batch is written.
 	owned [][]byte
+	// rel counts messages encoded from one chunk (pipe.Tag.Chunk) and not
+	// yet released: one release per run of them, not one per message.
+	relChunk interface{ Done(int) }
+	relN     int
+}
+
+// release notes that m, encoded, is no longer used: its chunk, if it has
+// one, is released with the run of messages it belongs to.
+func (w *writer) release(m *pipe.Msg) {
+	if m.Tag == nil || m.Tag.Chunk == nil {
+		return
+	}
+	if c := m.Tag.Chunk; c != w.relChunk {
+		w.releaseNow()
+		w.relChunk = c
+	}
+	w.relN++
+}
+
+// releaseNow releases the run of messages release has noted.
+func (w *writer) releaseNow() {
+	if w.relN > 0 {
+		w.relChunk.Done(w.relN)
+	}
+	w.relChunk, w.relN = nil, 0
 }
 
 // maxScratch bounds the sealing buffer kept between frames.
@@ -156,6 +181,7 @@ func (e *Engine) writeLoop(out *pipe.Queue) error {
 			}
 			msgs[i] = pipe.Msg{}
 		}
+		w.releaseNow()
 		w.msgs = msgs[:0]
 		if len(msgs) > 0 {
 			// More may be queued: loop without waiting; flush when empty.
@@ -251,7 +277,7 @@ func (e *Engine) encode(m *pipe.Msg) error {
 	}
 	// A chunk's message is small: every frame is in the batch buffer
 	// (or sealed and written) now, so the writer was its last user.
-	m.Release()
+	e.w.release(m)
 	return nil
 }
 

@@ -47,16 +47,20 @@ type Copier struct{}
 // cost two on every Send. The senders' side (the cutting) and the
 // writers' side (refs) are on cache lines of their own.
 type Chunk struct {
+	// The senders' side, written at every cut.
 	hdrs  [][]byte // not cut yet
 	bytes []byte
 	cut   int64 // messages cut from it
-	all   [][]byte
-	allB  []byte
-	// The tags its messages carry: Copy's (pipe.Owned) and List's.
+	_     [64]byte
+	// Read only, by both sides: the memory, and the tags its messages
+	// carry (Copy's with pipe.Owned, and List's).
+	all         [][]byte
+	allB        []byte
 	owned, list pipe.Tag
 	_           [64]byte
-	// refs is releases subtracted, and cut added once the chunk is used
-	// up: it reaches zero exactly once, after the last release.
+	// The writers' side. refs is releases subtracted, and cut added once
+	// the chunk is used up: it reaches zero exactly once, after the last
+	// release.
 	refs atomic.Int64
 	_    [56]byte
 }
@@ -96,11 +100,11 @@ func (k *Chunk) retire() {
 	}
 }
 
-// Done releases one message cut from k: its bytes and frame list are not
-// used any more. Call it once per message, and only as the last user of
-// a copy that nothing outside azmq holds.
-func (k *Chunk) Done() {
-	if k.refs.Add(-1) == 0 {
+// Done releases n messages cut from k: their bytes and frame lists are
+// not used any more. Call it once for each message, and only as the last
+// user of a copy that nothing outside azmq holds.
+func (k *Chunk) Done(n int) {
+	if k.refs.Add(-int64(n)) == 0 {
 		k.recycle()
 	}
 }

@@ -180,13 +180,13 @@ func TestChunkReuse(t *testing.T) {
 	// Released at once: the same few chunks go round.
 	if n := testing.AllocsPerRun(20000, func() {
 		_, k := c.Copy(msg)
-		k.Chunk.Done()
+		k.Chunk.Done(1)
 	}); n != 0 {
 		t.Errorf("Copy released at once: %.4f allocations per message, want 0", n)
 	}
 	if n := testing.AllocsPerRun(20000, func() {
 		_, k := c.List(msg)
-		k.Chunk.Done()
+		k.Chunk.Done(1)
 	}); n != 0 {
 		t.Errorf("List released at once: %.4f allocations per message, want 0", n)
 	}
@@ -199,7 +199,7 @@ func TestChunkReuse(t *testing.T) {
 		if string(m[0]) != fmt.Sprintf("m%011d", i) {
 			t.Fatalf("message %d: %q", i, m[0])
 		}
-		k.Chunk.Done()
+		k.Chunk.Done(1)
 	}
 	if string(kept[0]) != "kept-message" {
 		t.Fatalf("kept message overwritten: %q", kept[0])
@@ -240,7 +240,7 @@ func TestChunkReuseConcurrent(t *testing.T) {
 					}
 					return
 				}
-				s.k.Chunk.Done()
+				s.k.Chunk.Done(1)
 			}
 		}()
 	}

@@ -13,7 +13,9 @@ func TestDistributorSharing(t *testing.T) {
 	for _, order := range []string{"EEE", "IEE", "EIE", "EEI", "IIE", "EII", "IEIE"} {
 		t.Run(order, func(t *testing.T) {
 			var d distributor
-			orig := pipe.Msg{Frames: [][]byte{[]byte("topic"), []byte("body")}}
+			// A Send copy cut from a chunk: no pipe may be its last user.
+			chunk := &pipe.Tag{Flags: pipe.Owned, Chunk: noRelease{t}}
+			orig := pipe.Msg{Frames: [][]byte{[]byte("topic"), []byte("body")}, Tag: chunk}
 			ps := make([]*pipe.Pipe, len(order))
 			for i, c := range order {
 				ps[i] = pipe.New(0, 0, nil, nil, nil, nil)
@@ -28,6 +30,9 @@ func TestDistributorSharing(t *testing.T) {
 				}
 				if string(m.Frames[0]) != "topic" || string(m.Frames[1]) != "body" {
 					t.Fatalf("pipe %d got %q", i, m.Frames)
+				}
+				if m.Tag != nil && m.Tag.Chunk != nil || m.Flags()&pipe.Owned != 0 {
+					t.Fatalf("pipe %d got the message as its own (flags %d)", i, m.Flags())
 				}
 				got[i] = m
 			}
@@ -66,3 +71,8 @@ func BenchmarkDistributor1000(b *testing.B) {
 		}
 	}
 }
+
+// noRelease fails a test that releases a chunk.
+type noRelease struct{ t *testing.T }
+
+func (r noRelease) Done(int) { r.t.Error("a fanned-out message was released") }

@@ -54,10 +54,10 @@ type Tag struct {
 	// Chunk, when not nil, is what a small Send copy (or SendNoCopy's
 	// frame list) was cut from. The copy's last user, when that is azmq
 	// (an engine's writer, once the bytes are in its batch buffer),
-	// releases it with Done so that the chunk's memory is used again.
-	// Like Owned, a fan-out, or anything that keeps the frames, must
-	// drop it (Without).
-	Chunk interface{ Done() }
+	// releases it with Done(1), or Done(n) for n such messages at once,
+	// so that the chunk's memory is used again. Like Owned, a fan-out,
+	// or anything that keeps the frames, must drop it (Without).
+	Chunk interface{ Done(n int) }
 }
 
 // flagTags holds a Tag without a chunk for each combination of flags.
@@ -92,12 +92,6 @@ func (m *Msg) Without(f Flags) {
 	m.Tag = TagOf(m.Flags() &^ f)
 }
 
-// Release tells a message's chunk that its last user is done with it.
-func (m Msg) Release() {
-	if m.Tag != nil && m.Tag.Chunk != nil {
-		m.Tag.Chunk.Done()
-	}
-}
 
 // Queue is a FIFO of whole messages bounded by a high-water mark counted in
 // messages (0 = unbounded). It has one reading end and one writing end; each
