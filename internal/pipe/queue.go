@@ -92,7 +92,6 @@ func (m *Msg) Without(f Flags) {
 	m.Tag = TagOf(m.Flags() &^ f)
 }
 
-
 // Queue is a FIFO of whole messages bounded by a high-water mark counted in
 // messages (0 = unbounded). It has one reading end and one writing end; each
 // end has a Signal it waits on, which may be shared by many queues (a socket
