@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/azmq/azmq/internal/bufpool"
 	"github.com/azmq/azmq/internal/engine"
 	"github.com/azmq/azmq/internal/msgcopy"
 	"github.com/azmq/azmq/internal/pattern"
@@ -192,6 +193,78 @@ func (s *Socket) RecvMsg(ctx context.Context) (Msg, error) {
 	}
 	s.countIn(m.Frames)
 	return Msg{Frames: m.Frames, peer: peer}, nil
+}
+
+// RecvInto is RecvMsg into m, reusing m's memory: the frame list, and
+// each frame's bytes where the new frame fits. It is the receive for a
+// loop that handles one message at a time, as a C program reuses one
+// zmq_msg_t: small messages are copied out of azmq's memory, which is
+// then used again for the next ones, so such a loop allocates next to
+// nothing and leaves the collector little to do. Large frames (1 KiB and
+// more) are handed over, not copied, and the large frames m held before
+// are given back as Release gives them.
+//
+// What m held before the call is azmq's again: keep nothing of
+// m.Frames across calls (copy what you keep), as with bufio.Scanner's
+// Bytes. On error m is left empty.
+func (s *Socket) RecvInto(ctx context.Context, m *Msg) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	var (
+		pm   pipe.Msg
+		peer *pipe.Peer
+		addr pattern.Addr
+		err  error
+	)
+	if s.addr != nil {
+		pm, addr, peer, err = s.addr.RecvAddr(ctx)
+	} else {
+		pm, peer, err = s.pat.Recv(ctx)
+	}
+	if err != nil {
+		m.Frames = m.Frames[:0]
+		m.RoutingID, m.Group, m.peer = 0, "", nil
+		return err
+	}
+	s.countIn(pm.Frames)
+	m.Frames = copyFrames(m.Frames, pm.Frames, pm.Tag != nil && pm.Tag.Chunk != nil)
+	if pm.Tag != nil && pm.Tag.Chunk != nil {
+		// Copied out: the receiver was the last user of the chunk's
+		// piece.
+		pm.Tag.Chunk.Done(1)
+	}
+	m.RoutingID, m.Group, m.peer = addr.ID, addr.Group, peer
+	return nil
+}
+
+// copyFrames puts src's frames into dst's memory where they fit. A small
+// frame that does not fit is copied into memory of its own if it is cut
+// from a chunk (shared), or taken as it is (the receiver's own). A large
+// frame is taken as it is, and the large frame it replaces is given back
+// as Release gives it.
+func copyFrames(dst, src [][]byte, shared bool) [][]byte {
+	old := dst[:cap(dst)]
+	out := dst[:0]
+	for i, f := range src {
+		var prev []byte
+		if i < len(old) {
+			prev = old[i] // read before out's append overwrites it
+		}
+		small := len(f) < bufpool.MinSize
+		switch {
+		case small && cap(prev) >= len(f):
+			f = append(prev[:0], f...)
+		case small && shared:
+			f = append(make([]byte, 0, max(len(f), 64)), f...)
+		case !small && prev != nil:
+			bufpool.Enable()
+			bufpool.Put(prev)
+		}
+		out = append(out, f)
+	}
+	// Slots past the new message's end keep their memory for later.
+	return out
 }
 
 // Subscribe adds a topic prefix (SUB, and XSUB as a convenience); an empty

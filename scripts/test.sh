@@ -92,6 +92,12 @@ else
 	go test -race -timeout 15m ./...
 fi
 
+# Memory reuse through sync.Pool, without the race detector, whose pools
+# drop a quarter of what they are given: the tests named *Reuse* check
+# that steady sending and receiving allocate next to nothing.
+section "memory reuse (without -race)"
+go test -count=1 -run 'Reuse' . ./internal/msgcopy ./internal/engine
+
 # The Salsa20 and Poly1305 assembly, switched off: the packages and the CURVE
 # tests that use them run again on each slower path. TestPickedPath fails
 # unless a run takes the path AZMQ_EXPECT_PATH names (or, on a CPU without

@@ -29,7 +29,7 @@ func bench(args []string, stdout, stderr io.Writer) (err error) {
 	sizes := fs.String("sizes", "16,256,4k,64k", "comma-separated message sizes in bytes (k = KiB)")
 	patterns := fs.String("patterns", "pushpull", "comma-separated patterns to measure: pushpull, clientserver, radiodish (more than pushpull adds a pattern column to the table)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this `file` (go tool pprof)")
-	release := fs.Bool("release", true, "give each received message back with azmq.Release, as libzmq's perf tools close theirs; false leaves them to the garbage collector")
+	release := fs.Bool("release", true, "receive into one reused azmq.Msg (RecvInto) or give each message back with azmq.Release, as libzmq's perf tools reuse or close theirs; false keeps every message (Recv) for the garbage collector")
 	cpu := fs.Bool("cpu", false, "add a column to the table: the process's user+system CPU time per message of each throughput run (both sides, as both run in this process)")
 	copySend := fs.Bool("copy", false, "send with Send, which copies every message, instead of SendNoCopy, which hands the payload over as libzmq's perf tools hand over each zmq_msg_t")
 	if err := fs.Parse(args); err != nil {
@@ -128,9 +128,11 @@ key pair made for the run. The inproc modes and the matrix ignore them.
 time per message over each throughput run, both sides together (they run
 in this one process) with the sockets' set-up.
 -cpuprofile FILE writes a CPU profile of the run (go tool pprof).
-The receiving sides give every message back with azmq.Release once they
-have checked it, as libzmq's perf tools close each message; with
--release=false they leave them to the garbage collector instead. The
+The receiving sides receive into one azmq.Msg with RecvInto, which gives
+the last message's memory back, as libzmq's perf tools receive into one
+zmq_msg_t, or give every message back with azmq.Release once they have
+checked it; with -release=false they keep every message (Recv) and leave
+it to the garbage collector instead. The
 sending sides hand their payload over with SendNoCopy, as libzmq's perf
 tools send each zmq_msg_t without a copy; with -copy they use Send, which
 copies every message, as a program refilling one buffer must.

@@ -26,9 +26,10 @@ func usageErr(format string, args ...any) error {
 	return usageError{fmt.Sprintf(format, args...)}
 }
 
-// SetRelease chooses whether the receiving sides give each message back
-// with azmq.Release (the default, as libzmq's perf tools close theirs) or
-// leave it to the garbage collector.
+// SetRelease chooses whether the receiving sides give each message's
+// memory back, receiving into one Msg with RecvInto or calling
+// azmq.Release (the default, as libzmq's perf tools reuse or close their
+// zmq_msg_t), or keep each one (Recv) for the garbage collector.
 func SetRelease(on bool) { noRelease.Store(!on) }
 
 // SetCopy chooses whether the sending sides send with Send, which copies

@@ -358,19 +358,31 @@ func done(msg [][]byte) {
 	}
 }
 
+// recv is the perf tools' receive: into one reused Msg with RecvInto,
+// which gives the last message's memory back, as libzmq's perf tools
+// receive into one zmq_msg_t again and again; with -release=false, Recv,
+// each message the receiver's to keep.
+func recv(ctx context.Context, s *azmq.Socket, m *azmq.Msg) ([][]byte, error) {
+	if noRelease.Load() {
+		return s.Recv(ctx)
+	}
+	err := s.RecvInto(ctx, m)
+	return m.Frames, err
+}
+
 // recvThr receives count messages of size bytes and returns the time from
 // the first to the last.
 func recvThr(ctx context.Context, pull *azmq.Socket, size, count int) (time.Duration, error) {
 	var t0 time.Time
+	var m azmq.Msg
 	for i := range count {
-		msg, err := pull.Recv(ctx)
+		msg, err := recv(ctx, pull, &m)
 		if err != nil {
 			return 0, fmt.Errorf("receive message %d of %d: %w", i+1, count, err)
 		}
 		if err := checkSize(msg, size); err != nil {
 			return 0, err
 		}
-		done(msg)
 		if i == 0 {
 			t0 = time.Now()
 		}
@@ -401,18 +413,18 @@ func echo(ctx context.Context, rep *azmq.Socket, size, count int) error {
 func roundTrips(ctx context.Context, req *azmq.Socket, size, count int) (time.Duration, error) {
 	payload := bytes.Repeat([]byte{'x'}, size)
 	t0 := time.Now()
+	var m azmq.Msg
 	for i := range count {
 		if err := send(ctx, req, payload); err != nil {
 			return 0, fmt.Errorf("send request %d of %d: %w", i+1, count, err)
 		}
-		msg, err := req.Recv(ctx)
+		msg, err := recv(ctx, req, &m)
 		if err != nil {
 			return 0, fmt.Errorf("receive reply %d of %d: %w", i+1, count, err)
 		}
 		if err := checkSize(msg, size); err != nil {
 			return 0, err
 		}
-		done(msg)
 	}
 	return time.Since(t0), nil
 }

@@ -292,7 +292,7 @@ func (e *Engine) decodeLoop(in, out *pipe.Queue) error {
 		if more {
 			continue
 		}
-		if err := e.deliver(in, pipe.Msg{Frames: r.slab.finish(frames, small)}); err != nil {
+		if err := e.deliver(in, r.slab.finish(frames, small)); err != nil {
 			return err
 		}
 		frames, small, total = r.slab.start(), true, 0

@@ -1,0 +1,5 @@
+//go:build !race
+
+package msgcopy
+
+const raceEnabled = false

@@ -1,0 +1,5 @@
+//go:build !race
+
+package azmq_test
+
+const raceEnabled = false
