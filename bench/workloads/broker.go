@@ -112,20 +112,20 @@ func runDealer(a []string, stdout io.Writer) error {
 	for i, d := range dealers {
 		wg.Go(func() {
 			req := make([]byte, size)
+			var msg azmq.Msg // received into again and again, as the C clients' zmq_msg_t
 			// roundTrip sends one request and waits for its echo.
 			roundTrip := func(kind byte) error {
 				req[0] = kind
 				if err := d.Send(ctx, req); err != nil {
 					return err
 				}
-				m, err := d.Recv(ctx)
-				if err != nil {
+				if err := d.RecvInto(ctx, &msg); err != nil {
 					return err
 				}
+				m := msg.Frames
 				if len(m) != 1 || len(m[0]) != size || m[0][0] != kind {
 					return fmt.Errorf("client %d: a bad reply", i)
 				}
-				azmq.Release(m)
 				return nil
 			}
 			err := roundTrip('H')

@@ -180,12 +180,16 @@ func runSub(a []string, stdout io.Writer) error {
 		wg.Go(func() {
 			st := &stats[i]
 			isWarm := false
+			// One Msg received into again and again, as the C
+			// subscribers receive into one zmq_msg_t.
+			var msg azmq.Msg
 			for {
-				m, err := s.Recv(ctx)
+				err := s.RecvInto(ctx, &msg)
 				if err != nil {
 					errs[i] = err
 					return
 				}
+				m := msg.Frames
 				now := time.Now().UnixNano()
 				b := m[0]
 				if len(m) != 1 || len(b) < hdrLen {
@@ -212,10 +216,8 @@ func runSub(a []string, stdout io.Writer) error {
 				case 'E':
 					st.sent = binary.LittleEndian.Uint64(b[6:])
 					ended.Add(1)
-					azmq.Release(m)
 					return
 				}
-				azmq.Release(m)
 			}
 		})
 	}
