@@ -39,8 +39,12 @@ func runRouter(a []string, stdout, stderr io.Writer) error {
 	stop := func() error { return nil }
 	hellos := 0
 	var replies uint64
+	// One Msg received into again and again, and each reply a copy of
+	// it, as the C broker receives into and sends from its zmq_msg_t.
+	var msg azmq.Msg
 	for {
-		m, err := r.Recv(ctx)
+		err := r.RecvInto(ctx, &msg)
+		m := msg.Frames
 		if err != nil {
 			stop()
 			return fmt.Errorf("recv (%d of %d clients said hello, %d replies): %w", hellos, conns, replies, err)
@@ -66,9 +70,7 @@ func runRouter(a []string, stdout, stderr io.Writer) error {
 				}
 			}
 		}
-		// The frames received are the program's to give away, as a
-		// proxy forwards them.
-		if err := r.SendNoCopy(ctx, m...); err != nil {
+		if err := r.Send(ctx, m...); err != nil {
 			stop()
 			return fmt.Errorf("send: %w", err)
 		}
