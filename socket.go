@@ -228,7 +228,7 @@ func (s *Socket) RecvInto(ctx context.Context, m *Msg) error {
 		return err
 	}
 	s.countIn(pm.Frames)
-	m.Frames = copyFrames(m.Frames, pm.Frames, pm.Tag != nil && pm.Tag.Chunk != nil)
+	m.Frames = copyFrames(m.Frames, pm.Frames)
 	if pm.Tag != nil && pm.Tag.Chunk != nil {
 		// Copied out: the receiver was the last user of the chunk's
 		// piece.
@@ -239,11 +239,11 @@ func (s *Socket) RecvInto(ctx context.Context, m *Msg) error {
 }
 
 // copyFrames puts src's frames into dst's memory where they fit. A small
-// frame that does not fit is copied into memory of its own if it is cut
-// from a chunk (shared), or taken as it is (the receiver's own). A large
-// frame is taken as it is, and the large frame it replaces is given back
-// as Release gives it.
-func copyFrames(dst, src [][]byte, shared bool) [][]byte {
+// frame is always copied (into memory of its own where it does not fit):
+// it may be cut from a chunk, or be a sender's buffer handed over inproc,
+// which a later call must not write into. A large frame is taken as it
+// is, and the large frame it replaces is given back as Release gives it.
+func copyFrames(dst, src [][]byte) [][]byte {
 	old := dst[:cap(dst)]
 	out := dst[:0]
 	for i, f := range src {
@@ -255,7 +255,7 @@ func copyFrames(dst, src [][]byte, shared bool) [][]byte {
 		switch {
 		case small && cap(prev) >= len(f):
 			f = append(prev[:0], f...)
-		case small && shared:
+		case small:
 			f = append(make([]byte, 0, max(len(f), 64)), f...)
 		case !small && prev != nil:
 			bufpool.Enable()
