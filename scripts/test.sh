@@ -96,7 +96,7 @@ fi
 # drop a quarter of what they are given: the tests named *Reuse* check
 # that steady sending and receiving allocate next to nothing.
 section "memory reuse (without -race)"
-go test -count=1 -run 'Reuse' . ./internal/msgcopy
+go test -count=1 -run 'Reuse' . ./internal/msgcopy ./internal/engine
 
 # The Salsa20 and Poly1305 assembly, switched off: the packages and the CURVE
 # tests that use them run again on each slower path. TestPickedPath fails
