@@ -44,6 +44,12 @@
 // or ipc come back, each once. The caller must not touch a frame after
 // releasing it.
 //
+// A loop that handles one message at a time and keeps nothing of it can
+// receive with [Socket.RecvInto] into one [Msg], as a C program receives
+// into one zmq_msg_t: small messages are copied into the Msg's memory,
+// and the memory they arrived in goes round to carry the next ones, so
+// the loop allocates next to nothing.
+//
 // # Blocking and dropping
 //
 // Each peer has a queue bounded by a high-water mark ([WithSendHWM],
