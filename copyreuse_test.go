@@ -11,42 +11,51 @@ import (
 
 // TestSendCopiesReused: the memory of Send's small copies is used again
 // once written to a connection, never while a receiver still holds a
-// copy. A PUB fans out to a two tcp SUBs and an inproc one, and a PUSH
-// deals to two tcp PULLs and an inproc one; the inproc receivers get the sender's very
+// copy. A PUB fans out to two tcp SUBs and an inproc one (every message
+// to all of them, or each to one by its topic), and a PUSH deals to two
+// tcp PULLs and an inproc one. The inproc receivers get the sender's very
 // copies and keep every message until the end, while the tcp side's
-// releases make chunks go round. Two tcp receivers make the PUB's
-// writers share each message: neither may release it. Every kept message
-// must still read as sent.
+// releases make chunks go round. Two tcp receivers of one message share
+// it: neither writer may release it. Every kept message must still read
+// as sent.
 func TestSendCopiesReused(t *testing.T) {
 	const n = 30000
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	zctx := azmq.NewContext()
 	defer zctx.Close()
-	body := func(i int) string { return fmt.Sprintf("message %06d", i) }
 
 	for _, tc := range []struct {
 		name     string
 		snd, rcv azmq.SocketType
+		topics   bool // receiver k subscribes to "k:" only, and message i goes to i%3
 	}{
-		{"pub-sub", azmq.PUB, azmq.SUB},
-		{"push-pull", azmq.PUSH, azmq.PULL},
+		{"pub-sub", azmq.PUB, azmq.SUB, false},
+		{"pub-sub-topics", azmq.PUB, azmq.SUB, true},
+		{"push-pull", azmq.PUSH, azmq.PULL, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			prefix := func(k int) string {
+				if !tc.topics {
+					return ""
+				}
+				return fmt.Sprintf("%d:", k)
+			}
+			body := func(i int) string { return fmt.Sprintf("%smessage %06d", prefix(i%3), i) }
 			snd := mustSocket(t, zctx, tc.snd, azmq.WithSendHWM(0), azmq.WithLinger(0))
 			if err := snd.Bind("tcp://127.0.0.1:*"); err != nil {
 				t.Fatal(err)
 			}
+			tcp := snd.LastEndpoint()
 			inproc := "inproc://copies-" + tc.name
 			if err := snd.Bind(inproc); err != nil {
 				t.Fatal(err)
 			}
 			var rcvs []*azmq.Socket
-			tcp := snd.LastEndpoint()
-			for _, ep := range []string{tcp, tcp, inproc} {
+			for k, ep := range []string{tcp, tcp, inproc} {
 				r := mustSocket(t, zctx, tc.rcv, azmq.WithRecvHWM(0), azmq.WithLinger(0))
 				if tc.rcv == azmq.SUB {
-					if err := r.Subscribe(nil); err != nil {
+					if err := r.Subscribe([]byte(prefix(k))); err != nil {
 						t.Fatal(err)
 					}
 				}
@@ -55,15 +64,15 @@ func TestSendCopiesReused(t *testing.T) {
 				}
 				rcvs = append(rcvs, r)
 			}
-			waitPeers(ctx, t, snd, rcvs)
+			waitPeers(ctx, t, snd, rcvs, prefix)
 
 			type result struct {
 				kept [][][]byte
 				err  error
 			}
 			want := n // each SUB gets every message
-			if tc.snd == azmq.PUSH {
-				want = n / len(rcvs) // round robin
+			if tc.snd == azmq.PUSH || tc.topics {
+				want = n / len(rcvs) // round robin, or one topic each
 			}
 			results := make([]chan result, len(rcvs))
 			for k, r := range rcvs {
@@ -95,11 +104,11 @@ func TestSendCopiesReused(t *testing.T) {
 					t.Fatalf("receiver %d: %v", k, res.err)
 				}
 				for j, m := range res.kept {
-					if len(m) != 2 || len(m[0]) != len(body(0)) || len(m[1]) != 1 {
+					if len(m) != 2 || len(m[1]) != 1 {
 						t.Fatalf("receiver %d message %d: %q", k, j, m)
 					}
 					var i int
-					if _, err := fmt.Sscanf(string(m[0]), "message %d", &i); err != nil || body(i) != string(m[0]) || m[1][0] != byte(i) {
+					if _, err := fmt.Sscanf(string(m[0][len(prefix(k)):]), "message %d", &i); err != nil || body(i) != string(m[0]) || m[1][0] != byte(i) {
 						t.Fatalf("receiver %d message %d changed after it arrived: %q", k, j, m)
 					}
 					if tc.snd == azmq.PUSH && seen[string(m[0])] {
@@ -115,20 +124,22 @@ func TestSendCopiesReused(t *testing.T) {
 	}
 }
 
-// waitPeers waits until every receiver is connected: each gets a probe
-// message, sent until it does (a PUSH deals them round the peers it
-// has); then the probes the others got meanwhile are drained.
-func waitPeers(ctx context.Context, t *testing.T, snd *azmq.Socket, rcvs []*azmq.Socket) {
+// waitPeers waits until every receiver is connected: receiver k gets a
+// probe (on its topic, prefix(k)), sent until it does (a PUSH deals them
+// round the peers it has); then the probes the others got meanwhile are
+// drained.
+func waitPeers(ctx context.Context, t *testing.T, snd *azmq.Socket, rcvs []*azmq.Socket, prefix func(int) string) {
 	t.Helper()
-	for _, r := range rcvs {
+	for k, r := range rcvs {
+		probe := []byte(prefix(k) + "probe")
 		for {
-			if err := snd.Send(ctx, []byte("probe")); err != nil {
+			if err := snd.Send(ctx, probe); err != nil {
 				t.Fatal(err)
 			}
 			rctx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
 			m, err := r.Recv(rctx)
 			cancel()
-			if err == nil && string(m[0]) == "probe" {
+			if err == nil && string(m[0]) == string(probe) {
 				break
 			}
 			if ctx.Err() != nil {
@@ -136,7 +147,7 @@ func waitPeers(ctx context.Context, t *testing.T, snd *azmq.Socket, rcvs []*azmq
 			}
 		}
 	}
-	// Drain the probes the other SUBs got meanwhile.
+	// Drain the probes the other receivers got meanwhile.
 	for _, r := range rcvs {
 		for {
 			rctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)

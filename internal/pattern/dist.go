@@ -60,6 +60,16 @@ func (d *distributor) push(p *pipe.Pipe, m pipe.Msg) {
 	}
 }
 
+// pushOne offers m to p, its only recipient, as it is: with no other
+// pipe to share it, p may be its last user (pipe.Owned, pipe.Tag.Chunk).
+func (d *distributor) pushOne(p *pipe.Pipe, m pipe.Msg) {
+	if ok, _ := p.Out.TryPush(m); ok {
+		d.sent++
+	} else {
+		d.dropped++
+	}
+}
+
 // toAll offers m to every pipe in ps.
 func toAll(ps []*pipe.Pipe, m pipe.Msg) {
 	var d distributor

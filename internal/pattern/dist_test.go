@@ -1,6 +1,8 @@
 package pattern
 
 import (
+	"context"
+	"slices"
 	"testing"
 
 	"github.com/azmq/azmq/internal/pipe"
@@ -76,3 +78,48 @@ func BenchmarkDistributor1000(b *testing.B) {
 type noRelease struct{ t *testing.T }
 
 func (r noRelease) Done(int) { r.t.Error("a fanned-out message was released") }
+
+// TestPubOnlySubscriberOwns: a message that one subscriber matches goes
+// to it as it is, tag and all, so that its writer may give a Send copy's
+// memory back; a message that two match reaches both without it.
+func TestPubOnlySubscriberOwns(t *testing.T) {
+	pub := newSock(t, PUB, Options{})
+	s1, s2 := newSock(t, SUB, Options{}), newSock(t, SUB, Options{})
+	p1, _ := connect(t, pub, s1, PUB, SUB, 100)
+	p2, _ := connect(t, pub, s2, PUB, SUB, 100)
+	subscribe(t, s1, "a", "both")
+	subscribe(t, s2, "b", "both")
+	ctx := context.Background()
+	owned := &pipe.Tag{Flags: pipe.Owned, Chunk: noRelease{t}}
+	for _, tc := range []struct {
+		topic   string
+		own, to []*pipe.Pipe
+	}{
+		{"a1", []*pipe.Pipe{p1}, []*pipe.Pipe{p1}},
+		{"b1", []*pipe.Pipe{p2}, []*pipe.Pipe{p2}},
+		{"both", nil, []*pipe.Pipe{p1, p2}},
+		{"none", nil, nil},
+	} {
+		if err := pub.Send(ctx, pipe.Msg{Frames: [][]byte{[]byte(tc.topic)}, Tag: owned}); err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range []*pipe.Pipe{p1, p2} {
+			m, ok, _ := p.Out.TryPop()
+			if ok != slices.Contains(tc.to, p) {
+				t.Fatalf("%s: delivered %v", tc.topic, ok)
+			}
+			if !ok {
+				continue
+			}
+			if string(m.Frames[0]) != tc.topic {
+				t.Fatalf("%s: got %q", tc.topic, m.Frames[0])
+			}
+			if want := slices.Contains(tc.own, p); (m.Tag == owned) != want {
+				t.Errorf("%s: the only subscriber's copy is its own: %v, want %v", tc.topic, m.Tag == owned, want)
+			}
+			if len(tc.to) > 1 && (m.Flags()&pipe.Owned != 0 || m.Tag != nil && m.Tag.Chunk != nil) {
+				t.Errorf("%s: a shared message kept Owned or its chunk", tc.topic)
+			}
+		}
+	}
+}

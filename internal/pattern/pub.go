@@ -268,10 +268,29 @@ func (s *pub) Send(ctx context.Context, m pipe.Msg) error {
 	if len(m.Frames) > 0 {
 		first = m.Frames[0]
 	}
-	var d distributor
+	var (
+		d    distributor
+		only *pipe.Pipe // the first match, held back until a second comes
+		n    int
+	)
 	s.mu.Lock()
 	s.process()
-	s.subs.match(first, func(sp *subPipe) { d.push(sp.p, m) })
+	s.subs.match(first, func(sp *subPipe) {
+		switch n++; n {
+		case 1:
+			only = sp.p
+			return
+		case 2:
+			d.push(only, m)
+		}
+		d.push(sp.p, m)
+	})
+	if n == 1 {
+		// One subscriber: it is the message's only user, so a Send copy
+		// keeps pipe.Owned and its chunk, and its writer gives the
+		// memory back once written.
+		d.pushOne(only, m)
+	}
 	s.mu.Unlock()
 	if d.dropped > 0 {
 		s.dropped.Add(uint64(d.dropped))
