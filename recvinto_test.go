@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/azmq/azmq"
+	"github.com/azmq/azmq/internal/racetest"
 )
 
 // recvIntoMsg is message i of TestRecvInto: one to three frames of sizes
@@ -123,7 +124,7 @@ func TestRecvInto(t *testing.T) {
 // keep: some 40 bytes a message, and as many on the sending side before
 // its copies were reused.)
 func TestRecvIntoReuse(t *testing.T) {
-	if raceEnabled {
+	if racetest.Enabled {
 		t.Skip("the race detector's pools drop a quarter of what they are given; make test runs this without -race")
 	}
 	const n = 200000

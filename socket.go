@@ -176,23 +176,31 @@ func (s *Socket) Recv(ctx context.Context) ([][]byte, error) {
 // RecvMsg is Recv, with the properties of the connection the message came
 // from.
 func (s *Socket) RecvMsg(ctx context.Context) (Msg, error) {
+	pm, m, err := s.recv(ctx)
+	m.Frames = pm.Frames
+	return m, err
+}
+
+// recv takes the next message from the pattern, with the properties of
+// where it came from in a Msg without frames, and counts it.
+func (s *Socket) recv(ctx context.Context) (pipe.Msg, Msg, error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
 	if s.addr != nil {
-		m, addr, peer, err := s.addr.RecvAddr(ctx)
+		pm, addr, peer, err := s.addr.RecvAddr(ctx)
 		if err != nil {
-			return Msg{}, err
+			return pipe.Msg{}, Msg{}, err
 		}
-		s.countIn(m.Frames)
-		return Msg{Frames: m.Frames, RoutingID: addr.ID, Group: addr.Group, peer: peer}, nil
+		s.countIn(pm.Frames)
+		return pm, Msg{RoutingID: addr.ID, Group: addr.Group, peer: peer}, nil
 	}
-	m, peer, err := s.pat.Recv(ctx)
+	pm, peer, err := s.pat.Recv(ctx)
 	if err != nil {
-		return Msg{}, err
+		return pipe.Msg{}, Msg{}, err
 	}
-	s.countIn(m.Frames)
-	return Msg{Frames: m.Frames, peer: peer}, nil
+	s.countIn(pm.Frames)
+	return pm, Msg{peer: peer}, nil
 }
 
 // RecvInto is RecvMsg into m, reusing m's memory: the frame list, and
@@ -208,34 +216,15 @@ func (s *Socket) RecvMsg(ctx context.Context) (Msg, error) {
 // m.Frames across calls (copy what you keep), as with bufio.Scanner's
 // Bytes. On error m is left empty.
 func (s *Socket) RecvInto(ctx context.Context, m *Msg) error {
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	var (
-		pm   pipe.Msg
-		peer *pipe.Peer
-		addr pattern.Addr
-		err  error
-	)
-	if s.addr != nil {
-		pm, addr, peer, err = s.addr.RecvAddr(ctx)
-	} else {
-		pm, peer, err = s.pat.Recv(ctx)
-	}
-	if err != nil {
-		m.Frames = m.Frames[:0]
-		m.RoutingID, m.Group, m.peer = 0, "", nil
-		return err
-	}
-	s.countIn(pm.Frames)
-	m.Frames = copyFrames(m.Frames, pm.Frames)
+	pm, props, err := s.recv(ctx)
+	props.Frames = copyFrames(m.Frames[:0], pm.Frames)
+	*m = props
 	if pm.Tag != nil && pm.Tag.Chunk != nil {
 		// Copied out: the receiver was the last user of the chunk's
 		// piece.
 		pm.Tag.Chunk.Done(1)
 	}
-	m.RoutingID, m.Group, m.peer = addr.ID, addr.Group, peer
-	return nil
+	return err
 }
 
 // copyFrames puts src's frames into dst's memory where they fit. A small

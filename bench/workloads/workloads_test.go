@@ -4,32 +4,21 @@ import (
 	"bytes"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/azmq/azmq/internal/cmdtest"
 )
 
 // announce is the stderr of a binding side: it hands the test the
 // endpoints the side prints there.
-type announce struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (a *announce) Write(p []byte) (int, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.buf.Write(p)
-}
+type announce struct{ cmdtest.LockedBuf }
 
 // value waits (up to 10 s) for KEY=... on a line of its own.
 func (a *announce) value(t *testing.T, key string) string {
 	t.Helper()
 	for range 1000 {
-		a.mu.Lock()
-		s := a.buf.String()
-		a.mu.Unlock()
-		for line := range strings.SplitSeq(s, "\n") {
+		for line := range strings.SplitSeq(a.String(), "\n") {
 			if v, ok := strings.CutPrefix(line, key+"="); ok {
 				return v
 			}

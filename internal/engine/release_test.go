@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/azmq/azmq/internal/pipe"
+	"github.com/azmq/azmq/internal/racetest"
 )
 
 // scribbler stands for a msgcopy chunk: Done(n) takes back the n oldest
@@ -206,7 +207,7 @@ func TestSlabReuse(t *testing.T) {
 	// second half: without reuse some 480 allocations. With it, only the
 	// 20 chunks the kept messages pin are made again, and a few that
 	// the collector takes from the pool.
-	if got := ms.Mallocs - mallocs; !raceEnabled && got > 250 {
+	if got := ms.Mallocs - mallocs; !racetest.Enabled && got > 250 {
 		t.Errorf("%d allocations in %d messages released behind the decoder: chunks are not used again", got, n/2)
 	}
 }

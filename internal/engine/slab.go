@@ -2,7 +2,6 @@ package engine
 
 import (
 	"sync"
-	"sync/atomic"
 
 	"github.com/azmq/azmq/internal/bufpool"
 	"github.com/azmq/azmq/internal/pipe"
@@ -35,12 +34,7 @@ type slabChunk struct {
 	hdrs  [][]byte
 	bytes []byte
 	tag   pipe.Tag
-	_     [64]byte
-	// refs is releases subtracted, and the count of messages cut added
-	// once the chunk is used up: it reaches zero once, after the last
-	// release.
-	refs atomic.Int64
-	_    [56]byte
+	refs  pipe.Refs // the receivers' side, on a cache line of its own
 }
 
 // Chunks start small and double each time one is used up, so a quiet
@@ -138,14 +132,14 @@ func (s *slab) finish(f [][]byte, small bool) pipe.Msg {
 
 // retire marks c used up after msgs messages were cut from it.
 func (c *slabChunk) retire(msgs int64) {
-	if c.refs.Add(msgs) == 0 {
+	if c.refs.Retire(msgs) {
 		c.recycle()
 	}
 }
 
 // Done releases n messages cut from c (pipe.Tag.Chunk).
 func (c *slabChunk) Done(n int) {
-	if c.refs.Add(-int64(n)) == 0 {
+	if c.refs.Release(n) {
 		c.recycle()
 	}
 }

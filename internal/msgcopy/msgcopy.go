@@ -6,7 +6,6 @@ package msgcopy
 
 import (
 	"sync"
-	"sync/atomic"
 
 	"github.com/azmq/azmq/internal/bufpool"
 	"github.com/azmq/azmq/internal/pipe"
@@ -57,12 +56,8 @@ type Chunk struct {
 	all         [][]byte
 	allB        []byte
 	owned, list pipe.Tag
-	_           [64]byte
-	// The writers' side. refs is releases subtracted, and cut added once
-	// the chunk is used up: it reaches zero exactly once, after the last
-	// release.
-	refs atomic.Int64
-	_    [56]byte
+	// The writers' side: what is still in use.
+	refs pipe.Refs
 }
 
 var (
@@ -95,7 +90,7 @@ func take(n, size int) *Chunk {
 
 // retire marks k used up: no message is cut from it any more.
 func (k *Chunk) retire() {
-	if k.refs.Add(k.cut) == 0 {
+	if k.refs.Retire(k.cut) {
 		k.recycle()
 	}
 }
@@ -104,7 +99,7 @@ func (k *Chunk) retire() {
 // not used any more. Call it once for each message, and only as the last
 // user of a copy that nothing outside azmq holds.
 func (k *Chunk) Done(n int) {
-	if k.refs.Add(-int64(n)) == 0 {
+	if k.refs.Release(n) {
 		k.recycle()
 	}
 }

@@ -4,11 +4,13 @@ import (
 	"bytes"
 
 	"fmt"
-	"github.com/azmq/azmq/internal/bufpool"
-	"github.com/azmq/azmq/internal/pipe"
 	"runtime"
 	"sync"
 	"testing"
+
+	"github.com/azmq/azmq/internal/bufpool"
+	"github.com/azmq/azmq/internal/pipe"
+	"github.com/azmq/azmq/internal/racetest"
 )
 
 func frames(sizes ...int) [][]byte {
@@ -191,7 +193,7 @@ func TestChunkReuse(t *testing.T) {
 		return after.Mallocs - before.Mallocs
 	}
 	check := func(what string, m uint64) {
-		if raceEnabled {
+		if racetest.Enabled {
 			return // its pools drop a quarter of Puts; make test runs this without -race too
 		}
 		if m > 30 {

@@ -60,6 +60,26 @@ type Tag struct {
 	Chunk interface{ Done(n int) }
 }
 
+// Refs counts the messages cut from a chunk (Tag.Chunk) that are still in
+// use. Releases subtract as they come; the count of messages cut is added
+// once, when the chunk is used up (Retire). So the count reaches zero
+// exactly once, after the last release, and whichever call brings it there
+// reports true: the chunk may then carry new messages. It sits on a cache
+// line of its own, away from the cutting side's fields.
+type Refs struct {
+	_ [64]byte
+	n atomic.Int64
+	_ [56]byte
+}
+
+// Retire adds the messages cut, once the chunk is used up, and reports
+// whether all of them were released already.
+func (r *Refs) Retire(cut int64) bool { return r.n.Add(cut) == 0 }
+
+// Release subtracts n released messages and reports whether they were the
+// last of a retired chunk.
+func (r *Refs) Release(n int) bool { return r.n.Add(-int64(n)) == 0 }
+
 // flagTags holds a Tag without a chunk for each combination of flags.
 var flagTags [allFlags + 1]Tag
 

@@ -1,5 +1,0 @@
-//go:build !race
-
-package msgcopy
-
-const raceEnabled = false

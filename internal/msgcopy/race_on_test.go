@@ -1,7 +1,0 @@
-//go:build race
-
-package msgcopy
-
-// raceEnabled: the race detector makes sync.Pool drop a quarter of what
-// it is given, so reuse through pools shows as allocations.
-const raceEnabled = true

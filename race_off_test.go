@@ -1,5 +1,0 @@
-//go:build !race
-
-package azmq_test
-
-const raceEnabled = false
