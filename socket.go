@@ -176,31 +176,35 @@ func (s *Socket) Recv(ctx context.Context) ([][]byte, error) {
 // RecvMsg is Recv, with the properties of the connection the message came
 // from.
 func (s *Socket) RecvMsg(ctx context.Context) (Msg, error) {
-	pm, m, err := s.recv(ctx)
+	var m Msg
+	pm, err := s.recv(ctx, &m)
 	m.Frames = pm.Frames
 	return m, err
 }
 
-// recv takes the next message from the pattern, with the properties of
-// where it came from in a Msg without frames, and counts it.
-func (s *Socket) recv(ctx context.Context) (pipe.Msg, Msg, error) {
+// recv takes the next message from the pattern and counts it; m gets the
+// properties of where it came from (none on error), not the frames.
+func (s *Socket) recv(ctx context.Context, m *Msg) (pipe.Msg, error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	var (
+		pm   pipe.Msg
+		addr pattern.Addr
+		err  error
+	)
 	if s.addr != nil {
-		pm, addr, peer, err := s.addr.RecvAddr(ctx)
-		if err != nil {
-			return pipe.Msg{}, Msg{}, err
-		}
-		s.countIn(pm.Frames)
-		return pm, Msg{RoutingID: addr.ID, Group: addr.Group, peer: peer}, nil
+		pm, addr, m.peer, err = s.addr.RecvAddr(ctx)
+	} else {
+		pm, m.peer, err = s.pat.Recv(ctx)
 	}
-	pm, peer, err := s.pat.Recv(ctx)
+	m.RoutingID, m.Group = addr.ID, addr.Group
 	if err != nil {
-		return pipe.Msg{}, Msg{}, err
+		m.peer = nil
+		return pipe.Msg{}, err
 	}
 	s.countIn(pm.Frames)
-	return pm, Msg{peer: peer}, nil
+	return pm, nil
 }
 
 // RecvInto is RecvMsg into m, reusing m's memory: the frame list, and
@@ -216,9 +220,8 @@ func (s *Socket) recv(ctx context.Context) (pipe.Msg, Msg, error) {
 // m.Frames across calls (copy what you keep), as with bufio.Scanner's
 // Bytes. On error m is left empty.
 func (s *Socket) RecvInto(ctx context.Context, m *Msg) error {
-	pm, props, err := s.recv(ctx)
-	props.Frames = copyFrames(m.Frames[:0], pm.Frames)
-	*m = props
+	pm, err := s.recv(ctx, m)
+	m.Frames = copyFrames(m.Frames[:0], pm.Frames)
 	if pm.Tag != nil && pm.Tag.Chunk != nil {
 		// Copied out: the receiver was the last user of the chunk's
 		// piece.
