@@ -55,6 +55,15 @@ for pkg in $pkgs; do
 	GOOS=windows GOARCH=amd64 go test "${overlay[@]}" -c -o "$out/$name.test.exe" "$pkg"
 done
 
+# The commands the tests run as processes (internal/cmdtest), built here:
+# under Wine there is no go command to build them.
+for cmd in cmd/azmq bench/stress; do
+	echo "build ./$cmd -> build/win/cmd/${cmd##*/}.exe"
+	GOOS=windows GOARCH=amd64 go build "${overlay[@]}" -o "$out/cmd/${cmd##*/}.exe" "./$cmd"
+done
+export AZMQ_CMD_DIR
+AZMQ_CMD_DIR=$(winepath -w "$out/cmd")
+
 section "windows: run under Wine"
 summary=()
 failed=0

@@ -22,6 +22,7 @@ import (
 	azmqpkg "github.com/azmq/azmq"
 	"github.com/azmq/azmq/internal/cmdtest"
 	"github.com/azmq/azmq/internal/selfcert"
+	"github.com/azmq/azmq/internal/udptest"
 )
 
 // The tool is built once for the tests of this file (TestTool, in
@@ -1105,6 +1106,7 @@ func TestCLIRadioDish(t *testing.T) {
 // wait for, and a group the DISH did not join is dropped by the DISH.
 func TestCLIRadioDishUDP(t *testing.T) {
 	t.Parallel()
+	udptest.Require(t)
 	r := spawn(t, "", "recv", "--type", "DISH", "--join", "news", "--bind", "udp://127.0.0.1:*", "-n", "2", "--format", "json", "--timeout", "10s")
 	ep := r.value("endpoint")
 	if !strings.HasPrefix(ep, "udp://127.0.0.1:") || strings.HasSuffix(ep, ":*") {
