@@ -66,16 +66,20 @@ func start(t *testing.T, stdin io.Reader, exe string, args ...string) *proc {
 func startEnv(t *testing.T, stdin io.Reader, env []string, exe string, args ...string) *proc {
 	t.Helper()
 	p := &proc{t: t, name: filepath.Base(exe) + " " + strings.Join(args, " "), exited: make(chan struct{})}
-	p.cmd = exec.Command(exe, args...)
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, plainPasswordEnv+"=") {
-			p.cmd.Env = append(p.cmd.Env, kv)
+	var err error
+	p.cmd, err = cmdtest.Start(func() *exec.Cmd {
+		cmd := exec.Command(exe, args...)
+		for _, kv := range os.Environ() {
+			if !strings.HasPrefix(kv, plainPasswordEnv+"=") {
+				cmd.Env = append(cmd.Env, kv)
+			}
 		}
-	}
-	p.cmd.Env = append(p.cmd.Env, env...)
-	p.cmd.Stdin = stdin
-	p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
-	if err := p.cmd.Start(); err != nil {
+		cmd.Env = append(cmd.Env, env...)
+		cmd.Stdin = stdin
+		cmd.Stdout, cmd.Stderr = &p.stdout, &p.stderr
+		return cmd
+	})
+	if err != nil {
 		t.Fatalf("start %s: %v", p.name, err)
 	}
 	go func() {

@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"sync"
 	"testing"
+	"time"
 )
 
 // Binary is a command built on first use from the package directory the
@@ -78,6 +79,24 @@ func (b *Binary) Path(t testing.TB) string {
 func (b *Binary) Remove() {
 	if b.dir != "" {
 		os.RemoveAll(b.dir)
+	}
+}
+
+// startTries bounds how often Start tries a command.
+const startTries = 5
+
+// Start starts the command mk makes. Under Wine, creating a process now
+// and then fails while nothing has started; Start then starts a new
+// command from mk, a few times, before it gives the error. Elsewhere it
+// tries once.
+func Start(mk func() *exec.Cmd) (*exec.Cmd, error) {
+	for try := 1; ; try++ {
+		cmd := mk()
+		err := cmd.Start()
+		if err == nil || try == startTries || !startFlake(err) {
+			return cmd, err
+		}
+		time.Sleep(time.Duration(try) * 20 * time.Millisecond)
 	}
 }
 

@@ -6,6 +6,7 @@
 package udptest
 
 import (
+	"fmt"
 	"net"
 	"runtime"
 	"testing"
@@ -15,15 +16,36 @@ import (
 // that does not work (skips it under Wine, see the package doc).
 func Require(t testing.TB) {
 	t.Helper()
+	if err := probe(t); err != nil {
+		t.Skipf("udp is not tested here: %v", err)
+	}
+}
+
+// Available is Require for a test that has more to check than udp: under
+// Wine it reports false, saying so in the log, and the test goes on
+// without udp.
+func Available(t testing.TB) bool {
+	t.Helper()
+	if err := probe(t); err != nil {
+		t.Logf("udp left out: %v", err)
+		return false
+	}
+	return true
+}
+
+// probe opens and closes a UDP socket on 127.0.0.1. It fails t when that
+// does not work, except under Wine, where it returns why.
+func probe(t testing.TB) error {
+	t.Helper()
 	c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err == nil {
 		c.Close()
-		return
+		return nil
 	}
-	if wineLacksUDP(err) {
-		t.Skipf("udp is not tested here: this is Wine, whose sockets lack an ioctl Go sets on every UDP socket (%v)", err)
+	if !wineLacksUDP(err) {
+		t.Fatalf("a UDP socket on 127.0.0.1: %v", err)
 	}
-	t.Fatalf("a UDP socket on 127.0.0.1: %v", err)
+	return fmt.Errorf("this is Wine, whose sockets lack an ioctl Go sets on every UDP socket (%w)", err)
 }
 
 // Loopback ends a test that needs multicast (or an interface) on the
