@@ -87,7 +87,7 @@ func (s *Socket) connectInproc(name string) (bound *Socket, p *pipe.Pipe, err er
 	pd := &inprocPending{s: s, p: s.newPipe()}
 	pd.p.Inproc = true
 	if s.persistent() {
-		if err := s.pat.Attach(pd.p); err != nil {
+		if err := s.patAttach(pd.p); err != nil {
 			return nil, nil, err
 		}
 		pd.attached = true
@@ -105,7 +105,7 @@ func (z *Context) join(a, b *Socket, name string, p *pipe.Pipe, attached bool) (
 	if !pattern.Compatible(pattern.Type(a.typ), b.typ.String()) {
 		if attached {
 			p.Close()
-			a.pat.Detach(p)
+			a.patDetach(p)
 		}
 		return nil, fmt.Errorf("%s cannot talk to %s", a.typ, b.typ)
 	}
@@ -121,17 +121,17 @@ func (z *Context) join(a, b *Socket, name string, p *pipe.Pipe, attached bool) (
 	p.Inproc = true
 	p.SetPeer(b.inprocPeer())
 	pb.SetPeer(a.inprocPeer())
-	if err := b.pat.Attach(pb); err != nil {
+	if err := b.patAttach(pb); err != nil {
 		p.Close()
 		if attached {
-			a.pat.Detach(p)
+			a.patDetach(p)
 		}
 		return nil, err
 	}
 	if !attached {
-		if err := a.pat.Attach(p); err != nil {
+		if err := a.patAttach(p); err != nil {
 			p.Close()
-			b.pat.Detach(pb)
+			b.patDetach(pb)
 			return nil, err
 		}
 	}
@@ -143,8 +143,8 @@ func (z *Context) join(a, b *Socket, name string, p *pipe.Pipe, attached bool) (
 // both sides, nothing more can be sent.
 func (l *inprocLink) unlink() {
 	l.pa.Close()
-	l.a.pat.Detach(l.pa)
-	l.b.pat.Detach(l.pb)
+	l.a.patDetach(l.pa)
+	l.b.patDetach(l.pb)
 }
 
 func (s *Socket) unbindInproc(name string) error {
@@ -179,7 +179,7 @@ func (s *Socket) disconnectInproc(name string) error {
 		if pd.s == s {
 			pd.p.Close()
 			if pd.attached {
-				s.pat.Detach(pd.p)
+				s.patDetach(pd.p)
 			}
 			found = true
 		} else {

@@ -281,7 +281,7 @@ func (s *Socket) stopReconnect(c *connecter, err error, handshake bool) bool {
 	if c.pipe != nil {
 		c.pipe.In.Close()
 		c.pipe.Out.Discard()
-		s.pat.Detach(c.pipe)
+		s.patDetach(c.pipe)
 	}
 	s.emit(EventConnectStopped, c.given, err)
 	return true

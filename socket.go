@@ -38,6 +38,7 @@ type Socket struct {
 	connects []*connecter
 	pipes    map[*pipe.Pipe]struct{} // pipes with an engine side, closed at Close
 	engines  map[link]*binding       // live connections
+	solo     soloTracker
 	mon      monitors
 	st       stats
 
@@ -463,16 +464,20 @@ func (s *Socket) runPipe(e link, peer *pipe.Peer, id []byte) error {
 	err := runEngine(e, p)
 	p.In.Close()
 	p.Out.Discard()
-	s.pat.Detach(p)
+	s.patDetach(p)
 	return err
 }
 
 // attach hands p to the pattern, under the routing id id if not nil.
 func (s *Socket) attach(p *pipe.Pipe, id []byte) error {
 	if id != nil {
-		return s.pat.(pattern.IDAttacher).AttachID(p, id)
+		if err := s.pat.(pattern.IDAttacher).AttachID(p, id); err != nil {
+			return err
+		}
+		s.soloChange(p, true)
+		return nil
 	}
-	return s.pat.Attach(p)
+	return s.patAttach(p)
 }
 
 // runEngine runs a connection on a pipe, through which the pattern may
@@ -483,6 +488,10 @@ func runEngine(e link, p *pipe.Pipe) error {
 	if d, ok := e.(pipe.Direct); ok {
 		p.Out.SetDirect(d)
 		defer p.Out.SetDirect(nil)
+	}
+	if r, ok := e.(pipe.Reader); ok {
+		p.In.SetReader(r)
+		defer p.In.SetReader(nil)
 	}
 	return e.Run(p)
 }
@@ -832,7 +841,7 @@ func (s *Socket) Disconnect(endpoint string) error {
 		if c.pipe != nil {
 			c.pipe.In.Close()
 			c.pipe.Out.Discard()
-			s.pat.Detach(c.pipe)
+			s.patDetach(c.pipe)
 		}
 	}
 	return nil

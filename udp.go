@@ -134,7 +134,7 @@ func (s *Socket) startUDP(e link, b *binding, c *connecter) (*pipe.Pipe, error) 
 	}
 	s.wg.Add(1)
 	s.mu.Unlock()
-	if err := s.pat.Attach(p); err != nil {
+	if err := s.patAttach(p); err != nil {
 		s.mu.Lock()
 		delete(s.pipes, p)
 		delete(s.engines, e)
@@ -161,7 +161,7 @@ func (s *Socket) runUDP(e link, p *pipe.Pipe, ended func(error)) {
 	err := runEngine(e, p)
 	p.In.Close()
 	p.Out.Discard()
-	s.pat.Detach(p)
+	s.patDetach(p)
 	s.removePipe(p)
 	s.dropEngine(e)
 	ended(err)

@@ -17,3 +17,6 @@ func (d *direct) write(fd uintptr) bool {
 	d.err = err
 	return true
 }
+
+// rawRead is ReadNow's one read(2).
+func rawRead(fd uintptr, b []byte) (int, error) { return syscall.Read(int(fd), b) }

@@ -122,6 +122,10 @@ type Engine struct {
 	hbMu    sync.Mutex
 	pingDue time.Time     // a PING is unanswered until then
 	peerTTL time.Duration // the peer's PING asked for this
+
+	rd lending // who reads the connection: see readnow.go
+	// msg is the message being decoded, between two readers' turns.
+	msg msgState
 }
 
 // New wraps a connection. Nothing is sent until Handshake.
@@ -133,6 +137,7 @@ func New(conn net.Conn, cfg Config) *Engine {
 	e.r.init(conn, cfg.MaxMsgSize)
 	e.w.init(conn)
 	e.initDirect()
+	e.initLending()
 	return e
 }
 
@@ -383,6 +388,7 @@ func (e *Engine) Run(p *pipe.Pipe) error {
 		e.Close()
 		werr <- err
 	}()
+	e.rd.out = p.Out
 	rerr := e.readLoop(p.In, p.Out)
 	if errors.Is(rerr, pipe.ErrClosed) {
 		// The socket stopped reading; the writer finishes its linger.

@@ -21,6 +21,10 @@ func (e *Engine) onRead() {
 // applyDeadline sets the read deadline to the earliest of the pending
 // PING timeout and the peer's TTL. hbMu is held.
 func (e *Engine) applyDeadline() {
+	if e.rd.interrupted {
+		e.conn.SetReadDeadline(aLongTimeAgo) // kept until ReadNow returns
+		return
+	}
 	d := e.pingDue
 	if e.peerTTL > 0 {
 		if t := time.Now().Add(e.peerTTL); d.IsZero() || t.Before(d) {

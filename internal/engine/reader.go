@@ -209,6 +209,8 @@ func growBody(b []byte, size uint64) []byte {
 // readLoop decodes messages and pushes them to in until an error.
 func (e *Engine) readLoop(in, out *pipe.Queue) error {
 	err := e.decodeLoop(in, out)
+	// Owned by this goroutine: no receiver reads from here on.
+	e.rd.state.Store(readOver)
 	if !errors.Is(err, pipe.ErrClosed) {
 		// Messages decoded whole before the failure are delivered, as
 		// libzmq does.
@@ -223,10 +225,45 @@ func (e *Engine) decodeLoop(in, out *pipe.Queue) error {
 	r := &e.r
 	r.onRead = e.onRead
 	r.beforeRead = func() error { return e.flushIn(in) }
-	frames := r.slab.start()
-	small := true
-	var total int64
+	e.msg.frames, e.msg.small = r.slab.start(), true
+	return e.decode(in, out, false)
+}
+
+// msgState is the message being decoded, kept between calls of decode.
+type msgState struct {
+	frames [][]byte
+	small  bool  // every frame so far fits the slab
+	total  int64 // counted toward MaxMsgSize so far
+}
+
+// decode decodes frames and delivers whole messages. The reader goroutine
+// runs it (direct false) until the connection ends, reading as it needs,
+// and lends the connection to a receiver that asks (ReadNow) whenever it
+// has nothing buffered. A receiver runs it (direct true) over what is
+// buffered only: it returns errNeedBytes before a frame that is not whole
+// in the buffer, or once the queue has no room for another message
+// (e.room), and errTooLong before one that cannot be whole there.
+func (e *Engine) decode(in, out *pipe.Queue, direct bool) error {
+	r := &e.r
+	frames, small, total := e.msg.frames, e.msg.small, e.msg.total
 	for {
+		if direct {
+			err := r.whole()
+			if err == nil && len(frames) == 0 && len(e.pending) >= e.rd.room {
+				err = errNeedBytes
+			}
+			if err != nil {
+				e.msg = msgState{frames, small, total}
+				return err
+			}
+		} else if r.r == r.w && len(frames) == 0 && e.rd.wanted.Load() {
+			e.msg = msgState{frames, small, total}
+			if err := e.lend(in); err != nil {
+				return err
+			}
+			frames, small, total = e.msg.frames, e.msg.small, e.msg.total
+			continue
+		}
 		h, err := r.header()
 		if err != nil {
 			return e.readErr(err)
@@ -297,6 +334,26 @@ func (e *Engine) decodeLoop(in, out *pipe.Queue) error {
 		}
 		frames, small, total = r.slab.start(), true, 0
 	}
+}
+
+// whole returns nil when the next frame is whole in the buffer, else
+// errNeedBytes, or errTooLong when it cannot be: it is larger than the
+// buffer can grow.
+func (r *reader) whole() error {
+	h, n, err := wire.ParseFrameHeader(r.avail())
+	if err != nil {
+		if errors.Is(err, wire.ErrShort) {
+			return errNeedBytes
+		}
+		return nil // header reports it
+	}
+	switch {
+	case uint64(r.w-r.r-n) >= h.Size:
+		return nil
+	case h.Size > uint64(readBufSize-n):
+		return errTooLong
+	}
+	return errNeedBytes
 }
 
 // maxBatch bounds the messages decoded before they are handed over.

@@ -72,6 +72,19 @@ type base struct {
 	isClosed  atomic.Bool
 
 	dropped atomic.Uint64 // Socket.Dropped
+
+	// solo is the In queue of the socket's only pipe (nil with none or
+	// several): a receiver that finds nothing may read its connection
+	// itself (pipe.Queue.ReadNow).
+	solo atomic.Pointer[pipe.Queue]
+}
+
+// SetSolo names the In queue of the socket's only pipe, or nil. A
+// receiver reading the one it replaces is interrupted.
+func (b *base) SetSolo(q *pipe.Queue) {
+	if old := b.solo.Swap(q); old != nil && old != q {
+		old.Interrupt()
+	}
 }
 
 // Dropped counts the messages Send dropped (Socket.Dropped).
@@ -99,6 +112,9 @@ func (b *base) Close() {
 func (b *base) wake() {
 	b.readable.Notify()
 	b.writable.Notify()
+	if q := b.solo.Load(); q != nil {
+		q.Interrupt() // a receiver reading the connection looks again too
+	}
 }
 
 // Hiccup is a no-op for types that keep no per-connection state.
@@ -130,6 +146,16 @@ func (b *base) block(ctx context.Context, sig *pipe.Signal, try func() (bool, er
 		ch := sig.C()
 		if done, err := try(); done || err != nil {
 			return err
+		}
+		if sig == &b.readable && ctx.Err() == nil {
+			if q := b.solo.Load(); q != nil && q.ReadNow(ctx) {
+				// Read from the connection here (or interrupted): look
+				// again.
+				if b.isClosed.Load() {
+					return ErrClosed
+				}
+				continue
+			}
 		}
 		select {
 		case <-ch:

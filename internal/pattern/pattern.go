@@ -183,6 +183,9 @@ type Socket interface {
 	// Detach removes a pipe whose peer is gone for good. The caller has
 	// closed the pipe; messages still in p.In may be delivered.
 	Detach(p *pipe.Pipe)
+	// SetSolo names the In queue of the socket's only pipe (nil: none, or
+	// several), whose connection a receiver may then read itself.
+	SetSolo(q *pipe.Queue)
 	// Hiccup tells that a persistent pipe got a new connection (SUB and XSUB
 	// send their subscriptions again).
 	Hiccup(p *pipe.Pipe)

@@ -136,7 +136,10 @@ type Queue struct {
 	ready    atomic.Bool
 	readyNow bool
 
-	direct direct // a link that writes at once (TryPushDirect)
+	direct direct     // a link that writes at once (TryPushDirect)
+	reader readerLink // a link a receiver may read itself (ReadNow)
+	// readNows counts ReadNow's reads (ReadNows).
+	readNows atomic.Uint64
 }
 
 // syncReady updates ready after the queue changed. Called with the mutex

@@ -1,0 +1,247 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/azmq/azmq/internal/pipe"
+)
+
+// Who reads the connection (lending.state). The reader goroutine owns it;
+// when a receiver waits on an empty queue of a socket with one peer, the
+// reader lends it once it has nothing buffered, and the receiver reads
+// and decodes in its own goroutine (ReadNow). The network then wakes the
+// receiver itself: the hand-over from the reader goroutine, with the
+// runtime waking a second thread for it, was half of a round trip.
+const (
+	readOwn    int32 = iota // the reader goroutine reads
+	readLent                // nobody reads; a receiver may
+	readDirect              // a receiver reads, in ReadNow
+	readOver                // the reader goroutine has returned
+)
+
+// lendIdle: a connection lent and not read for this long goes back to the
+// reader goroutine, which answers PINGs and reads ahead when the receiver
+// stopped receiving.
+const lendIdle = 5 * time.Millisecond
+
+var (
+	errNeedBytes = errors.New("engine: the next frame is not whole in the buffer")
+	errTooLong   = errors.New("engine: the next frame does not fit the buffer")
+)
+
+// aLongTimeAgo is a read deadline that ends a wait at once.
+var aLongTimeAgo = time.Unix(1, 0)
+
+type lending struct {
+	state  atomic.Int32
+	wanted atomic.Bool   // a receiver asked: lend when nothing is buffered
+	reads  atomic.Uint64 // ReadNow calls that read, for the idle check
+	// back is how a receiver gives the connection back before it is idle:
+	// with the error that ends it, or nil for a frame it cannot read
+	// whole (the reader goroutine reads large bodies straight into them).
+	back  chan error
+	idle  time.Duration // lendIdle; tests make it longer
+	timer *time.Timer
+	out   *pipe.Queue // the engine's outgoing queue (PONGs), set by Run
+
+	// The receiver's, while it reads.
+	q      *pipe.Queue
+	room   int   // messages it may decode, at most
+	err    error // what ended its read
+	step   func(fd uintptr) bool
+	cancel func() // Interrupt, bound once
+
+	// Under Engine.hbMu, as the read deadline they move is.
+	active      bool // a ReadNow is reading
+	interrupted bool // ... and was interrupted: the deadline is in the past
+}
+
+func (e *Engine) initLending() {
+	e.rd.back = make(chan error, 1)
+	e.rd.idle = lendIdle
+	e.rd.step = e.readStep
+	e.rd.cancel = e.Interrupt
+}
+
+// lend hands what was decoded over and lends the connection until a
+// receiver gives it back, or it was not read for lendIdle, or the engine
+// closes. The reader goroutine calls it with nothing buffered.
+func (e *Engine) lend(in *pipe.Queue) error {
+	if err := e.flushIn(in); err != nil {
+		return err
+	}
+	d := &e.rd
+	d.wanted.Store(false)
+	seen := d.reads.Load()
+	if d.timer == nil {
+		d.timer = time.NewTimer(d.idle)
+	} else {
+		d.timer.Reset(d.idle)
+	}
+	d.state.Store(readLent)
+	for {
+		select {
+		case err := <-d.back:
+			d.timer.Stop()
+			return err
+		case <-d.timer.C:
+			n := d.reads.Load()
+			if n == seen && d.state.CompareAndSwap(readLent, readOwn) {
+				return nil
+			}
+			seen = n
+			d.timer.Reset(d.idle)
+		case <-e.done:
+			d.timer.Stop()
+			if d.state.CompareAndSwap(readLent, readOwn) {
+				return net.ErrClosed
+			}
+			// A receiver is reading: the closed connection ends its read,
+			// and it gives the connection back.
+			if err := <-d.back; err != nil {
+				return err
+			}
+			return net.ErrClosed
+		}
+	}
+}
+
+// ReadNow implements pipe.Reader.
+func (e *Engine) ReadNow(ctx context.Context, q *pipe.Queue, room int) bool {
+	d := &e.rd
+	if e.dw.rc == nil {
+		return false
+	}
+	if !d.state.CompareAndSwap(readLent, readDirect) {
+		if d.state.Load() == readOwn {
+			d.wanted.Store(true)
+		}
+		return false
+	}
+	d.reads.Add(1)
+	d.q, d.room, d.err = q, min(room, maxBatch-1), nil
+	e.hbMu.Lock()
+	d.active = true
+	e.hbMu.Unlock()
+	var stop func() bool
+	if ctx.Done() != nil {
+		stop = context.AfterFunc(ctx, d.cancel)
+	}
+	err := e.dw.rc.Read(d.step)
+	if stop != nil {
+		stop()
+	}
+	interrupted := e.endDirect()
+	if err != nil && d.err == nil && !(interrupted && errors.Is(err, os.ErrDeadlineExceeded)) {
+		d.err = e.readErr(err)
+	}
+	if errors.Is(d.err, errNeedBytes) {
+		d.err = nil
+	}
+	// The decoded messages fit q's room: this never waits.
+	if ferr := e.flushIn(q); ferr != nil && d.err == nil {
+		d.err = ferr
+	}
+	d.q = nil
+	switch {
+	case errors.Is(d.err, errTooLong):
+		d.state.Store(readOwn)
+		d.back <- nil
+	case d.err != nil || e.closed():
+		d.state.Store(readOwn)
+		d.back <- d.err
+	default:
+		d.state.Store(readLent)
+	}
+	return true
+}
+
+// Interrupt implements pipe.Reader: a ReadNow in progress returns.
+func (e *Engine) Interrupt() {
+	e.hbMu.Lock()
+	if e.rd.active && !e.rd.interrupted {
+		e.rd.interrupted = true
+		e.conn.SetReadDeadline(aLongTimeAgo)
+	}
+	e.hbMu.Unlock()
+}
+
+// endDirect ends ReadNow's read and reports whether it was interrupted;
+// the read deadline is then the heartbeat's again.
+func (e *Engine) endDirect() bool {
+	e.hbMu.Lock()
+	defer e.hbMu.Unlock()
+	e.rd.active = false
+	was := e.rd.interrupted
+	if was {
+		e.rd.interrupted = false
+		e.applyDeadline()
+	}
+	return was
+}
+
+func (e *Engine) closed() bool {
+	select {
+	case <-e.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// readStep is ReadNow's RawConn.Read callback: it decodes what is
+// buffered and reads more while there is no whole message, and returns
+// false to wait for the peer (never blocking in a read).
+func (e *Engine) readStep(fd uintptr) bool {
+	d, r := &e.rd, &e.r
+	drained := false
+	for {
+		err := e.decode(d.q, d.out, true)
+		if !errors.Is(err, errNeedBytes) {
+			d.err = err
+			return true
+		}
+		if len(e.pending) > 0 || d.err != nil {
+			return true
+		}
+		if drained {
+			return false
+		}
+		if r.r > 0 {
+			r.w = copy(r.buf, r.buf[r.r:r.w])
+			r.r = 0
+		}
+		if r.w == len(r.buf) {
+			r.grow(2 * len(r.buf)) // whole saw that the frame fits
+		}
+		space := len(r.buf) - r.w
+		k, err := rawRead(fd, r.buf[r.w:])
+		switch {
+		case err == syscall.EINTR:
+			continue
+		case err == syscall.EAGAIN:
+			return false
+		case err != nil:
+			d.err = os.NewSyscallError("read", err)
+			return true
+		case k == 0:
+			d.err = io.EOF
+			if r.w > r.r {
+				d.err = io.ErrUnexpectedEOF
+			}
+			return true
+		}
+		r.w += k
+		e.onRead()
+		// A short read took all the socket had: nothing more until the
+		// poller says so.
+		drained = k < space
+	}
+}
