@@ -2,7 +2,10 @@
 // handshake, then a reader that decodes frames into whole messages for the
 // socket's pipe and a batching writer that drains the pipe onto the
 // connection. It has no routing logic: the pattern decides where messages
-// go, the engine only moves them.
+// go, the engine only moves them. Either end may also be driven from the
+// socket's side: a sender writes a message itself when the writer is
+// idle (WriteNow), and a receiver reads and decodes the connection itself
+// when the reader has lent it (ReadNow, readnow.go).
 //
 // The greeting is staged much as libzmq 4 stages it: the signature and
 // major version go at once (libzmq holds the major back until the peer's

@@ -226,7 +226,10 @@ func (e *Engine) decodeLoop(in, out *pipe.Queue) error {
 	r.onRead = e.onRead
 	r.beforeRead = func() error { return e.flushIn(in) }
 	e.msg.frames, e.msg.small = r.slab.start(), true
-	return e.decode(in, out, false)
+	if e.dw.rc == nil {
+		return e.decode(in, out, decodePull)
+	}
+	return e.pollLoop(in, out)
 }
 
 // msgState is the message being decoded, kept between calls of decode.
@@ -236,18 +239,33 @@ type msgState struct {
 	total  int64 // counted toward MaxMsgSize so far
 }
 
-// decode decodes frames and delivers whole messages. The reader goroutine
-// runs it (direct false) until the connection ends, reading as it needs,
-// and lends the connection to a receiver that asks (ReadNow) whenever it
-// has nothing buffered. A receiver runs it (direct true) over what is
-// buffered only: it returns errNeedBytes before a frame that is not whole
-// in the buffer, or once the queue has no room for another message
-// (e.room), and errTooLong before one that cannot be whole there.
-func (e *Engine) decode(in, out *pipe.Queue, direct bool) error {
+// How decode gets its bytes.
+type decodeMode int
+
+const (
+	// decodePull reads as it needs, until the connection ends, and lends
+	// the connection whenever a receiver asks and nothing is buffered:
+	// the reader goroutine where there is no descriptor to poll.
+	decodePull decodeMode = iota
+	// decodeWhole decodes only the frames whole in the buffer: it returns
+	// errNeedBytes before one that is not, or once e.rd.room messages
+	// wait to be handed over, and errTooLong before one that cannot be
+	// whole there (larger than the buffer can grow). The reader
+	// goroutine's poller callback and ReadNow's.
+	decodeWhole
+	// decodeOne is decodePull for one frame: one too large for the
+	// buffer, read straight into its body.
+	decodeOne
+)
+
+// decode decodes frames and delivers whole messages, as mode says.
+func (e *Engine) decode(in, out *pipe.Queue, mode decodeMode) error {
 	r := &e.r
 	frames, small, total := e.msg.frames, e.msg.small, e.msg.total
+	one := false
 	for {
-		if direct {
+		switch mode {
+		case decodeWhole:
 			err := r.whole()
 			if err == nil && len(frames) == 0 && len(e.pending) >= e.rd.room {
 				err = errNeedBytes
@@ -256,13 +274,21 @@ func (e *Engine) decode(in, out *pipe.Queue, direct bool) error {
 				e.msg = msgState{frames, small, total}
 				return err
 			}
-		} else if r.r == r.w && len(frames) == 0 && e.rd.wanted.Load() {
-			e.msg = msgState{frames, small, total}
-			if err := e.lend(in); err != nil {
-				return err
+		case decodePull:
+			if r.r == r.w && len(frames) == 0 && e.rd.wanted.Load() {
+				e.msg = msgState{frames, small, total}
+				if err := e.lend(in); err != nil {
+					return err
+				}
+				frames, small, total = e.msg.frames, e.msg.small, e.msg.total
+				continue
 			}
-			frames, small, total = e.msg.frames, e.msg.small, e.msg.total
-			continue
+		case decodeOne:
+			if one {
+				e.msg = msgState{frames, small, total}
+				return nil
+			}
+			one = true
 		}
 		h, err := r.header()
 		if err != nil {

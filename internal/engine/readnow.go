@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"math"
 	"net"
 	"os"
 	"sync/atomic"
@@ -34,6 +35,7 @@ const lendIdle = 5 * time.Millisecond
 var (
 	errNeedBytes = errors.New("engine: the next frame is not whole in the buffer")
 	errTooLong   = errors.New("engine: the next frame does not fit the buffer")
+	errLend      = errors.New("engine: a receiver asks for the connection")
 )
 
 // aLongTimeAgo is a read deadline that ends a wait at once.
@@ -51,6 +53,11 @@ type lending struct {
 	timer *time.Timer
 	out   *pipe.Queue // the engine's outgoing queue (PONGs), set by Run
 
+	// The reader goroutine's, in pollLoop.
+	in    *pipe.Queue
+	inErr error // what ended its callback
+	poll  func(fd uintptr) bool
+
 	// The receiver's, while it reads.
 	q      *pipe.Queue
 	room   int   // messages it may decode, at most
@@ -67,6 +74,7 @@ func (e *Engine) initLending() {
 	e.rd.back = make(chan error, 1)
 	e.rd.idle = lendIdle
 	e.rd.step = e.readStep
+	e.rd.poll = e.pollStep
 	e.rd.cancel = e.Interrupt
 }
 
@@ -78,7 +86,6 @@ func (e *Engine) lend(in *pipe.Queue) error {
 		return err
 	}
 	d := &e.rd
-	d.wanted.Store(false)
 	seen := d.reads.Load()
 	if d.timer == nil {
 		d.timer = time.NewTimer(d.idle)
@@ -86,6 +93,10 @@ func (e *Engine) lend(in *pipe.Queue) error {
 		d.timer.Reset(d.idle)
 	}
 	d.state.Store(readLent)
+	d.wanted.Store(false)
+	// A receiver that asked waits on the queue's signal, with or without
+	// a message just handed over: it looks again, and reads.
+	in.Readable().Notify()
 	for {
 		select {
 		case err := <-d.back:
@@ -119,9 +130,17 @@ func (e *Engine) ReadNow(ctx context.Context, q *pipe.Queue, room int) bool {
 	if e.dw.rc == nil {
 		return false
 	}
-	if !d.state.CompareAndSwap(readLent, readDirect) {
-		if d.state.Load() == readOwn {
+	for !d.state.CompareAndSwap(readLent, readDirect) {
+		switch d.state.Load() {
+		case readLent:
+			continue
+		case readOwn:
 			d.wanted.Store(true)
+			// Lent meanwhile: take it. Otherwise lend wakes the caller
+			// once it has.
+			if d.state.Load() == readLent {
+				continue
+			}
 		}
 		return false
 	}
@@ -200,48 +219,134 @@ func (e *Engine) closed() bool {
 // buffered and reads more while there is no whole message, and returns
 // false to wait for the peer (never blocking in a read).
 func (e *Engine) readStep(fd uintptr) bool {
-	d, r := &e.rd, &e.r
+	d := &e.rd
 	drained := false
 	for {
-		err := e.decode(d.q, d.out, true)
+		err := e.decode(d.q, d.out, decodeWhole)
 		if !errors.Is(err, errNeedBytes) {
 			d.err = err
 			return true
 		}
-		if len(e.pending) > 0 || d.err != nil {
+		if len(e.pending) > 0 {
 			return true
 		}
 		if drained {
 			return false
 		}
-		if r.r > 0 {
-			r.w = copy(r.buf, r.buf[r.r:r.w])
-			r.r = 0
-		}
-		if r.w == len(r.buf) {
-			r.grow(2 * len(r.buf)) // whole saw that the frame fits
-		}
-		space := len(r.buf) - r.w
-		k, err := rawRead(fd, r.buf[r.w:])
+		k, space, err := e.readMore(fd)
 		switch {
 		case err == syscall.EINTR:
 			continue
 		case err == syscall.EAGAIN:
 			return false
 		case err != nil:
-			d.err = os.NewSyscallError("read", err)
-			return true
-		case k == 0:
-			d.err = io.EOF
-			if r.w > r.r {
-				d.err = io.ErrUnexpectedEOF
-			}
+			d.err = err
 			return true
 		}
-		r.w += k
-		e.onRead()
 		// A short read took all the socket had: nothing more until the
 		// poller says so.
 		drained = k < space
 	}
+}
+
+// pollLoop is the reader goroutine where the connection has a descriptor.
+// It reads and decodes in RawConn.Read's callback, so that a read that
+// returns less than it asked for goes straight back to the poller: the
+// socket is empty, and the read that conn.Read would make to find that
+// out is one syscall of three on a request's path. A frame too large for
+// the buffer is read by decode (decodeOne), straight into its body.
+func (e *Engine) pollLoop(in, out *pipe.Queue) error {
+	d := &e.rd
+	d.in = in
+	for {
+		d.inErr, d.room = nil, math.MaxInt
+		if err := e.dw.rc.Read(d.poll); err != nil {
+			return e.readErr(err)
+		}
+		switch err := d.inErr; {
+		case errors.Is(err, errLend):
+			if err := e.lend(in); err != nil {
+				return err
+			}
+		case errors.Is(err, errTooLong):
+			if err := e.decode(in, out, decodeOne); err != nil {
+				return err
+			}
+		default:
+			return err
+		}
+	}
+}
+
+// pollStep is pollLoop's callback: it decodes what is buffered, hands it
+// over, and reads more, until the socket is empty (false: wait for the
+// poller) or there is something for pollLoop to do.
+func (e *Engine) pollStep(fd uintptr) bool {
+	d, r := &e.rd, &e.r
+	drained := false
+	for {
+		err := e.decode(d.in, d.out, decodeWhole)
+		if !errors.Is(err, errNeedBytes) {
+			d.inErr = err
+			return true
+		}
+		if r.r == r.w && len(e.msg.frames) == 0 && d.wanted.Load() {
+			d.inErr = errLend
+			return true
+		}
+		// What was decoded is handed over before waiting for more.
+		if err := e.flushIn(d.in); err != nil {
+			d.inErr = err
+			return true
+		}
+		if drained {
+			return false
+		}
+		k, space, err := e.readMore(fd)
+		switch {
+		case err == syscall.EINTR:
+			continue
+		case err == syscall.EAGAIN:
+			return false
+		case err != nil:
+			d.inErr = err
+			return true
+		}
+		drained = k < space
+	}
+}
+
+// readMore makes room in the buffer and reads into it once: k bytes of
+// space asked for. A read of nothing is the peer's close (io.EOF, or
+// io.ErrUnexpectedEOF within a frame); EINTR and EAGAIN come as they are.
+func (e *Engine) readMore(fd uintptr) (k, space int, err error) {
+	r := &e.r
+	if r.r > 0 {
+		r.w = copy(r.buf, r.buf[r.r:r.w])
+		r.r = 0
+	}
+	if r.w == len(r.buf) {
+		r.grow(2 * len(r.buf)) // whole saw that the frame fits
+	}
+	space = len(r.buf) - r.w
+	if space == 0 {
+		// Cannot happen (a full buffer holds a whole frame), but a read
+		// into nothing would pass for the peer's close.
+		return 0, 0, errTooLong
+	}
+	k, err = rawRead(fd, r.buf[r.w:])
+	switch {
+	case err == syscall.EINTR || err == syscall.EAGAIN:
+		return 0, space, err
+	case err != nil:
+		return 0, space, os.NewSyscallError("read", err)
+	case k == 0:
+		if r.w > r.r {
+			return 0, space, io.ErrUnexpectedEOF
+		}
+		return 0, space, io.EOF
+	}
+	r.w += k
+	e.onRead()
+	return k, space, nil
 }
