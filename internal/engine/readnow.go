@@ -215,40 +215,6 @@ func (e *Engine) closed() bool {
 	}
 }
 
-// readStep is ReadNow's RawConn.Read callback: it decodes what is
-// buffered and reads more while there is no whole message, and returns
-// false to wait for the peer (never blocking in a read).
-func (e *Engine) readStep(fd uintptr) bool {
-	d := &e.rd
-	drained := false
-	for {
-		err := e.decode(d.q, d.out, decodeWhole)
-		if !errors.Is(err, errNeedBytes) {
-			d.err = err
-			return true
-		}
-		if len(e.pending) > 0 {
-			return true
-		}
-		if drained {
-			return false
-		}
-		k, space, err := e.readMore(fd)
-		switch {
-		case err == syscall.EINTR:
-			continue
-		case err == syscall.EAGAIN:
-			return false
-		case err != nil:
-			d.err = err
-			return true
-		}
-		// A short read took all the socket had: nothing more until the
-		// poller says so.
-		drained = k < space
-	}
-}
-
 // pollLoop is the reader goroutine where the connection has a descriptor.
 // It reads and decodes in RawConn.Read's callback, so that a read that
 // returns less than it asked for goes straight back to the poller: the
@@ -278,40 +244,59 @@ func (e *Engine) pollLoop(in, out *pipe.Queue) error {
 	}
 }
 
-// pollStep is pollLoop's callback: it decodes what is buffered, hands it
-// over, and reads more, until the socket is empty (false: wait for the
-// poller) or there is something for pollLoop to do.
+// readStep is ReadNow's RawConn.Read callback, and pollStep pollLoop's:
+// each decodes what is buffered and reads more, and returns false to
+// wait for the peer in the poller (never blocking in a read).
+func (e *Engine) readStep(fd uintptr) bool {
+	done, err := e.step(fd, e.rd.q, true)
+	e.rd.err = err
+	return done
+}
+
 func (e *Engine) pollStep(fd uintptr) bool {
-	d, r := &e.rd, &e.r
+	done, err := e.step(fd, e.rd.in, false)
+	e.rd.inErr = err
+	return done
+}
+
+// step decodes into q until a receiver (direct) has a message, or the
+// reader goroutine has something for pollLoop to do (err says what), or
+// the socket is empty (false). The reader hands what it decoded over
+// before each read.
+func (e *Engine) step(fd uintptr, q *pipe.Queue, direct bool) (bool, error) {
+	r := &e.r
 	drained := false
 	for {
-		err := e.decode(d.in, d.out, decodeWhole)
+		err := e.decode(q, e.rd.out, decodeWhole)
 		if !errors.Is(err, errNeedBytes) {
-			d.inErr = err
-			return true
+			return true, err
 		}
-		if r.r == r.w && len(e.msg.frames) == 0 && d.wanted.Load() {
-			d.inErr = errLend
-			return true
-		}
-		// What was decoded is handed over before waiting for more.
-		if err := e.flushIn(d.in); err != nil {
-			d.inErr = err
-			return true
+		if direct {
+			if len(e.pending) > 0 {
+				return true, nil
+			}
+		} else {
+			if r.r == r.w && len(e.msg.frames) == 0 && e.rd.wanted.Load() {
+				return true, errLend
+			}
+			if err := e.flushIn(q); err != nil {
+				return true, err
+			}
 		}
 		if drained {
-			return false
+			return false, nil
 		}
 		k, space, err := e.readMore(fd)
 		switch {
 		case err == syscall.EINTR:
 			continue
 		case err == syscall.EAGAIN:
-			return false
+			return false, nil
 		case err != nil:
-			d.inErr = err
-			return true
+			return true, err
 		}
+		// A short read took all the socket had: nothing more until the
+		// poller says so.
 		drained = k < space
 	}
 }
@@ -347,6 +332,11 @@ func (e *Engine) readMore(fd uintptr) (k, space int, err error) {
 		return 0, space, io.EOF
 	}
 	r.w += k
+	if r.w == len(r.buf) && len(r.buf) < readBufSize {
+		// The read filled the buffer: more is coming, so read more at
+		// a time (as fill does).
+		r.grow(2 * len(r.buf))
+	}
 	e.onRead()
 	return k, space, nil
 }

@@ -48,6 +48,20 @@ func lent(t *testing.T, c *connected, p *pipe.Pipe, idle ...time.Duration) {
 	t.Fatalf("the reader goroutine never lent the connection (state %d)", c.e.rd.state.Load())
 }
 
+// lentEngine is an engine running on a pipe, its connection lent (see
+// lent); it skips where a receiver cannot read a connection itself.
+func lentEngine(t *testing.T, idle ...time.Duration) (*connected, *pipe.Pipe, *future[error]) {
+	t.Helper()
+	if !canWriteNow {
+		t.Skip("no descriptor to read on this platform: every message comes through the reader goroutine")
+	}
+	c := handshake(t, dealerCfg(), 1, "ROUTER")
+	p := newPipe(16)
+	res := run(t, c.e, p)
+	lent(t, c, p, idle...)
+	return c, p, res
+}
+
 func readNow(e *Engine, ctx context.Context, q *pipe.Queue) *future[bool] {
 	return goFuture(func() bool { return e.ReadNow(ctx, q, 16) })
 }
@@ -64,13 +78,7 @@ func mustReadNow(t *testing.T, f *future[bool]) {
 // is lent: whole messages only, however the bytes are cut, in order, with
 // commands handled on the way (a PING is answered).
 func TestReadNow(t *testing.T) {
-	if !canWriteNow {
-		t.Skip("no descriptor to read on this platform: every message comes through the reader goroutine")
-	}
-	c := handshake(t, dealerCfg(), 1, "ROUTER")
-	p := newPipe(16)
-	res := run(t, c.e, p)
-	lent(t, c, p)
+	c, p, res := lentEngine(t)
 
 	reads := c.e.rd.reads.Load()
 	f := readNow(c.e, context.Background(), p.In)
@@ -109,13 +117,7 @@ func TestReadNow(t *testing.T) {
 // TestReadNowRoom: a ReadNow decodes no more messages than it has room
 // for; the rest stay buffered for the next one.
 func TestReadNowRoom(t *testing.T) {
-	if !canWriteNow {
-		t.Skip("no descriptor to read on this platform")
-	}
-	c := handshake(t, dealerCfg(), 1, "ROUTER")
-	p := newPipe(16)
-	run(t, c.e, p)
-	lent(t, c, p)
+	c, p, _ := lentEngine(t)
 	var all []byte
 	for i := range 10 {
 		all = append(all, encode([]byte{byte('0' + i)})...)
@@ -143,13 +145,7 @@ func TestReadNowRoom(t *testing.T) {
 // the reader goroutine, which reads it straight into its body and lends
 // the connection again when asked.
 func TestReadNowLargeFrame(t *testing.T) {
-	if !canWriteNow {
-		t.Skip("no descriptor to read on this platform")
-	}
-	c := handshake(t, dealerCfg(), 1, "ROUTER")
-	p := newPipe(16)
-	res := run(t, c.e, p)
-	lent(t, c, p)
+	c, p, res := lentEngine(t)
 	big := pattern(3 * readBufSize)
 	f := readNow(c.e, context.Background(), p.In)
 	c.raw.write(encode(big))
@@ -173,13 +169,7 @@ func TestReadNowLargeFrame(t *testing.T) {
 // wait, and leave the connection as it was: the next message arrives,
 // and no deadline is left behind to pass for a heartbeat failure.
 func TestReadNowInterrupt(t *testing.T) {
-	if !canWriteNow {
-		t.Skip("no descriptor to read on this platform")
-	}
-	c := handshake(t, dealerCfg(), 1, "ROUTER")
-	p := newPipe(16)
-	res := run(t, c.e, p)
-	lent(t, c, p)
+	c, p, res := lentEngine(t)
 
 	f := readNow(c.e, context.Background(), p.In)
 	time.Sleep(20 * time.Millisecond)
@@ -208,9 +198,6 @@ func TestReadNowInterrupt(t *testing.T) {
 // it, as it would have met the reader goroutine: the peer's close, a
 // protocol error, Close.
 func TestReadNowEnds(t *testing.T) {
-	if !canWriteNow {
-		t.Skip("no descriptor to read on this platform")
-	}
 	for _, tc := range []struct {
 		name string
 		end  func(c *connected)
@@ -223,10 +210,7 @@ func TestReadNowEnds(t *testing.T) {
 		{"Close", func(c *connected) { c.e.Close() }, func(err error) bool { return err == nil || isClosedErr(err) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c := handshake(t, dealerCfg(), 1, "ROUTER")
-			p := newPipe(16)
-			res := run(t, c.e, p)
-			lent(t, c, p)
+			c, p, res := lentEngine(t)
 			f := readNow(c.e, context.Background(), p.In)
 			time.Sleep(10 * time.Millisecond)
 			tc.end(c)
@@ -244,13 +228,7 @@ func TestReadNowEnds(t *testing.T) {
 // TestReadNowIdle: a connection lent and not read goes back to the
 // reader goroutine, which delivers with no receiver reading.
 func TestReadNowIdle(t *testing.T) {
-	if !canWriteNow {
-		t.Skip("no descriptor to read on this platform")
-	}
-	c := handshake(t, dealerCfg(), 1, "ROUTER")
-	p := newPipe(16)
-	run(t, c.e, p)
-	lent(t, c, p, 5*time.Millisecond)
+	c, p, _ := lentEngine(t, 5*time.Millisecond)
 	deadline := time.Now().Add(waitFor)
 	for c.e.rd.state.Load() != readOwn {
 		if time.Now().After(deadline) {
@@ -261,5 +239,33 @@ func TestReadNowIdle(t *testing.T) {
 	c.raw.write(encode([]byte("later")))
 	if m := pop(t, p.In); string(m.Frames[0]) != "later" {
 		t.Fatalf("got %q", m.Frames)
+	}
+}
+
+// TestPollBufferGrows: a stream that fills the read buffer makes it grow
+// to readBufSize, so that a read carries up to 64 KiB, in the reader's
+// poller callback as in conn.Read's loop.
+func TestPollBufferGrows(t *testing.T) {
+	if !canWriteNow {
+		t.Skip("no descriptor to poll on this platform: the reader reads through conn.Read")
+	}
+	c := handshake(t, dealerCfg(), 1, "ROUTER")
+	p := newPipe(0)
+	run(t, c.e, p)
+	body := pattern(4 << 10)
+	var all []byte
+	for range 256 {
+		all = append(all, encode(body)...)
+	}
+	c.raw.write(all)
+	for range 256 {
+		if m := pop(t, p.In); !bytes.Equal(m.Frames[0], body) {
+			t.Fatal("a message arrived corrupt")
+		}
+	}
+	// The last pop happened after the reader handed it over, after any
+	// growth: the queue's lock orders them.
+	if n := len(c.e.r.buf); n != readBufSize {
+		t.Fatalf("read buffer of %d bytes after 1 MiB streamed, want %d", n, readBufSize)
 	}
 }
