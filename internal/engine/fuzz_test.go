@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"runtime"
 	"io"
 	"net"
 	"testing"
@@ -13,8 +14,32 @@ import (
 // FuzzEngineStream feeds a NULL engine, past a valid greeting and READY,
 // whatever bytes a peer may send: frames, commands, truncated or huge
 // declared sizes. The engine must end with an error or EOF, never panic or
-// hang, and deliver only whole messages within the size limit.
+// hang, and deliver only whole messages within the size limit. Over a
+// pipe it reads through conn.Read (decodePull).
 func FuzzEngineStream(f *testing.F) {
+	addStreamSeeds(f)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		a, b := net.Pipe()
+		defer a.Close()
+		fuzzStream(t, a, b, data, false)
+	})
+}
+
+// FuzzEngineStreamPoll is FuzzEngineStream over loopback TCP: the reader
+// reads in the poller's callback, and the receiver asks for the
+// connection and reads it itself (ReadNow) whenever its queue is empty.
+func FuzzEngineStreamPoll(f *testing.F) {
+	if !canWriteNow {
+		f.Skip("no descriptor to poll on this platform: FuzzEngineStream covers the reader")
+	}
+	addStreamSeeds(f)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		a, b := tcpPair(t)
+		fuzzStream(t, a, b, data, true)
+	})
+}
+
+func addStreamSeeds(f *testing.F) {
 	f.Add(encode([]byte("hello")))
 	f.Add(append(encode([]byte("a"), []byte("b")), 0x01, 0x03, 'x'))
 	f.Add(longHeader(0, 1<<40))
@@ -22,55 +47,73 @@ func FuzzEngineStream(f *testing.F) {
 	f.Add(append([]byte{0x04, 0x0b, 5}, "ERROR\x03bad"...))
 	f.Add(append([]byte{0x04, 0x0a, 9}, "SUBSCRIBE"...))
 	f.Add(append(encode([]byte("x")), 0x00, 0xff))
+	f.Add(append(encode(pattern(100<<10)), encode([]byte("after"))...))
+}
+
+// fuzzStream runs an engine on a, with b as the peer sending data after
+// a valid greeting and READY, and checks what is delivered until Run
+// ends; readNow has the receiver read the connection itself when it can.
+func fuzzStream(t *testing.T, a, b net.Conn, data []byte, readNow bool) {
 	const limit = 64 << 10
-	f.Fuzz(func(t *testing.T, data []byte) {
-		a, b := net.Pipe()
-		defer b.Close()
-		cfg := dealerCfg()
-		cfg.MaxMsgSize = limit
-		cfg.Handshake = time.Second
-		e := New(a, cfg)
-		defer e.Close()
-		drained := make(chan struct{})
-		go func() {
-			defer close(drained)
-			_, _ = io.Copy(io.Discard, b) // what the engine sends
-		}()
-		defer func() { b.Close(); <-drained }()
-		go func() {
-			_, _ = b.Write(greeting(3, 1, "NULL"))
-			_, _ = b.Write(ready("Socket-Type", "DEALER"))
-			_, _ = b.Write(data)
+	defer b.Close()
+	cfg := dealerCfg()
+	cfg.MaxMsgSize = limit
+	cfg.Handshake = time.Second
+	e := New(a, cfg)
+	defer e.Close()
+	drained := make(chan struct{})
+	go func() {
+		defer close(drained)
+		_, _ = io.Copy(io.Discard, b) // what the engine sends
+	}()
+	defer func() { b.Close(); <-drained }()
+	go func() {
+		_, _ = b.Write(greeting(3, 1, "NULL"))
+		_, _ = b.Write(ready("Socket-Type", "DEALER"))
+		_, _ = b.Write(data)
+		if c, ok := b.(interface{ CloseWrite() error }); ok {
+			c.CloseWrite() // the engine's bytes still drain
+		} else {
 			b.Close()
-		}()
-		if _, err := e.Handshake(context.Background()); err != nil {
-			t.Fatalf("handshake with a valid greeting and READY: %v", err)
 		}
-		p := pipe.New(16, 16, nil, nil, nil, nil)
-		done := make(chan error, 1)
-		go func() { done <- e.Run(p) }()
-		deadline := time.After(5 * time.Second)
-		for {
-			select {
-			case <-done:
-				for {
-					m, ok, _ := p.In.TryPop()
-					if !ok {
-						return
-					}
-					checkWhole(t, m)
+	}()
+	if _, err := e.Handshake(context.Background()); err != nil {
+		t.Fatalf("handshake with a valid greeting and READY: %v", err)
+	}
+	p := pipe.New(16, 16, nil, nil, nil, nil)
+	done := make(chan error, 1)
+	go func() { done <- e.Run(p) }()
+	deadline := time.After(5 * time.Second)
+	for {
+		select {
+		case <-done:
+			for {
+				m, ok, _ := p.In.TryPop()
+				if !ok {
+					return
 				}
-			case <-deadline:
-				t.Fatal("Run did not end after the peer closed")
-			default:
-			}
-			if m, ok, _ := p.In.TryPop(); ok {
 				checkWhole(t, m)
-			} else {
-				time.Sleep(time.Millisecond)
 			}
+		case <-deadline:
+			buf := make([]byte, 1<<20)
+			buf = buf[:runtime.Stack(buf, true)]
+			t.Fatalf("Run did not end after the peer closed\n%s", buf)
+		default:
 		}
-	})
+		if m, ok, _ := p.In.TryPop(); ok {
+			checkWhole(t, m)
+			continue
+		}
+		if readNow {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+			if e.ReadNow(ctx, p.In, 16) {
+				cancel()
+				continue
+			}
+			cancel()
+		}
+		time.Sleep(time.Millisecond)
+	}
 }
 
 func checkWhole(t testing.TB, m pipe.Msg) {

@@ -216,11 +216,10 @@ func (e *Engine) closed() bool {
 }
 
 // pollLoop is the reader goroutine where the connection has a descriptor.
-// It reads and decodes in RawConn.Read's callback, so that a read that
-// returns less than it asked for goes straight back to the poller: the
-// socket is empty, and the read that conn.Read would make to find that
-// out is one syscall of three on a request's path. A frame too large for
-// the buffer is read by decode (decodeOne), straight into its body.
+// It reads and decodes in RawConn.Read's callback, with the decoder
+// ReadNow uses (decodeWhole), and lends the connection from there. A
+// frame too large for the buffer is read by decode (decodeOne), straight
+// into its body.
 func (e *Engine) pollLoop(in, out *pipe.Queue) error {
 	d := &e.rd
 	d.in = in
@@ -265,7 +264,6 @@ func (e *Engine) pollStep(fd uintptr) bool {
 // before each read.
 func (e *Engine) step(fd uintptr, q *pipe.Queue, direct bool) (bool, error) {
 	r := &e.r
-	drained := false
 	for {
 		err := e.decode(q, e.rd.out, decodeWhole)
 		if !errors.Is(err, errNeedBytes) {
@@ -283,11 +281,11 @@ func (e *Engine) step(fd uintptr, q *pipe.Queue, direct bool) (bool, error) {
 				return true, err
 			}
 		}
-		if drained {
-			return false, nil
-		}
-		k, space, err := e.readMore(fd)
-		switch {
+		// Read until the socket says it is empty, even after a short read:
+		// the peer's close may wait behind the bytes a short read took,
+		// and its readiness came before that read, so the poller would
+		// not report it again.
+		switch err := e.readMore(fd); {
 		case err == syscall.EINTR:
 			continue
 		case err == syscall.EAGAIN:
@@ -295,16 +293,13 @@ func (e *Engine) step(fd uintptr, q *pipe.Queue, direct bool) (bool, error) {
 		case err != nil:
 			return true, err
 		}
-		// A short read took all the socket had: nothing more until the
-		// poller says so.
-		drained = k < space
 	}
 }
 
-// readMore makes room in the buffer and reads into it once: k bytes of
-// space asked for. A read of nothing is the peer's close (io.EOF, or
-// io.ErrUnexpectedEOF within a frame); EINTR and EAGAIN come as they are.
-func (e *Engine) readMore(fd uintptr) (k, space int, err error) {
+// readMore makes room in the buffer and reads into it once. A read of
+// nothing is the peer's close (io.EOF, or io.ErrUnexpectedEOF within a
+// frame); EINTR and EAGAIN come as they are.
+func (e *Engine) readMore(fd uintptr) error {
 	r := &e.r
 	if r.r > 0 {
 		r.w = copy(r.buf, r.buf[r.r:r.w])
@@ -313,23 +308,22 @@ func (e *Engine) readMore(fd uintptr) (k, space int, err error) {
 	if r.w == len(r.buf) {
 		r.grow(2 * len(r.buf)) // whole saw that the frame fits
 	}
-	space = len(r.buf) - r.w
-	if space == 0 {
+	if r.w == len(r.buf) {
 		// Cannot happen (a full buffer holds a whole frame), but a read
 		// into nothing would pass for the peer's close.
-		return 0, 0, errTooLong
+		return errTooLong
 	}
-	k, err = rawRead(fd, r.buf[r.w:])
+	k, err := rawRead(fd, r.buf[r.w:])
 	switch {
 	case err == syscall.EINTR || err == syscall.EAGAIN:
-		return 0, space, err
+		return err
 	case err != nil:
-		return 0, space, os.NewSyscallError("read", err)
+		return os.NewSyscallError("read", err)
 	case k == 0:
 		if r.w > r.r {
-			return 0, space, io.ErrUnexpectedEOF
+			return io.ErrUnexpectedEOF
 		}
-		return 0, space, io.EOF
+		return io.EOF
 	}
 	r.w += k
 	if r.w == len(r.buf) && len(r.buf) < readBufSize {
@@ -338,5 +332,5 @@ func (e *Engine) readMore(fd uintptr) (k, space int, err error) {
 		r.grow(2 * len(r.buf))
 	}
 	e.onRead()
-	return k, space, nil
+	return nil
 }

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"net"
 	"testing"
 	"time"
 
@@ -267,5 +269,50 @@ func TestPollBufferGrows(t *testing.T) {
 	// growth: the queue's lock orders them.
 	if n := len(c.e.r.buf); n != readBufSize {
 		t.Fatalf("read buffer of %d bytes after 1 MiB streamed, want %d", n, readBufSize)
+	}
+}
+
+// TestPeerCloseBehindData: a peer that sends its last message and closes
+// at once has its close seen, by the reader goroutine and by a receiver
+// reading the connection itself, though the close came before the read
+// that took the message (the poller does not report it again).
+func TestPeerCloseBehindData(t *testing.T) {
+	if !canWriteNow {
+		t.Skip("no descriptor to poll on this platform")
+	}
+	for _, direct := range []bool{false, true} {
+		t.Run(fmt.Sprintf("direct=%v", direct), func(t *testing.T) {
+			for range 30 {
+				var c *connected
+				var p *pipe.Pipe
+				var res *future[error]
+				if direct {
+					c, p, res = lentEngine(t)
+				} else {
+					c = handshake(t, dealerCfg(), 1, "ROUTER")
+					p = newPipe(16)
+					res = run(t, c.e, p)
+				}
+				c.raw.c.(*net.TCPConn).SetNoDelay(true)
+				c.raw.write(encode([]byte("last")))
+				c.raw.c.(*net.TCPConn).CloseWrite()
+				if direct {
+					for range 3 {
+						ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+						c.e.ReadNow(ctx, p.In, 16)
+						cancel()
+						if !running(res) {
+							break
+						}
+					}
+				}
+				if m := pop(t, p.In); string(m.Frames[0]) != "last" {
+					t.Fatalf("got %q", m.Frames)
+				}
+				if err := waitRun(t, res, waitFor); !isPeerGone(err) {
+					t.Fatalf("Run: %v", err)
+				}
+			}
+		})
 	}
 }
