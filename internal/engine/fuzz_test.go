@@ -2,9 +2,9 @@ package engine
 
 import (
 	"context"
-	"runtime"
 	"io"
 	"net"
+	"runtime"
 	"testing"
 	"time"
 
