@@ -124,18 +124,28 @@ func (p *peer) body1(l peerLine) []byte {
 // call: a port of that range found free could be taken, before the bind,
 // by any socket's own port (a RADIO's); and a libzmq DISH would not say
 // so, its udp bind failing after zmq_bind has returned.
+// udpFree reports whether a UDP socket of network can bind port on the
+// wildcard address.
+func udpFree(network string, port int) bool {
+	c, err := net.ListenPacket(network, ":"+strconv.Itoa(port))
+	if err != nil {
+		return false
+	}
+	c.Close()
+	return true
+}
+
 func freeUDPPort(t *testing.T) int {
 	t.Helper()
 	low := ephemeralLow()
 	span := min(low-1024, 8192)
 	for range span {
 		port := low - 1 - int(udpPortNext.Add(1)%uint32(span))
-		c, err := net.ListenPacket("udp4", ":"+strconv.Itoa(port))
-		if err != nil {
+		// Both families: a DISH binds udp://*:port on the IPv6 wildcard
+		// where there is one, which an IPv6-only user of the port
+		// refuses though udp4 is free.
+		if !udpFree("udp4", port) || !udpFree("udp", port) {
 			continue // taken by some service
-		}
-		if err := c.Close(); err != nil {
-			t.Fatal(err)
 		}
 		return port
 	}
