@@ -5,6 +5,9 @@ package interop
 import (
 	"bytes"
 	"context"
+	"net"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -98,11 +101,15 @@ func azmqDishNodeRadioUDP(t *testing.T, host string) {
 	if err := s.Join("g1"); err != nil {
 		t.Fatalf("azmq DISH Join: %v", err)
 	}
-	port := freeUDPPort(t)
-	ep := udpEndpoint(host, port)
+	ep := "udp://" + net.JoinHostPort(host, "*")
 	if err := s.Bind(ep); err != nil {
 		t.Fatalf("azmq DISH Bind(%q): %v", ep, err)
 	}
+	_, ps, err := net.SplitHostPort(strings.TrimPrefix(s.LastEndpoint(), "udp://"))
+	if err != nil {
+		t.Fatalf("azmq DISH bound %q: %v", s.LastEndpoint(), err)
+	}
+	port, _ := strconv.Atoi(ps)
 	msgs := [][]string{{hex1(b("not joined"))}}
 	groups := []string{"other"}
 	for _, m := range udpMsgs {

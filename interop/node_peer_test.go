@@ -118,12 +118,6 @@ func (p *peer) body1(l peerLine) []byte {
 	return l.frame[0]
 }
 
-// freeUDPPort is a UDP port free on every interface, for a udp bind: the
-// test picks it, as libzmq resolves no port for a udp bind to "*". It is
-// one below the system's range of ephemeral ports, a different one each
-// call: a port of that range found free could be taken, before the bind,
-// by any socket's own port (a RADIO's); and a libzmq DISH would not say
-// so, its udp bind failing after zmq_bind has returned.
 // udpFree reports whether a UDP socket of network can bind port on the
 // wildcard address.
 func udpFree(network string, port int) bool {
@@ -135,6 +129,14 @@ func udpFree(network string, port int) bool {
 	return true
 }
 
+// freeUDPPort is a UDP port free on every interface, for a libzmq DISH's
+// udp bind: the test picks it, as libzmq resolves no port for a udp bind
+// to "*". It is one below the system's range of ephemeral ports, a
+// different one each call: a port of that range found free could be
+// taken, before the bind, by any socket's own port (a RADIO's); and a
+// libzmq DISH would not say so, its udp bind failing after zmq_bind has
+// returned. An azmq DISH binds port "*" instead: the system picks, and
+// no other socket can take the port between the pick and the bind.
 func freeUDPPort(t *testing.T) int {
 	t.Helper()
 	low := ephemeralLow()
