@@ -65,6 +65,8 @@ type lending struct {
 	step   func(fd uintptr) bool
 	cancel func() // Interrupt, bound once
 
+	testEnd func() // tests: called as a ReadNow gives the connection back
+
 	// Under Engine.hbMu, as the read deadline they move is.
 	active      bool // a ReadNow is reading
 	interrupted bool // ... and was interrupted: the deadline is in the past
@@ -161,9 +163,6 @@ func (e *Engine) ReadNow(ctx context.Context, q *pipe.Queue, room int) bool {
 	if err != nil && d.err == nil && !(interrupted && errors.Is(err, os.ErrDeadlineExceeded)) {
 		d.err = e.readErr(err)
 	}
-	if errors.Is(d.err, errNeedBytes) {
-		d.err = nil
-	}
 	// The decoded messages fit q's room: this never waits.
 	if ferr := e.flushIn(q); ferr != nil && d.err == nil {
 		d.err = ferr
@@ -177,7 +176,15 @@ func (e *Engine) ReadNow(ctx context.Context, q *pipe.Queue, room int) bool {
 		d.state.Store(readOwn)
 		d.back <- d.err
 	default:
+		if d.testEnd != nil {
+			d.testEnd()
+		}
 		d.state.Store(readLent)
+		// Close came after the check above, and lend may have found the
+		// connection read then: it waits for it back.
+		if e.closed() && d.state.CompareAndSwap(readLent, readOwn) {
+			d.back <- nil
+		}
 	}
 	return true
 }

@@ -227,6 +227,23 @@ func TestReadNowEnds(t *testing.T) {
 	}
 }
 
+// TestReadNowCloseAtEnd: Close between a read's end and its giving the
+// connection back (lend then finds the connection read, and waits for
+// it) ends Run all the same.
+func TestReadNowCloseAtEnd(t *testing.T) {
+	c, p, res := lentEngine(t)
+	c.e.rd.testEnd = func() {
+		c.e.Close()
+		time.Sleep(20 * time.Millisecond) // lend meets the close
+	}
+	f := readNow(c.e, context.Background(), p.In)
+	c.raw.write(encode([]byte("last")))
+	mustReadNow(t, f)
+	if err := waitRun(t, res, waitFor); err != nil && !isClosedErr(err) {
+		t.Fatalf("Run: %v", err)
+	}
+}
+
 // TestReadNowIdle: a connection lent and not read goes back to the
 // reader goroutine, which delivers with no receiver reading.
 func TestReadNowIdle(t *testing.T) {
