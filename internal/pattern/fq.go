@@ -4,14 +4,19 @@ import "github.com/azmq/azmq/internal/pipe"
 
 // fq fair-queues incoming messages: it takes one whole message from each
 // pipe with input in turn, so a flooding peer cannot starve the others
-// (libzmq fq.cpp). It is guarded by the owning socket's mutex.
+// (libzmq fq.cpp). The pipes with input wait in a ReadyList, so a pop
+// costs the same with a thousand quiet peers as with one. It is guarded
+// by the owning socket's mutex.
 type fq struct {
 	pipes []*pipe.Pipe
 	gone  map[*pipe.Pipe]struct{} // detached, kept until drained
-	next  int
+	ready pipe.ReadyList
 }
 
-func (f *fq) add(p *pipe.Pipe) { f.pipes = append(f.pipes, p) }
+func (f *fq) add(p *pipe.Pipe) {
+	f.pipes = append(f.pipes, p)
+	p.In.SetList(&f.ready, p)
+}
 
 // detach forgets p once its In queue is empty: messages that arrived
 // before the peer went are still delivered, as libzmq does.
@@ -29,8 +34,9 @@ func (f *fq) detach(p *pipe.Pipe) {
 func (f *fq) remove(p *pipe.Pipe) {
 	var i int
 	f.pipes, i = removePipe(f.pipes, p)
-	if i >= 0 && i < f.next {
-		f.next--
+	if i >= 0 {
+		p.In.SetList(nil, nil)
+		f.ready.Drop(p)
 	}
 	delete(f.gone, p)
 }
@@ -38,27 +44,21 @@ func (f *fq) remove(p *pipe.Pipe) {
 // pop takes the next message in turn. ok is false when no pipe has one.
 // Pipes closed and drained, and detached pipes drained, are dropped.
 func (f *fq) pop() (m pipe.Msg, from *pipe.Pipe, ok bool) {
-	for tries := len(f.pipes); tries > 0 && len(f.pipes) > 0; tries-- {
-		if f.next >= len(f.pipes) {
-			f.next = 0
+	for {
+		p := f.ready.Next()
+		if p == nil {
+			return pipe.Msg{}, nil, false
 		}
-		p := f.pipes[f.next]
-		if !p.In.Ready() && len(f.gone) == 0 {
-			// Nothing there (and not closed): skip it without its lock,
-			// which matters with a thousand peers and one talking.
-			f.next++
-			continue
-		}
-		m, ok, closed := p.In.TryPop()
+		m, ok, closed := p.In.TryPopListed()
+		_, detached := f.gone[p]
 		if ok {
-			f.next++
+			if detached && p.In.Len() == 0 {
+				f.remove(p)
+			}
 			return m, p, true
 		}
-		if _, detached := f.gone[p]; closed || detached {
-			f.remove(p) // the next pipe slides into f.next
-			continue
+		if closed || detached {
+			f.remove(p)
 		}
-		f.next++
 	}
-	return pipe.Msg{}, nil, false
 }

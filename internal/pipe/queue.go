@@ -136,6 +136,12 @@ type Queue struct {
 	ready    atomic.Bool
 	readyNow bool
 
+	// The reader's ReadyList, which the queue joins when it becomes
+	// ready (SetList); listed says it is there or being popped.
+	list   *ReadyList
+	owner  *Pipe
+	listed bool
+
 	direct direct     // a link that writes at once (TryPushDirect)
 	reader readerLink // a link a receiver may read itself (ReadNow)
 	// readNows counts ReadNow's reads (ReadNows).
@@ -148,6 +154,7 @@ func (q *Queue) syncReady() {
 	if r := q.n > 0 || q.closed; r != q.readyNow {
 		q.readyNow = r
 		q.ready.Store(r)
+		q.syncList()
 	}
 }
 
