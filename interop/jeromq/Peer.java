@@ -124,6 +124,33 @@ public class Peer {
         }
     }
 
+    // bindAnyPort binds base ("tcp://host") to a port the system picks.
+    // JeroMQ 0.3 has no "*" port, and its bindToRandomPort tries 49152,
+    // 49153, ... in turn: every peer of a run got the same few ports, and
+    // a socket of a test just ended, still reconnecting to its peer's
+    // port, was taken in by the next test's peer there, which sent it
+    // that test's messages. The system's pick is random: the port is free
+    // once the probe closes, and no other test knows it.
+    static String bindAnyPort(ZMQ.Socket s, String base) throws Exception {
+        String host = base.substring(base.indexOf("://") + 3);
+        java.net.InetAddress addr = java.net.InetAddress.getByName(host.equals("*") ? "0.0.0.0" : host);
+        Exception last = null;
+        for (int i = 0; i < 10; i++) {
+            int port;
+            try (java.net.ServerSocket probe = new java.net.ServerSocket(0, 1, addr)) {
+                port = probe.getLocalPort();
+            }
+            try {
+                s.bind(base + ":" + port);
+                return base + ":" + port;
+            } catch (Exception e) {
+                last = e; // taken between the probe and the bind: another
+            }
+        }
+        fail("bind " + base + ": " + last);
+        return null;
+    }
+
     public static void main(String[] args) throws Exception {
         if (args.length < 1) {
             fail("usage: Peer.java SPEC");
@@ -148,9 +175,7 @@ public class Peer {
         List<String> bind = strs(spec, "bind");
         List<String> connect = strs(spec, "connect");
         if (bind != null && !bind.isEmpty()) {
-            // JeroMQ 0.3 has no "*" port: it picks one itself.
-            String base = bind.get(0).replaceAll(":\\*$", "");
-            endpoint = base + ":" + s.bindToRandomPort(base);
+            endpoint = bindAnyPort(s, bind.get(0).replaceAll(":\\*$", ""));
         } else if (connect != null && !connect.isEmpty()) {
             endpoint = connect.get(0);
             s.connect(endpoint);
