@@ -203,6 +203,66 @@ func TestFairQueueDropsClosedAndDetached(t *testing.T) {
 	}
 }
 
+// TestFairQueueTurns: with few peers (scanned) and many (listed as they
+// get input), each peer with input gives one message a turn; and as peers
+// go, crossing back to scanning, every message they sent still comes.
+func TestFairQueueTurns(t *testing.T) {
+	for _, n := range []int{3, fqListAbove + 24} {
+		t.Run(fmt.Sprint(n, " peers"), func(t *testing.T) {
+			s := newSock(t, PULL, Options{})
+			ps := make([]*pipe.Pipe, n)
+			for i := range ps {
+				ps[i] = raw(t, s, 0, nil)
+			}
+			f := s.(*pull)
+			f.mu.Lock()
+			listed := f.fq.listed
+			f.mu.Unlock()
+			if listed != (n > fqListAbove) {
+				t.Fatalf("%d pipes: listed %v", n, listed)
+			}
+			// Every other peer talks, three messages each.
+			talking := 0
+			for i, p := range ps {
+				if i%2 == 0 {
+					talking++
+					for k := range 3 {
+						peerSend(t, p, msg(fmt.Sprint(i, "/", k)))
+					}
+				}
+			}
+			for round := range 3 {
+				seen := map[string]bool{}
+				for range talking {
+					got := recv(t, s)[0]
+					var i, k int
+					fmt.Sscanf(got, "%d/%d", &i, &k)
+					if k != round || seen[fmt.Sprint(i)] {
+						t.Fatalf("round %d: got %q after %v", round, got, seen)
+					}
+					seen[fmt.Sprint(i)] = true
+				}
+			}
+			nothing(t, s)
+			// Peers go, each with a message not yet read, one after the
+			// other and read in between: each message comes.
+			for i, p := range ps {
+				peerSend(t, p, msg(fmt.Sprint("last ", i)))
+				p.Close()
+				s.Detach(p)
+				expect(t, s, fmt.Sprint("last ", i))
+			}
+			nothing(t, s)
+			f.mu.Lock()
+			left, listed := len(f.fq.pipes), f.fq.listed
+			f.mu.Unlock()
+			if left != 0 || listed {
+				t.Fatalf("after every peer went: %d pipes, listed %v", left, listed)
+			}
+		})
+	}
+}
+
 func TestCloseUnblocks(t *testing.T) {
 	cases := []struct {
 		typ  Type

@@ -1,6 +1,9 @@
 package pipe
 
-import "sync"
+import (
+	"sync"
+	"sync/atomic"
+)
 
 // ReadyList holds the pipes of one reader whose In queue has a message to
 // pop or has closed, in the order they became so. A socket with many
@@ -9,14 +12,16 @@ import "sync"
 // keeps its active pipes apart from the rest.
 //
 // A queue joins its list when it becomes ready (Queue.SetList); the reader
-// takes the first pipe (Next) and pops from it with TryPopListed, which
-// puts it back at the end while it has more. So the pipes take turns, one
-// message each.
+// takes the first pipe (Next), pops from it with TryPopListed, and holds
+// it while it has more: it puts it back at the end (Requeue) once another
+// pipe waits. So the pipes take turns, one message each, and a pipe alone
+// in talking costs no list operation.
 type ReadyList struct {
-	mu   sync.Mutex
-	ring []*Pipe
-	head int
-	n    int
+	mu      sync.Mutex
+	ring    []*Pipe
+	head    int
+	n       int
+	waiting atomic.Bool // n > 0, read without the lock
 }
 
 // push appends p. Called with p.In's mutex held: the list's mutex is
@@ -31,8 +36,19 @@ func (l *ReadyList) push(p *Pipe) {
 	}
 	l.ring[(l.head+l.n)%len(l.ring)] = p
 	l.n++
+	if l.n == 1 {
+		l.waiting.Store(true)
+	}
 	l.mu.Unlock()
 }
+
+// Requeue puts p, which the reader took with Next and still has messages,
+// back at the end of the list.
+func (l *ReadyList) Requeue(p *Pipe) { l.push(p) }
+
+// Waiting reports whether a pipe is listed, without the lock: a hint for
+// a reader that holds a pipe, whether another one waits for its turn.
+func (l *ReadyList) Waiting() bool { return l.waiting.Load() }
 
 // Next takes the pipe that has waited longest, or nil when none is ready.
 func (l *ReadyList) Next() *Pipe {
@@ -45,6 +61,9 @@ func (l *ReadyList) Next() *Pipe {
 	l.ring[l.head] = nil
 	l.head = (l.head + 1) % len(l.ring)
 	l.n--
+	if l.n == 0 {
+		l.waiting.Store(false)
+	}
 	return p
 }
 
@@ -71,6 +90,7 @@ func (l *ReadyList) Drop(p *Pipe) {
 		l.ring[(l.head+i)%len(l.ring)] = nil
 	}
 	l.n = k
+	l.waiting.Store(k > 0)
 }
 
 // SetList makes the queue, p's In, join l whenever it becomes ready (nil:
@@ -91,11 +111,12 @@ func (q *Queue) syncList() {
 	}
 }
 
-// TryPopListed is TryPop for a queue its ReadyList's Next returned: the
-// queue goes back to the end of the list if it has more, and is listed
-// again by its next message otherwise. A queue closed and drained leaves
-// the list for good.
-func (q *Queue) TryPopListed() (m Msg, ok, closed bool) {
+// TryPopListed is TryPop for a queue whose pipe the reader took from its
+// ReadyList. more reports a message left, or the close, to pop: the
+// reader then holds the pipe, or requeues it; otherwise the queue's next
+// message lists it again. A queue closed and drained leaves the list for
+// good.
+func (q *Queue) TryPopListed() (m Msg, ok, closed, more bool) {
 	q.mu.Lock()
 	if q.n == 0 {
 		c := q.closed
@@ -103,7 +124,7 @@ func (q *Queue) TryPopListed() (m Msg, ok, closed bool) {
 		// next message lists it.
 		q.listed = c
 		q.mu.Unlock()
-		return Msg{}, false, c
+		return Msg{}, false, c, false
 	}
 	m = q.buf[q.head]
 	q.buf[q.head] = Msg{}
@@ -111,17 +132,14 @@ func (q *Queue) TryPopListed() (m Msg, ok, closed bool) {
 	q.n--
 	wasFull := q.hwm > 0 && q.n == q.hwm-1
 	q.syncReady()
-	if q.list != nil {
-		if q.readyNow {
-			q.list.push(q.owner) // more, or the close, to take in turn
-		} else {
-			q.listed = false
-		}
+	more = q.readyNow
+	if !more {
+		q.listed = false
 	}
 	w := q.writable
 	q.mu.Unlock()
 	if wasFull {
 		w.Notify()
 	}
-	return m, true, false
+	return m, true, false, more
 }
