@@ -334,7 +334,8 @@ func (s *Socket) transportOptions() transport.Options {
 }
 
 func (s *Socket) newPipe() *pipe.Pipe {
-	return pipe.New(s.cfg.sendHWM, s.cfg.recvHWM, s.pat.Readable(), s.pat.Writable(), nil, nil)
+	// The Out queue's reader is the one connection's writer at a time.
+	return pipe.New(s.cfg.sendHWM, s.cfg.recvHWM, s.pat.Readable(), s.pat.Writable(), pipe.NewSingle(), nil)
 }
 
 // Bind listens on an endpoint: tcp://host:port (host may be *, port may be

@@ -213,6 +213,69 @@ func TestSignalBroadcast(t *testing.T) {
 	<-c3
 }
 
+// TestSignalSingle: a Signal of one waiter wakes it for a Notify after
+// C, keeps a Notify that came before C's waiter blocked, makes no channel
+// for it, and ignores a Notify with nobody armed.
+func TestSignalSingle(t *testing.T) {
+	s := NewSingle()
+	s.Notify() // not armed: no token
+	c := s.C()
+	select {
+	case <-c:
+		t.Fatal("a token from a Notify before C")
+	default:
+	}
+	s.Notify()
+	s.Notify() // a second one adds nothing
+	select {
+	case <-c:
+	case <-time.After(2 * time.Second):
+		t.Fatal("Notify after C did not wake the waiter")
+	}
+	if c2 := s.C(); c2 != c {
+		t.Fatal("C made a new channel")
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		<-s.C()
+	}()
+	time.Sleep(10 * time.Millisecond)
+	s.Notify()
+	select {
+	case <-done:
+	case <-time.After(2 * time.Second):
+		t.Fatal("a blocked waiter did not wake")
+	}
+	if n := testing.AllocsPerRun(100, func() { s.C(); s.Notify(); <-s.C() }); n != 0 {
+		t.Fatalf("%v allocations a wake-up, want 0", n)
+	}
+}
+
+// TestQueueSingleSignal: a queue read by one goroutine that waits on a
+// NewSingle Signal loses no message, whatever the interleaving.
+func TestQueueSingleSignal(t *testing.T) {
+	q := NewQueue(4, NewSingle(), nil)
+	const n = 20000
+	go func() {
+		for i := range n {
+			if err := q.Push(context.Background(), m(fmt.Sprint(i)), nil); err != nil {
+				return
+			}
+		}
+	}()
+	ctx := ctxT(t, 20*time.Second)
+	for i := range n {
+		x, err := q.Pop(ctx, nil)
+		if err != nil {
+			t.Fatalf("message %d: %v", i, err)
+		}
+		if body(x) != fmt.Sprint(i) {
+			t.Fatalf("got %q, want %d", body(x), i)
+		}
+	}
+}
+
 func TestQueueSignals(t *testing.T) {
 	r, w := new(Signal), new(Signal)
 	q := NewQueue(1, r, w)

@@ -16,10 +16,27 @@ type Signal struct {
 	armed atomic.Bool
 	mu    sync.Mutex
 	ch    chan struct{}
+	// one: a Signal of one waiter (NewSingle). Its channel is kept, and
+	// Notify leaves a token in it instead of closing it.
+	one bool
 }
 
-// C returns a channel that is closed by the next Notify.
+// NewSingle returns a Signal for one waiter at a time, as a connection's
+// writer waits for its queue: a wake-up makes no channel, where a
+// broadcast closes one and its waiter makes the next. A waiter may find
+// a token left by a Notify it did not wait for, and look once more for
+// nothing.
+func NewSingle() *Signal {
+	return &Signal{ch: make(chan struct{}, 1), one: true}
+}
+
+// C returns a channel that is closed by the next Notify (or, for a
+// NewSingle Signal, receives from it).
 func (s *Signal) C() <-chan struct{} {
+	if s.one {
+		s.armed.Store(true)
+		return s.ch
+	}
 	s.mu.Lock()
 	if s.ch == nil {
 		s.ch = make(chan struct{})
@@ -33,6 +50,14 @@ func (s *Signal) C() <-chan struct{} {
 // Notify wakes every waiter that took a channel with C before this call.
 func (s *Signal) Notify() {
 	if !s.armed.Load() {
+		return
+	}
+	if s.one {
+		s.armed.Store(false)
+		select {
+		case s.ch <- struct{}{}:
+		default: // a token waits already
+		}
 		return
 	}
 	s.mu.Lock()
