@@ -373,18 +373,25 @@ func (q *Queue) TryPop() (m Msg, ok, closed bool) {
 		q.mu.Unlock()
 		return Msg{}, false, c
 	}
-	m = q.buf[q.head]
-	q.buf[q.head] = Msg{}
-	q.advance()
-	q.n--
-	wasFull := q.hwm > 0 && q.n == q.hwm-1
-	q.syncReady()
+	m, wasFull := q.popHead()
 	w := q.writable
 	q.mu.Unlock()
 	if wasFull {
 		w.Notify()
 	}
 	return m, true, false
+}
+
+// popHead takes the oldest message, with the mutex held and the queue not
+// empty, and reports whether the queue was full before.
+func (q *Queue) popHead() (Msg, bool) {
+	m := q.buf[q.head]
+	q.buf[q.head] = Msg{}
+	q.advance()
+	q.n--
+	wasFull := q.hwm > 0 && q.n == q.hwm-1
+	q.syncReady()
+	return m, wasFull
 }
 
 // popBatchBytes bounds a batch of PopBatch: once the messages taken hold

@@ -126,12 +126,7 @@ func (q *Queue) TryPopListed() (m Msg, ok, closed, more bool) {
 		q.mu.Unlock()
 		return Msg{}, false, c, false
 	}
-	m = q.buf[q.head]
-	q.buf[q.head] = Msg{}
-	q.advance()
-	q.n--
-	wasFull := q.hwm > 0 && q.n == q.hwm-1
-	q.syncReady()
+	m, wasFull := q.popHead()
 	more = q.readyNow
 	if !more {
 		q.listed = false
