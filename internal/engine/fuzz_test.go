@@ -21,7 +21,7 @@ func FuzzEngineStream(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		a, b := net.Pipe()
 		defer a.Close()
-		fuzzStream(t, a, b, data, false)
+		fuzzStream(t, a, b, v3Hello, data, false, nil)
 	})
 }
 
@@ -35,7 +35,7 @@ func FuzzEngineStreamPoll(f *testing.F) {
 	addStreamSeeds(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		a, b := tcpPair(t)
-		fuzzStream(t, a, b, data, true)
+		fuzzStream(t, a, b, v3Hello, data, true, nil)
 	})
 }
 
@@ -50,10 +50,17 @@ func addStreamSeeds(f *testing.F) {
 	f.Add(append(encode(pattern(100<<10)), encode([]byte("after"))...))
 }
 
+// v3Hello is a valid 3.1 greeting and READY from a DEALER.
+var v3Hello = append(greeting(3, 1, "NULL"), ready("Socket-Type", "DEALER")...)
+
 // fuzzStream runs an engine on a, with b as the peer sending data after
-// a valid greeting and READY, and checks what is delivered until Run
-// ends; readNow has the receiver read the connection itself when it can.
-func fuzzStream(t *testing.T, a, b net.Conn, data []byte, readNow bool) {
+// hello (a valid handshake), and checks what is delivered until Run
+// ends: whole messages, and what check says (nil: nothing more); readNow
+// has the receiver read the connection itself when it can.
+func fuzzStream(t *testing.T, a, b net.Conn, hello, data []byte, readNow bool, check func(pipe.Msg)) {
+	if check == nil {
+		check = func(pipe.Msg) {}
+	}
 	const limit = 64 << 10
 	defer b.Close()
 	cfg := dealerCfg()
@@ -68,8 +75,7 @@ func fuzzStream(t *testing.T, a, b net.Conn, data []byte, readNow bool) {
 	}()
 	defer func() { b.Close(); <-drained }()
 	go func() {
-		_, _ = b.Write(greeting(3, 1, "NULL"))
-		_, _ = b.Write(ready("Socket-Type", "DEALER"))
+		_, _ = b.Write(hello)
 		_, _ = b.Write(data)
 		if c, ok := b.(interface{ CloseWrite() error }); ok {
 			c.CloseWrite() // the engine's bytes still drain
@@ -78,7 +84,7 @@ func fuzzStream(t *testing.T, a, b net.Conn, data []byte, readNow bool) {
 		}
 	}()
 	if _, err := e.Handshake(context.Background()); err != nil {
-		t.Fatalf("handshake with a valid greeting and READY: %v", err)
+		t.Fatalf("handshake with a valid peer: %v", err)
 	}
 	p := pipe.New(16, 16, nil, nil, nil, nil)
 	done := make(chan error, 1)
@@ -93,6 +99,7 @@ func fuzzStream(t *testing.T, a, b net.Conn, data []byte, readNow bool) {
 					return
 				}
 				checkWhole(t, m)
+				check(m)
 			}
 		case <-deadline:
 			buf := make([]byte, 1<<20)
@@ -102,6 +109,7 @@ func fuzzStream(t *testing.T, a, b net.Conn, data []byte, readNow bool) {
 		}
 		if m, ok, _ := p.In.TryPop(); ok {
 			checkWhole(t, m)
+			check(m)
 			continue
 		}
 		if readNow {

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -321,59 +320,14 @@ func FuzzV2Stream(f *testing.F) {
 	f.Add(append([]byte{0x04, 0x0a, 9}, "SUBSCRIBE"...))
 	f.Add(encode(pattern(300), []byte{}))
 	f.Add(append(encode([]byte("x")), 0x00, 0xff))
-	const limit = 64 << 10
+	hello := append(v2Greeting(6), wire.AppendFrame(nil, 0, []byte("id"))...)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		a, b := net.Pipe()
-		defer b.Close()
-		cfg := dealerCfg()
-		cfg.MaxMsgSize = limit
-		cfg.Handshake = time.Second
-		e := New(a, cfg)
-		defer e.Close()
-		drained := make(chan struct{})
-		go func() {
-			defer close(drained)
-			_, _ = io.Copy(io.Discard, b) // what the engine sends
-		}()
-		defer func() { b.Close(); <-drained }()
-		go func() {
-			_, _ = b.Write(v2Greeting(6))
-			_, _ = b.Write(wire.AppendFrame(nil, 0, []byte("id")))
-			_, _ = b.Write(data)
-			b.Close()
-		}()
-		if _, err := e.Handshake(context.Background()); err != nil {
-			t.Fatalf("handshake with a valid 2.0 greeting and identity: %v", err)
-		}
-		p := pipe.New(16, 16, nil, nil, nil, nil)
-		done := make(chan error, 1)
-		go func() { done <- e.Run(p) }()
-		check := func(m pipe.Msg) {
+		defer a.Close()
+		fuzzStream(t, a, b, hello, data, false, func(m pipe.Msg) {
 			if m.Flags() != 0 {
 				t.Fatalf("a 2.0 peer's frame became a command (flags %v)", m.Flags())
 			}
-			checkWhole(t, m)
-		}
-		deadline := time.After(5 * time.Second)
-		for {
-			select {
-			case <-done:
-				for {
-					m, ok, _ := p.In.TryPop()
-					if !ok {
-						return
-					}
-					check(m)
-				}
-			case <-deadline:
-				t.Fatal("Run did not end after the peer closed")
-			default:
-			}
-			if m, ok, _ := p.In.TryPop(); ok {
-				check(m)
-			} else {
-				time.Sleep(time.Millisecond)
-			}
-		}
+		})
 	})
 }

@@ -24,8 +24,8 @@ type ReadyList struct {
 	waiting atomic.Bool // n > 0, read without the lock
 }
 
-// push appends p. Called with p.In's mutex held: the list's mutex is
-// taken last.
+// push appends p. The list's mutex is taken last: a queue lists itself
+// with its own mutex held.
 func (l *ReadyList) push(p *Pipe) {
 	l.mu.Lock()
 	if l.n == len(l.ring) {
