@@ -129,3 +129,77 @@ func BenchmarkCurveVsNull(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkRoundTrip: one message in flight between two sockets, so each
+// Recv waits for its peer (a request/reply's latency path, and how a
+// broker's ROUTER waits between requests).
+func BenchmarkRoundTrip(b *testing.B) {
+	pairs := []struct {
+		name       string
+		serve, ask azmq.SocketType
+	}{
+		{"REQ-REP", azmq.REP, azmq.REQ},
+		{"DEALER-ROUTER", azmq.ROUTER, azmq.DEALER},
+	}
+	for _, ep := range []string{"inproc://rt", "tcp://127.0.0.1:*"} {
+		for _, p := range pairs {
+			b.Run(fmt.Sprintf("%s/%s", ep[:3], p.name), func(b *testing.B) {
+				benchRoundTrip(b, ep, p.serve, p.ask)
+			})
+		}
+	}
+}
+
+func benchRoundTrip(b *testing.B, ep string, serveType, askType azmq.SocketType) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	zctx := azmq.NewContext()
+	defer zctx.Close()
+	serve, err := zctx.NewSocket(serveType, azmq.WithLinger(0))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ask, err := zctx.NewSocket(askType, azmq.WithLinger(0))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := serve.Bind(ep); err != nil {
+		b.Fatal(err)
+	}
+	if err := ask.Connect(serve.LastEndpoint()); err != nil {
+		b.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		// Echo every message back, whole (a ROUTER's reply carries the
+		// routing id it received).
+		var m azmq.Msg
+		for {
+			if err := serve.RecvInto(ctx, &m); err != nil {
+				done <- nil
+				return
+			}
+			if err := serve.Send(ctx, m.Frames...); err != nil {
+				done <- err
+				return
+			}
+		}
+	}()
+	req := make([]byte, 16)
+	var reply azmq.Msg
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := ask.Send(ctx, req); err != nil {
+			b.Fatal(err)
+		}
+		if err := ask.RecvInto(ctx, &reply); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	cancel()
+	if err := <-done; err != nil {
+		b.Fatal(err)
+	}
+}

@@ -2,6 +2,7 @@ package pattern
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -143,31 +144,44 @@ func (b *base) block(ctx context.Context, sig *pipe.Signal, try func() (bool, er
 		return err
 	}
 	for {
-		ch := sig.C()
-		if done, err := try(); done || err != nil {
+		if err := b.wait(ctx, sig, try); err != errAgain {
 			return err
 		}
-		if sig == &b.readable && ctx.Err() == nil {
-			if q := b.solo.Load(); q != nil && q.ReadNow(ctx) {
-				// Read from the connection here (or interrupted): look
-				// again.
-				if b.isClosed.Load() {
-					return ErrClosed
-				}
-				continue
+	}
+}
+
+// errAgain is wait's "look again".
+var errAgain = errors.New("again")
+
+// wait is one turn of block: it enters sig's wait, looks once more, and
+// waits (or reads the solo connection) until something changed.
+func (b *base) wait(ctx context.Context, sig *pipe.Signal, try func() (bool, error)) error {
+	ch := sig.Enter()
+	defer sig.Leave(ch)
+	if done, err := try(); done || err != nil {
+		return err
+	}
+	if sig == &b.readable && ctx.Err() == nil {
+		if q := b.solo.Load(); q != nil && q.ReadNow(ctx) {
+			// Read from the connection here (or interrupted): look
+			// again.
+			if b.isClosed.Load() {
+				return ErrClosed
 			}
-		}
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-b.closed:
-			return ErrClosed
-		}
-		if b.isClosed.Load() {
-			return ErrClosed
+			return errAgain
 		}
 	}
+	select {
+	case <-ch:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-b.closed:
+		return ErrClosed
+	}
+	if b.isClosed.Load() {
+		return ErrClosed
+	}
+	return errAgain
 }
 
 // recvFQ waits for the next message fair-queued from f, with the mutex

@@ -497,28 +497,40 @@ func (q *Queue) Discard() {
 // of ms may have been queued. One lock and one wake-up cover many
 // messages: the engine's reader hands over all it decoded at once.
 func (q *Queue) PushBatch(ctx context.Context, ms []Msg, stop <-chan struct{}) error {
+	// First without arming Writable: a queue with room stays unarmed, and
+	// its pops notify no one.
+	n, err := q.tryPushMany(ms)
+	if err != nil || n == len(ms) {
+		return err
+	}
+	ms = ms[n:]
 	for len(ms) > 0 {
-		w := q.Writable().C()
-		n, err := q.tryPushMany(ms)
-		if err != nil {
+		var err error
+		if ms, err = q.pushOrWait(ctx, ms, stop); err != nil {
 			return err
-		}
-		ms = ms[n:]
-		if len(ms) == 0 {
-			return nil
-		}
-		if n > 0 {
-			continue
-		}
-		select {
-		case <-w:
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-stop:
-			return ErrClosed
 		}
 	}
 	return nil
+}
+
+// pushOrWait is one turn of PushBatch's wait for room: it pushes what
+// fits, or waits for the next pop, and returns what is left.
+func (q *Queue) pushOrWait(ctx context.Context, ms []Msg, stop <-chan struct{}) ([]Msg, error) {
+	sig := q.Writable()
+	w := sig.Enter()
+	defer sig.Leave(w)
+	n, err := q.tryPushMany(ms)
+	if err != nil || n > 0 {
+		return ms[n:], err
+	}
+	select {
+	case <-w:
+		return ms, nil
+	case <-ctx.Done():
+		return ms, ctx.Err()
+	case <-stop:
+		return ms, ErrClosed
+	}
 }
 
 func (q *Queue) tryPushMany(ms []Msg) (int, error) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -249,6 +250,100 @@ func TestSignalSingle(t *testing.T) {
 	}
 	if n := testing.AllocsPerRun(100, func() { s.C(); s.Notify(); <-s.C() }); n != 0 {
 		t.Fatalf("%v allocations a wake-up, want 0", n)
+	}
+}
+
+// TestSignalEnter: a waiter that enters alone waits on the Signal's own
+// channel (no allocation per wait); a second one at the same time gets
+// the broadcast channel, and one Notify wakes both; Leave takes away a
+// token nobody took, so the next wait blocks.
+func TestSignalEnter(t *testing.T) {
+	var s Signal
+	lone := s.Enter()
+	other := s.Enter()
+	if lone == other {
+		t.Fatal("two waiters at once share the lone waiter's channel")
+	}
+	s.Notify()
+	for i, c := range []<-chan struct{}{lone, other} {
+		select {
+		case <-c:
+		case <-time.After(2 * time.Second):
+			t.Fatalf("waiter %d not woken", i)
+		}
+	}
+	s.Leave(lone)
+	s.Leave(other)
+
+	c := s.Enter()
+	if c != lone {
+		t.Fatal("a lone waiter got a new channel")
+	}
+	s.Notify()
+	s.Leave(c) // left without taking the token
+	c = s.Enter()
+	select {
+	case <-c:
+		t.Fatal("a token from a Notify before Enter")
+	default:
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		<-c
+	}()
+	time.Sleep(10 * time.Millisecond)
+	s.Notify()
+	select {
+	case <-done:
+	case <-time.After(2 * time.Second):
+		t.Fatal("a blocked lone waiter did not wake")
+	}
+	s.Leave(c)
+	if n := testing.AllocsPerRun(100, func() { c := s.Enter(); s.Notify(); <-c; s.Leave(c) }); n != 0 {
+		t.Fatalf("%v allocations a wake-up, want 0", n)
+	}
+}
+
+// TestSignalEnterConcurrent: waiters that Enter, look at a counter and
+// wait, against a goroutine that bumps it and Notifies, never miss a
+// change: each ends when it sees the last value.
+func TestSignalEnterConcurrent(t *testing.T) {
+	var (
+		s   Signal
+		n   atomic.Int64
+		wg  sync.WaitGroup
+		end = int64(20000)
+	)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for w := 0; w < 3; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				c := s.Enter()
+				if n.Load() == end {
+					s.Leave(c)
+					return
+				}
+				select {
+				case <-c:
+				case <-ctx.Done():
+					s.Leave(c)
+					return
+				}
+				s.Leave(c)
+			}
+		}()
+	}
+	for i := int64(0); i < end; i++ {
+		n.Add(1)
+		s.Notify()
+	}
+	wg.Wait()
+	if ctx.Err() != nil {
+		t.Fatal("a waiter missed the last Notify")
 	}
 }
 
