@@ -29,7 +29,10 @@ type Socket struct {
 	// addr is pat as a pattern.Addressed, or nil: looked up once, not on
 	// every RecvMsg.
 	addr pattern.Addressed
-	cp   msgcopy.Copier // Send's copies
+	// split is pat as a pattern.Splitter (ROUTER), or nil: RecvInto takes
+	// the routing id apart and copies it, with no frame list made.
+	split pattern.Splitter
+	cp    msgcopy.Copier // Send's copies
 
 	mu       sync.Mutex
 	closed   bool
@@ -83,6 +86,7 @@ func newSocket(z *Context, t SocketType, cfg socketConfig, pat pattern.Socket) *
 		done:    make(chan struct{}),
 	}
 	s.addr, _ = pat.(pattern.Addressed)
+	s.split, _ = pat.(pattern.Splitter)
 	s.hsCtx, s.hsCancel = context.WithCancel(context.Background())
 	s.killCtx, s.killCancel = context.WithCancel(context.Background())
 	return s
@@ -221,8 +225,16 @@ func (s *Socket) recv(ctx context.Context, m *Msg) (pipe.Msg, error) {
 // m.Frames across calls (copy what you keep), as with bufio.Scanner's
 // Bytes. On error m is left empty.
 func (s *Socket) RecvInto(ctx context.Context, m *Msg) error {
-	pm, err := s.recv(ctx, m)
-	m.Frames = copyFrames(m.Frames[:0], pm.Frames)
+	var (
+		pm  pipe.Msg
+		err error
+	)
+	if s.split != nil {
+		pm, err = s.recvSplit(ctx, m)
+	} else {
+		pm, err = s.recv(ctx, m)
+		m.Frames = copyFrames(m.Frames[:0], pm.Frames)
+	}
 	if pm.Tag != nil && pm.Tag.Chunk != nil {
 		// Copied out: the receiver was the last user of the chunk's
 		// piece.
@@ -231,15 +243,52 @@ func (s *Socket) RecvInto(ctx context.Context, m *Msg) error {
 	return err
 }
 
+// recvSplit is RecvInto's receive from a ROUTER: the routing id is copied
+// from the pipe's, then the frames, into m.
+func (s *Socket) recvSplit(ctx context.Context, m *Msg) (pipe.Msg, error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	pm, id, split, peer, err := s.split.RecvSplit(ctx)
+	m.RoutingID, m.Group, m.peer = 0, "", peer
+	if err != nil {
+		m.peer = nil
+		m.Frames = m.Frames[:0]
+		return pipe.Msg{}, err
+	}
+	old := m.Frames[:cap(m.Frames)]
+	out := m.Frames[:0]
+	if split {
+		// Always a copy, into the first frame's memory where it fits:
+		// id is the pipe's own.
+		var prev []byte
+		if len(old) > 0 {
+			prev = old[0]
+		}
+		if cap(prev) < len(id) {
+			prev = make([]byte, 0, max(len(id), 64))
+		}
+		out = append(out, append(prev[:0], id...))
+	}
+	m.Frames = appendFrames(out, old, pm.Frames)
+	s.countIn(m.Frames)
+	return pm, nil
+}
+
 // copyFrames puts src's frames into dst's memory where they fit. A small
 // frame is always copied (into memory of its own where it does not fit):
 // it may be cut from a chunk, or be a sender's buffer handed over inproc,
 // which a later call must not write into. A large frame is taken as it
 // is, and the large frame it replaces is given back as Release gives it.
 func copyFrames(dst, src [][]byte) [][]byte {
-	old := dst[:cap(dst)]
-	out := dst[:0]
-	for i, f := range src {
+	return appendFrames(dst[:0], dst[:cap(dst)], src)
+}
+
+// appendFrames is copyFrames from out's end: old is the frame list out
+// began as, whose memory the frames at out's positions reuse.
+func appendFrames(out, old, src [][]byte) [][]byte {
+	for _, f := range src {
+		i := len(out)
 		var prev []byte
 		if i < len(old) {
 			prev = old[i] // read before out's append overwrites it

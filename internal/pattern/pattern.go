@@ -145,6 +145,14 @@ type Addressed interface {
 	RecvAddr(ctx context.Context) (pipe.Msg, Addr, *pipe.Peer, error)
 }
 
+// Splitter is ROUTER: Recv for a caller that copies the message out at
+// once. When split, the message comes without its first frame, the
+// routing id, which is given apart, shared: read it before the next
+// call, and never write it. Not split, the message is whole.
+type Splitter interface {
+	RecvSplit(ctx context.Context) (m pipe.Msg, id []byte, split bool, p *pipe.Peer, err error)
+}
+
 // Joiner is DISH: it joins and leaves groups.
 type Joiner interface {
 	Join(group string) error

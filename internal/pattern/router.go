@@ -282,10 +282,7 @@ func (s *router) Recv(ctx context.Context) (pipe.Msg, *pipe.Peer, error) {
 		return s.recvNotify(ctx)
 	}
 	m, p, err := s.recvFQ(ctx, &s.fq, func(m pipe.Msg, p *pipe.Pipe) (pipe.Msg, bool) {
-		if _, ok := s.anon[p]; ok {
-			s.identify(p)
-		}
-		if _, ok := s.ignored[p]; ok {
+		if !s.admit(p) {
 			return m, false
 		}
 		frames := make([][]byte, 0, len(m.Frames)+1)
@@ -294,6 +291,35 @@ func (s *router) Recv(ctx context.Context) (pipe.Msg, *pipe.Peer, error) {
 		return m, true
 	})
 	return m, peerOf(p), err
+}
+
+// admit identifies p if it has no routing id yet, and reports whether
+// its messages are delivered (not those of a peer ignored for a taken
+// id). Under s.mu.
+func (s *router) admit(p *pipe.Pipe) bool {
+	if _, ok := s.anon[p]; ok {
+		s.identify(p)
+	}
+	_, ignored := s.ignored[p]
+	return !ignored
+}
+
+// RecvSplit implements Splitter: the routing id is the pipe's own, not
+// a copy, and no frame list is made for it.
+func (s *router) RecvSplit(ctx context.Context) (pipe.Msg, []byte, bool, *pipe.Peer, error) {
+	if s.notify != 0 {
+		m, peer, err := s.recvNotify(ctx)
+		return m, nil, false, peer, err
+	}
+	var id []byte
+	m, p, err := s.recvFQ(ctx, &s.fq, func(m pipe.Msg, p *pipe.Pipe) (pipe.Msg, bool) {
+		if !s.admit(p) {
+			return m, false
+		}
+		id = p.ID // under the mutex: a handover gives p a new slice
+		return m, true
+	})
+	return m, id, true, peerOf(p), err
 }
 
 // recvNotify is Recv with Notify: the notifications [id, ""] come first,
