@@ -44,8 +44,8 @@ func (e *Engine) initDirect() {
 
 // WriteNow implements pipe.Direct: when the writer goroutine is idle with
 // nothing pending and nothing is queued, m is encoded and written here.
-func (e *Engine) WriteNow(q *pipe.Queue, m *pipe.Msg) bool {
-	if e.dw.rc == nil || m.Flags() != 0 && m.Flags() != pipe.Owned || !fitsDirect(m) {
+func (e *Engine) WriteNow(q *pipe.Queue, m pipe.Msg) bool {
+	if e.dw.rc == nil || m.Flags() != 0 && m.Flags() != pipe.Owned || !fitsDirect(&m) {
 		return false
 	}
 	if !e.wmu.TryLock() {
@@ -55,7 +55,7 @@ func (e *Engine) WriteNow(q *pipe.Queue, m *pipe.Msg) bool {
 	if e.w.pending() || !q.Idle() {
 		return false
 	}
-	if err := e.encode(m); err != nil {
+	if err := e.encode(&m); err != nil {
 		e.Abort(err)
 		return true // lost with the connection, as a queued one would be
 	}

@@ -15,7 +15,7 @@ import (
 func writeNow(t *testing.T, e *Engine, q *pipe.Queue, m pipe.Msg) {
 	t.Helper()
 	for range 1000 {
-		if e.WriteNow(q, &m) {
+		if e.WriteNow(q, m) {
 			return
 		}
 		time.Sleep(time.Millisecond)
@@ -56,7 +56,7 @@ func TestWriteNow(t *testing.T) {
 		{"large message", pipe.Msg{Frames: [][]byte{make([]byte, 3000), make([]byte, 3000)}}},
 		{"subscription", pipe.Msg{Frames: [][]byte{[]byte("\x01A")}, Tag: pipe.TagOf(pipe.Subscribe)}},
 	} {
-		if c.e.WriteNow(p.Out, &tc.m) {
+		if c.e.WriteNow(p.Out, tc.m) {
 			t.Errorf("%s: WriteNow took it", tc.name)
 		}
 	}
@@ -100,7 +100,7 @@ func TestWriteNowWouldBlock(t *testing.T) {
 	start := time.Now()
 	for i := 1; i < n; i++ {
 		m := pipe.Msg{Frames: [][]byte{mk(i)}}
-		if c.e.WriteNow(p.Out, &m) {
+		if c.e.WriteNow(p.Out, m) {
 			direct++
 			continue
 		}

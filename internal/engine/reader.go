@@ -211,6 +211,7 @@ func (e *Engine) readLoop(in, out *pipe.Queue) error {
 	err := e.decodeLoop(in, out)
 	// Owned by this goroutine: no receiver reads from here on.
 	e.rd.state.Store(readOver)
+	e.rd.unwatch()
 	if !errors.Is(err, pipe.ErrClosed) {
 		// Messages decoded whole before the failure are delivered, as
 		// libzmq does.

@@ -59,17 +59,28 @@ type lending struct {
 	poll  func(fd uintptr) bool
 
 	// The receiver's, while it reads.
-	q      *pipe.Queue
-	room   int   // messages it may decode, at most
-	err    error // what ended its read
-	step   func(fd uintptr) bool
-	cancel func() // Interrupt, bound once
+	q    *pipe.Queue
+	room int   // messages it may decode, at most
+	err  error // what ended its read
+	step func(fd uintptr) bool
+	// The context whose end interrupts a read: registered with
+	// context.AfterFunc (which allocates) when a receiver first passes it,
+	// and kept while receivers pass the same one; undone when another
+	// comes, or when the reader goroutine returns (unwatch).
+	// watchGen numbers the registrations (0: none), so that a callback
+	// that runs late, for a context no longer watched, interrupts
+	// nothing.
+	watchDone <-chan struct{}
+	watchStop func() bool
+	watchGen  uint64
+	gens      uint64
 
 	testEnd func() // tests: called as a ReadNow gives the connection back
 
 	// Under Engine.hbMu, as the read deadline they move is.
-	active      bool // a ReadNow is reading
-	interrupted bool // ... and was interrupted: the deadline is in the past
+	active      bool   // a ReadNow is reading
+	activeGen   uint64 // ... under this watch
+	interrupted bool   // ... and was interrupted: the deadline is in the past
 }
 
 func (e *Engine) initLending() {
@@ -77,7 +88,6 @@ func (e *Engine) initLending() {
 	e.rd.idle = lendIdle
 	e.rd.step = e.readStep
 	e.rd.poll = e.pollStep
-	e.rd.cancel = e.Interrupt
 }
 
 // lend hands what was decoded over and lends the connection until a
@@ -148,17 +158,16 @@ func (e *Engine) ReadNow(ctx context.Context, q *pipe.Queue, room int) bool {
 	}
 	d.reads.Add(1)
 	d.q, d.room, d.err = q, min(room, maxBatch-1), nil
+	e.watch(ctx)
 	e.hbMu.Lock()
-	d.active = true
+	d.active, d.activeGen = true, d.watchGen
 	e.hbMu.Unlock()
-	var stop func() bool
-	if ctx.Done() != nil {
-		stop = context.AfterFunc(ctx, d.cancel)
+	if ctx.Err() != nil {
+		// Ended before the read began: the watch may have fired with no
+		// read to interrupt.
+		e.Interrupt()
 	}
 	err := e.dw.rc.Read(d.step)
-	if stop != nil {
-		stop()
-	}
 	interrupted := e.endDirect()
 	if err != nil && d.err == nil && !(interrupted && errors.Is(err, os.ErrDeadlineExceeded)) {
 		d.err = e.readErr(err)
@@ -192,11 +201,15 @@ func (e *Engine) ReadNow(ctx context.Context, q *pipe.Queue, room int) bool {
 // Interrupt implements pipe.Reader: a ReadNow in progress returns.
 func (e *Engine) Interrupt() {
 	e.hbMu.Lock()
+	e.interruptLocked()
+	e.hbMu.Unlock()
+}
+
+func (e *Engine) interruptLocked() {
 	if e.rd.active && !e.rd.interrupted {
 		e.rd.interrupted = true
 		e.conn.SetReadDeadline(aLongTimeAgo)
 	}
-	e.hbMu.Unlock()
 }
 
 // endDirect ends ReadNow's read and reports whether it was interrupted;
@@ -204,13 +217,48 @@ func (e *Engine) Interrupt() {
 func (e *Engine) endDirect() bool {
 	e.hbMu.Lock()
 	defer e.hbMu.Unlock()
-	e.rd.active = false
+	e.rd.active, e.rd.activeGen = false, 0
 	was := e.rd.interrupted
 	if was {
 		e.rd.interrupted = false
 		e.applyDeadline()
 	}
 	return was
+}
+
+// watch makes the end of ctx interrupt this connection's reads from now
+// on (while none is active, it does nothing). Only the receiver that
+// reads (readDirect) calls it.
+func (e *Engine) watch(ctx context.Context) {
+	d := &e.rd
+	done := ctx.Done()
+	if done == d.watchDone {
+		return
+	}
+	d.unwatch()
+	if done != nil {
+		d.gens++
+		gen := d.gens
+		d.watchStop = context.AfterFunc(ctx, func() { e.interruptWatched(gen) })
+		d.watchDone, d.watchGen = done, gen
+	}
+}
+
+// interruptWatched is Interrupt for the end of the context of watch gen.
+func (e *Engine) interruptWatched(gen uint64) {
+	e.hbMu.Lock()
+	if e.rd.activeGen == gen {
+		e.interruptLocked()
+	}
+	e.hbMu.Unlock()
+}
+
+// unwatch undoes watch: the context no longer holds the engine.
+func (d *lending) unwatch() {
+	if d.watchStop != nil {
+		d.watchStop()
+	}
+	d.watchStop, d.watchDone, d.watchGen = nil, nil, 0
 }
 
 func (e *Engine) closed() bool {

@@ -200,6 +200,57 @@ func TestReadNowInterrupt(t *testing.T) {
 	}
 }
 
+// TestReadNowWatch: the end of a context passed to ReadNow interrupts the
+// read of a later ReadNow with the same context (registered once, kept),
+// also when it ended between the reads; another context takes its place;
+// the connection's end lets go of it.
+func TestReadNowWatch(t *testing.T) {
+	c, p, res := lentEngine(t)
+
+	ctx1, cancel1 := context.WithCancel(context.Background())
+	f := readNow(c.e, ctx1, p.In)
+	c.raw.write(encode([]byte("one")))
+	mustReadNow(t, f)
+	if m := pop(t, p.In); string(m.Frames[0]) != "one" {
+		t.Fatalf("got %q", m.Frames)
+	}
+	f = readNow(c.e, ctx1, p.In)
+	time.Sleep(20 * time.Millisecond)
+	if f.finished() {
+		t.Fatal("ReadNow returned with nothing to read")
+	}
+	cancel1() // interrupts through the first call's registration
+	mustReadNow(t, f)
+	// Ended before this read begins: it ends at once, with nothing.
+	mustReadNow(t, readNow(c.e, ctx1, p.In))
+	if p.In.Len() != 0 {
+		t.Fatal("a message from nowhere")
+	}
+
+	ctx2, cancel2 := context.WithCancel(context.Background())
+	defer cancel2()
+	f = readNow(c.e, ctx2, p.In)
+	c.raw.write(encode([]byte("two")))
+	mustReadNow(t, f)
+	if m := pop(t, p.In); string(m.Frames[0]) != "two" {
+		t.Fatalf("got %q", m.Frames)
+	}
+	if c.e.rd.watchDone != ctx2.Done() {
+		t.Fatal("ReadNow does not watch the context it was given last")
+	}
+	f = readNow(c.e, ctx2, p.In)
+	time.Sleep(10 * time.Millisecond)
+	c.raw.c.Close()
+	mustReadNow(t, f)
+	if err := waitRun(t, res, waitFor); !isPeerGone(err) {
+		t.Fatalf("Run: %v", err)
+	}
+	// Run has returned: the engine's goroutines are done with rd.
+	if c.e.rd.watchDone != nil || c.e.rd.watchStop != nil {
+		t.Fatal("the ended connection still watches a context")
+	}
+}
+
 // TestReadNowEnds: the connection's end met by a receiver ends Run with
 // it, as it would have met the reader goroutine: the peer's close, a
 // protocol error, Close.

@@ -12,7 +12,9 @@ type Direct interface {
 	// means it took nothing and m must be queued. q is the queue m would
 	// have gone to: WriteNow keeps the order by taking m only while q is
 	// empty.
-	WriteNow(q *Queue, m *Msg) bool
+	// m comes by value: through an interface, a pointer would make every
+	// message pushed escape to the heap.
+	WriteNow(q *Queue, m Msg) bool
 }
 
 type directBox struct{ d Direct }
@@ -35,7 +37,7 @@ func (q *Queue) SetDirect(d Direct) {
 // push to q from two goroutines at once (the socket's lock is held), so
 // that nothing slips in before the message written.
 func (q *Queue) TryPushDirect(m Msg) (bool, error) {
-	if b := q.direct.Load(); b != nil && !q.ready.Load() && b.d.WriteNow(q, &m) {
+	if b := q.direct.Load(); b != nil && !q.ready.Load() && b.d.WriteNow(q, m) {
 		return true, nil
 	}
 	return q.TryPush(m)
