@@ -78,6 +78,23 @@ type base struct {
 	// several): a receiver that finds nothing may read its connection
 	// itself (pipe.Queue.ReadNow).
 	solo atomic.Pointer[pipe.Queue]
+
+	// waited: the last message recvFQ took was not there at its first
+	// look, and nothing was sent since (under mu; see takeWaited).
+	waited bool
+}
+
+// takeWaited reports whether the last receive waited for its message
+// with nothing sent since, and clears it (under mu). A send that follows
+// such a receive is most likely a request after a reply, or a reply
+// after a request, with nothing to batch it with: it may be written from
+// the sender's goroutine (pipe.Queue.TryPushDirect). A send after a send,
+// or after a message that was already waiting, queues, so that a stream
+// is written in batches.
+func (b *base) takeWaited() bool {
+	w := b.waited
+	b.waited = false
+	return w
 }
 
 // SetSolo names the In queue of the socket's only pipe, or nil. A
@@ -190,10 +207,12 @@ func (b *base) wait(ctx context.Context, sig *pipe.Signal, try func() (bool, err
 // the mutex.
 func (b *base) recvFQ(ctx context.Context, f *fq, accept func(m pipe.Msg, p *pipe.Pipe) (pipe.Msg, bool)) (pipe.Msg, *pipe.Pipe, error) {
 	var (
-		out  pipe.Msg
-		from *pipe.Pipe
+		out   pipe.Msg
+		from  *pipe.Pipe
+		looks int
 	)
 	err := b.block(ctx, &b.readable, func() (bool, error) {
+		looks++
 		b.mu.Lock()
 		defer b.mu.Unlock()
 		for {
@@ -207,6 +226,7 @@ func (b *base) recvFQ(ctx context.Context, f *fq, accept func(m pipe.Msg, p *pip
 				}
 			}
 			out, from = m, p
+			b.waited = looks > 1
 			return true, nil
 		}
 	})

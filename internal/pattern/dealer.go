@@ -74,6 +74,7 @@ func (s *dealer) Detach(p *pipe.Pipe) {
 func (s *dealer) Send(ctx context.Context, m pipe.Msg) error {
 	return s.block(ctx, &s.writable, func() (bool, error) {
 		s.mu.Lock()
+		s.lb.direct = s.takeWaited()
 		p := s.lb.send(m)
 		s.mu.Unlock()
 		return p != nil, nil

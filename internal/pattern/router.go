@@ -380,9 +380,23 @@ func (s *router) Send(ctx context.Context, m pipe.Msg) error {
 			s.identifyAnon()
 		}
 		p := s.byID[string(id)]
-		s.mu.Unlock()
+		var (
+			ok  bool
+			err error
+		)
+		if p != nil && s.takeWaited() {
+			// A reply to a request it waited for: written from here when
+			// the connection's writer is idle. Under the mutex, as
+			// TryPushDirect asks.
+			ok, err = p.Out.TryPushDirect(body)
+			s.mu.Unlock()
+		} else {
+			s.mu.Unlock()
+			if p != nil {
+				ok, err = p.Out.TryPush(body)
+			}
+		}
 		if p != nil {
-			ok, err := p.Out.TryPush(body)
 			if ok {
 				return true, nil
 			}
