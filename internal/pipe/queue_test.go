@@ -236,10 +236,20 @@ func TestSignalSingle(t *testing.T) {
 	if c2 := s.C(); c2 != c {
 		t.Fatal("C made a new channel")
 	}
+	mustWakeBlocked(t, s, s.C())
+	if n := testing.AllocsPerRun(100, func() { s.C(); s.Notify(); <-s.C() }); n != 0 {
+		t.Fatalf("%v allocations a wake-up, want 0", n)
+	}
+}
+
+// mustWakeBlocked: a goroutine blocked on c, taken from s, wakes at s's
+// next Notify.
+func mustWakeBlocked(t *testing.T, s *Signal, c <-chan struct{}) {
+	t.Helper()
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		<-s.C()
+		<-c
 	}()
 	time.Sleep(10 * time.Millisecond)
 	s.Notify()
@@ -247,9 +257,6 @@ func TestSignalSingle(t *testing.T) {
 	case <-done:
 	case <-time.After(2 * time.Second):
 		t.Fatal("a blocked waiter did not wake")
-	}
-	if n := testing.AllocsPerRun(100, func() { s.C(); s.Notify(); <-s.C() }); n != 0 {
-		t.Fatalf("%v allocations a wake-up, want 0", n)
 	}
 }
 
@@ -287,18 +294,7 @@ func TestSignalEnter(t *testing.T) {
 		t.Fatal("a token from a Notify before Enter")
 	default:
 	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		<-c
-	}()
-	time.Sleep(10 * time.Millisecond)
-	s.Notify()
-	select {
-	case <-done:
-	case <-time.After(2 * time.Second):
-		t.Fatal("a blocked lone waiter did not wake")
-	}
+	mustWakeBlocked(t, &s, c)
 	s.Leave(c)
 	if n := testing.AllocsPerRun(100, func() { c := s.Enter(); s.Notify(); <-c; s.Leave(c) }); n != 0 {
 		t.Fatalf("%v allocations a wake-up, want 0", n)
