@@ -519,6 +519,12 @@ class Peer:
             self.mon.close(linger=0)
         self.sock.close()
         if self.auth is not None:
+            # zmq_close returns before the socket's connections are torn
+            # down: a handshake still under way (an azmq client
+            # reconnecting after a refusal) that sends its ZAP request
+            # after the handler is gone makes libzmq 4.3 abort
+            # (zap_client.cpp:78, ENOTCONN). Give them time to go first.
+            time.sleep(0.2)
             self.auth.stop()
         self.ctx.term()
 
