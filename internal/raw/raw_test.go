@@ -343,8 +343,16 @@ func TestInClosed(t *testing.T) {
 	}
 	p.Out.TryPush(pipe.Msg{Frames: [][]byte{[]byte("still written")}})
 	p.Out.Close()
-	if got := readAll(t, theirs); string(got) != "still written" {
-		t.Fatalf("peer got %q", got)
+	got := make([]byte, len("still written"))
+	theirs.SetReadDeadline(time.Now().Add(wait))
+	if n, err := io.ReadFull(theirs, got); err != nil || string(got) != "still written" {
+		t.Fatalf("peer got %q, %v (%d bytes)", got[:n], err, n)
+	}
+	// Then the end: EOF, or a reset where the connection closed before
+	// its reader took "ignored" (TCP resets a close with input unread),
+	// but not the deadline (the connection left open).
+	if n, err := theirs.Read(got); n != 0 || err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("after the message: %d bytes, %v; want the connection's end", n, err)
 	}
 	if err := result(t, done); err != nil {
 		t.Fatalf("Run = %v, want nil", err)
