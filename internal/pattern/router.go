@@ -281,16 +281,16 @@ func (s *router) Recv(ctx context.Context) (pipe.Msg, *pipe.Peer, error) {
 	if s.notify != 0 {
 		return s.recvNotify(ctx)
 	}
-	m, p, err := s.recvFQ(ctx, &s.fq, func(m pipe.Msg, p *pipe.Pipe) (pipe.Msg, bool) {
-		if !s.admit(p) {
-			return m, false
-		}
-		frames := make([][]byte, 0, len(m.Frames)+1)
-		frames = append(frames, bytes.Clone(p.ID)) // the caller owns it
-		m.Frames = append(frames, m.Frames...)
-		return m, true
-	})
-	return m, peerOf(p), err
+	m, id, _, peer, err := s.RecvSplit(ctx)
+	if err != nil {
+		return m, peer, err
+	}
+	// id is never written (a handover gives the pipe a new one): it can
+	// be copied here, out of the mutex.
+	frames := make([][]byte, 0, len(m.Frames)+1)
+	frames = append(frames, bytes.Clone(id)) // the caller owns it
+	m.Frames = append(frames, m.Frames...)
+	return m, peer, nil
 }
 
 // admit identifies p if it has no routing id yet, and reports whether
